@@ -1,0 +1,3 @@
+"""Autograd Explorer: see PyTorch's autograd graph and step through its backward pass."""
+
+__version__ = "0.1.0"

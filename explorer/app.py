@@ -1,0 +1,67 @@
+"""Composition root: `export` on the command line, otherwise the window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from explorer.export import FORMATS, write
+    from explorer.pipeline import run_script
+
+    script = Path(args.script)
+    out = Path(args.output)
+    if out.suffix.lower() not in FORMATS:
+        print(
+            f"error: unknown output format {out.suffix!r}; use {', '.join(FORMATS)}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        text = script.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read {script}: {error}", file=sys.stderr)
+        return 2
+    snapshot = run_script(text)
+    if snapshot.problem is not None:
+        problem = snapshot.problem
+        hint = f" (hint: {problem.hint})" if problem.hint else ""
+        print(
+            f"{script}:{problem.line}:{problem.column}: error: {problem.message}{hint}",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        write(snapshot, out)
+    except OSError as error:
+        print(f"error: cannot write {out}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograd-explorer",
+        description="See PyTorch's autograd graph and step through the real backward pass.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    export = sub.add_parser("export", help="run a script and write its graph and backward passes")
+    export.add_argument("script", help="the script to run (.py)")
+    export.add_argument("-o", "--output", required=True, help="OUT.json, OUT.dot or OUT.graphml")
+    export.set_defaults(handler=export_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "export":
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    if argv and argv[0] in ("-h", "--help"):
+        build_parser().print_help()
+        return 0
+    from explorer.ui.main import run_window
+
+    return run_window(argv[0] if argv else None)

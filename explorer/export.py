@@ -1,0 +1,74 @@
+"""Write a Snapshot to a file: JSON (the documented format), DOT or GraphML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from explorer.snapshot import Snapshot, attribute_to_json
+
+FORMATS = (".json", ".dot", ".gv", ".graphml")
+
+
+def write(snapshot: Snapshot, path: Path) -> None:
+    """Write snapshot to path in the format its suffix names."""
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        text = json.dumps(snapshot.to_dict(), indent=1, allow_nan=False)
+    elif suffix in (".dot", ".gv"):
+        text = to_dot(snapshot.graph)
+    elif suffix == ".graphml":
+        text = to_graphml(snapshot.graph)
+    else:
+        raise ValueError(f"unknown output format {suffix!r}; use one of {', '.join(FORMATS)}")
+    path.write_text(text, encoding="utf-8")
+
+
+_DOT_STYLE = {
+    "leaf": 'shape=box, style="rounded,filled", fillcolor="#cfe8ff"',
+    "op": 'shape=ellipse, style=filled, fillcolor="#f2f2f2"',
+}
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(graph: nx.MultiDiGraph) -> str:
+    """Graphviz DOT text. Written here: networkx's DOT writer needs pydot or pygraphviz."""
+    lines = ["digraph autograd {", "  rankdir=BT;", "  node [fontname=Helvetica];"]
+    for node, attrs in graph.nodes(data=True):
+        label = attrs.get("label", node)
+        if attrs.get("name") and attrs.get("kind") != "leaf":
+            label = f"{attrs['name']} = {label}"
+        if "shape" in attrs:
+            label += "\n" + "×".join(map(str, attrs["shape"])) if attrs["shape"] else "\nscalar"
+        style = _DOT_STYLE.get(attrs.get("kind", "op"), "")
+        if attrs.get("output"):
+            style += ", penwidth=2"
+        lines.append(f"  {_quote(node)} [label={_quote(label)}, {style}];")
+    for source, target, attrs in graph.edges(data=True):
+        lines.append(
+            f"  {_quote(source)} -> {_quote(target)} [label={_quote(str(attrs['slot']))}];"
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_graphml(graph: nx.MultiDiGraph) -> str:
+    """GraphML: lists and summaries become JSON strings, which GraphML can hold."""
+    flat = nx.MultiDiGraph()
+    for node, attrs in graph.nodes(data=True):
+        flat.add_node(node, **{k: _scalar(v) for k, v in attrs.items()})
+    for source, target, key, attrs in graph.edges(keys=True, data=True):
+        flat.add_edge(source, target, key=key, **{k: _scalar(v) for k, v in attrs.items()})
+    return "\n".join(nx.generate_graphml(flat)) + "\n"
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(attribute_to_json(value), allow_nan=False)

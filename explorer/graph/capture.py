@@ -1,0 +1,148 @@
+"""Walk grad_fn.next_functions into a networkx graph with stable string ids.
+
+Edges point the way data flows forward: from an input's node to the op that consumed it,
+keyed by `slot`, the index in the consumer's next_functions. The walk is iterative, so a
+graph tens of thousands of nodes deep is fine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import networkx as nx
+import torch
+from torch.autograd.graph import Node
+
+from explorer.graph.summary import dtype_name, summarize
+from explorer.snapshot import TensorSummary
+
+_SAVED_PREFIX = "_saved_"
+_saved_names: dict[type, list[str]] = {}  # per autograd Node class
+
+
+class Naming(Protocol):
+    """What the script knows about the tensors behind autograd nodes."""
+
+    def leaf_name(self, tensor: torch.Tensor) -> str | None: ...
+    def output_name(self, node: Node) -> str | None: ...
+    def output_value(self, node: Node) -> TensorSummary | None: ...
+
+
+def op_label(op: str) -> str:
+    """MulBackward0 -> mul, MseLossBackward0 -> mse_loss, AccumulateGrad -> accumulate_grad."""
+    name = re.sub(r"Backward\d*$", "", op)
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def is_leaf_node(node: Node) -> bool:
+    return type(node).__name__ == "AccumulateGrad"
+
+
+class GraphCapture:
+    """The graph of every autograd node seen so far; ids stay the same across captures."""
+
+    def __init__(self, naming: Naming) -> None:
+        self.naming = naming
+        self.graph = nx.MultiDiGraph()
+        self._ids: dict[Node, str] = {}  # holding the Node keeps its identity (and id) stable
+        self._done: set[str] = set()
+
+    def node_id(self, node: Node) -> str:
+        found = self._ids.get(node)
+        if found is None:
+            found = f"n{len(self._ids)}"
+            self._ids[node] = found
+        return found
+
+    def add(self, roots: Iterable[Node]) -> list[tuple[str, Node]]:
+        """Capture everything reachable from roots; return it, roots first, as (id, node)."""
+        reached: list[tuple[str, Node]] = []
+        seen: set[Node] = set()
+        stack = [r for r in roots if r is not None][::-1]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            node_id = self.node_id(node)
+            reached.append((node_id, node))
+            nexts = node.next_functions
+            if node_id not in self._done:
+                self._describe(node_id, node, nexts)
+            stack.extend(child for child, _ in reversed(nexts) if child is not None)
+        return reached
+
+    def _describe(self, node_id: str, node: Node, nexts: tuple) -> None:
+        self._done.add(node_id)
+        op = type(node).__name__
+        attrs: dict[str, Any] = {"op": op, "kind": "op", "label": op_label(op)}
+        if is_leaf_node(node):
+            self._describe_leaf(attrs, node.variable)
+        else:
+            self._describe_op(attrs, node, nexts)
+        self.graph.add_node(node_id, **attrs)
+        for slot, (child, output_nr) in enumerate(nexts):
+            if child is not None:
+                self.graph.add_edge(
+                    self.node_id(child), node_id, key=slot, slot=slot, output_nr=output_nr
+                )
+
+    def _describe_leaf(self, attrs: dict[str, Any], tensor: torch.Tensor) -> None:
+        name = self.naming.leaf_name(tensor)
+        attrs.update(
+            kind="leaf",
+            label=name or "leaf",
+            shape=list(tensor.shape),
+            dtype=dtype_name(tensor.dtype),
+            value=summarize(tensor),
+        )
+        if name:
+            attrs["name"] = name
+
+    def _describe_op(self, attrs: dict[str, Any], node: Node, nexts: tuple) -> None:
+        name = self.naming.output_name(node)
+        if name:
+            attrs["name"] = name
+        value = self.naming.output_value(node)
+        metadata = node._input_metadata
+        if value is not None:
+            attrs.update(shape=list(value.shape), dtype=value.dtype, value=value)
+        elif metadata:
+            attrs.update(shape=list(metadata[0].shape), dtype=dtype_name(metadata[0].dtype))
+        if len(metadata) > 1:
+            attrs["output_shapes"] = [list(m.shape) for m in metadata]
+        const_slots = [slot for slot, (child, _) in enumerate(nexts) if child is None]
+        if const_slots:
+            attrs["const_slots"] = const_slots
+        saved = read_saved(node)
+        if saved:
+            attrs["saved"] = saved
+
+
+def read_saved(node: Node) -> dict[str, Any]:
+    """The node's saved tensors and scalars, read before backward frees them."""
+    kind = type(node)
+    names = _saved_names.get(kind)
+    if names is None:
+        names = [a for a in dir(node) if a.startswith(_SAVED_PREFIX)]
+        _saved_names[kind] = names
+    saved: dict[str, Any] = {}
+    for attribute in names:
+        try:
+            value = getattr(node, attribute)
+        except RuntimeError:
+            continue  # already freed by a backward pass
+        saved[attribute.removeprefix(_SAVED_PREFIX)] = _plain(value)
+    return saved
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return summarize(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value[:64]]
+    return str(value)

@@ -1,0 +1,97 @@
+"""Watches a script run: names its tensors, keeps their values, records its backward passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.autograd.graph import Node
+
+from explorer.graph.capture import GraphCapture
+from explorer.graph.summary import summarize
+from explorer.graph.trace import PassRecorder, root_node
+from explorer.lang.errors import ScriptError
+from explorer.lang.hints import explain_torch_error
+from explorer.snapshot import Pass, TensorSummary
+
+
+class Recorder:
+    """The interpreter's observer: everything the graph needs to know about the script."""
+
+    def __init__(self) -> None:
+        self._leaf_names: dict[int, tuple[str, torch.Tensor]] = {}  # the tensor keeps id() unique
+        self._op_names: dict[int, str] = {}  # by the node's sequence number
+        self._op_values: dict[int, TensorSummary] = {}
+        self.capture = GraphCapture(self)
+        self.passes: list[Pass] = []
+
+    # -- the interpreter's observer ------------------------------------------------------
+    def bound(self, name: str, value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            self._name_tensor(name, value)
+        elif isinstance(value, nn.Module):
+            for path, parameter in value.named_parameters():
+                self._name_tensor(f"{name}.{path}", parameter)
+
+    def produced(self, value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            self._remember_value(value)
+        elif isinstance(value, tuple | list) and len(value) <= 16:
+            for item in value:
+                if isinstance(item, torch.Tensor):
+                    self._remember_value(item)
+
+    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> None:
+        self.record_backward(tensor, arguments, line)
+
+    # -- naming --------------------------------------------------------------------------
+    def _name_tensor(self, name: str, tensor: torch.Tensor) -> None:
+        if tensor.grad_fn is None:
+            self._leaf_names.setdefault(id(tensor), (name, tensor))
+        else:
+            self._op_names.setdefault(tensor.grad_fn._sequence_nr(), name)
+            self._remember_value(tensor)
+
+    def _remember_value(self, tensor: torch.Tensor) -> None:
+        node = tensor.grad_fn
+        if node is not None:
+            sequence = node._sequence_nr()
+            if sequence not in self._op_values:
+                self._op_values[sequence] = summarize(tensor)
+
+    def leaf_name(self, tensor: torch.Tensor) -> str | None:
+        entry = self._leaf_names.get(id(tensor))
+        return entry[0] if entry is not None and entry[1] is tensor else None
+
+    def output_name(self, node: Node) -> str | None:
+        return self._op_names.get(node._sequence_nr())
+
+    def output_value(self, node: Node) -> TensorSummary | None:
+        return self._op_values.get(node._sequence_nr())
+
+    # -- graph and passes ----------------------------------------------------------------
+    def capture_tensors(self, tensors: list[torch.Tensor]) -> None:
+        self.capture.add(node for t in tensors if (node := root_node(t)) is not None)
+
+    def record_backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> Pass:
+        """Run tensor.backward(**arguments), recording every step; ScriptError if it fails."""
+        root = root_node(tensor)
+        if root is None:
+            message, hint = explain_torch_error(
+                RuntimeError("does not require grad and does not have a grad_fn"),
+                "backward",
+                (),
+                {},
+            )
+            raise ScriptError(message, hint)
+        recorder = PassRecorder(self.capture, root, line, arguments)
+        self.passes.append(recorder.record)
+        try:
+            with recorder:
+                tensor.backward(**arguments)
+        except Exception as error:
+            message, hint = explain_torch_error(error, "backward", (), arguments)
+            recorder.record.error = message
+            raise ScriptError(message, hint) from None
+        return recorder.record

@@ -1,0 +1,1 @@
+"""The script language: a safe subset of Python for building autograd graphs."""

@@ -1,0 +1,107 @@
+"""The few Python builtins a script may call, each bounded by the run's limits."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from explorer.lang.errors import ScriptError
+from explorer.lang.limits import Budget
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    target: Callable[..., Any]
+
+    def __repr__(self) -> str:
+        return f"<built-in function {self.name}>"
+
+
+def _length(value: Any) -> int:
+    if isinstance(value, range | list | tuple | torch.Size):
+        return len(value)
+    if isinstance(value, torch.Tensor):
+        if value.dim() == 0:
+            raise ScriptError("a 0-d tensor cannot be iterated")
+        return value.shape[0]
+    raise ScriptError(f"{type(value).__name__} cannot be iterated in explorer scripts")
+
+
+def bounded(budget: Budget, value: Any) -> Any:
+    """An iterable a script may consume: its length checked before anything is built."""
+    budget.check_items(_length(value))
+    return value
+
+
+def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, Builtin]:
+    def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
+        if not isinstance(sep, str) or not isinstance(end, str):
+            raise ScriptError("print's sep and end must be strings")
+        text = sep.join(str(a) for a in args) + end
+        printed(text[:-1] if text.endswith("\n") else text)
+
+    def range_(*args: Any) -> range:
+        if not all(isinstance(a, int) for a in args):
+            raise ScriptError(
+                "range() takes whole numbers", hint="write range(10), not range(10.0)"
+            )
+        return range(*args)
+
+    def len_(value: Any) -> int:
+        if isinstance(value, torch.nn.Module):
+            return len(value)  # Sequential and ModuleList
+        return _length(value)
+
+    def list_(value: Any = ()) -> list:
+        return list(bounded(budget, value))
+
+    def tuple_(value: Any = ()) -> tuple:
+        return tuple(bounded(budget, value))
+
+    def enumerate_(value: Any, start: int = 0) -> list:
+        return list(enumerate(bounded(budget, value), start))
+
+    def zip_(*values: Any) -> list:
+        return list(zip(*(bounded(budget, v) for v in values), strict=False))
+
+    def reduce(function: Callable) -> Callable:
+        def apply(*args: Any, **kwargs: Any) -> Any:
+            if len(args) == 1:
+                bounded(budget, args[0])
+            return function(*args, **kwargs)
+
+        return apply
+
+    def number(convert: Callable) -> Callable:
+        def apply(value: Any = 0) -> Any:
+            if isinstance(value, str):
+                raise ScriptError(f"{convert.__name__}() of a string is not available")
+            return convert(value)
+
+        return apply
+
+    table: dict[str, Callable[..., Any]] = {
+        "print": print_,
+        "range": range_,
+        "len": len_,
+        "list": list_,
+        "tuple": tuple_,
+        "enumerate": enumerate_,
+        "zip": zip_,
+        "sum": reduce(builtins.sum),
+        "min": reduce(builtins.min),
+        "max": reduce(builtins.max),
+        "abs": builtins.abs,
+        "round": builtins.round,
+        "float": number(float),
+        "int": number(int),
+        "bool": builtins.bool,
+        "str": builtins.str,
+        "repr": builtins.repr,
+    }
+    return {name: Builtin(name, fn) for name, fn in table.items()}

@@ -1,0 +1,95 @@
+"""Plain-words messages and hints for the mistakes students make most."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from explorer.lang.tables import COMMON_KEYWORDS
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A 'did you mean ...?' hint for a close match, or ''."""
+    pool = [c for c in candidates if not c.startswith("_")]
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.7)
+    if not matches:
+        lower = {c.lower(): c for c in pool}
+        matches = [lower[word.lower()]] if word.lower() in lower else []
+    return f"did you mean {matches[0]}?" if matches else ""
+
+
+_FIRST_LINE = re.compile(r"^\s*(.*?)\s*$")
+
+
+def first_line(text: str) -> str:
+    for line in text.strip().splitlines():
+        if line.strip():
+            return _FIRST_LINE.match(line).group(1)  # type: ignore[union-attr]
+    return text.strip()
+
+
+def explain_torch_error(error: Exception, call: str, args: tuple, kwargs: dict) -> tuple[str, str]:
+    """Turn an exception raised by torch into (message, hint) for the call `call`."""
+    text = str(error)
+    line = first_line(text) or type(error).__name__
+    if "floating point and complex dtype can require gradients" in text:
+        return _integer_requires_grad(call, args)
+    if "backward through the graph a second time" in text or "already been freed" in text:
+        return (
+            "this graph's saved values were freed by an earlier backward()",
+            "call the first backward with retain_graph=True to backward through it again",
+        )
+    if "grad can be implicitly created only for scalar outputs" in text:
+        return (
+            "backward() without a gradient works only on a single number (a scalar)",
+            "pass a gradient of the tensor's shape, such as y.backward(torch.ones_like(y)), "
+            "or reduce it first: y.sum().backward()",
+        )
+    if "does not require grad and does not have a grad_fn" in text:
+        return (
+            "this tensor does not require grad, so there is nothing to backward through",
+            "make an input with requires_grad=True, and compute outside torch.no_grad()",
+        )
+    if "modified by an inplace operation" in text:
+        return (
+            "a tensor needed for the gradient was changed in place after it was used",
+            "write x = x + 1 instead of x += 1 for tensors that are part of the graph",
+        )
+    if "leaf Variable that requires grad is being used in an in-place operation" in text:
+        return (
+            "a leaf tensor that requires grad cannot be changed in place while tracking",
+            "update it inside with torch.no_grad():",
+        )
+    if "Boolean value of Tensor with more than one" in text:
+        return (
+            "a tensor with more than one value is neither True nor False",
+            "use .all() or .any(), or compare one element",
+        )
+    unexpected = re.search(r"unexpected keyword argument '(\w+)'", text) or re.search(
+        r"got an unexpected keyword argument (\w+)", text
+    )
+    if unexpected:
+        word = unexpected.group(1)
+        return f"{call}() has no argument named {word}", did_you_mean(word, COMMON_KEYWORDS)
+    if "received an invalid combination of arguments" in text or "incompatible function" in text:
+        wrong = [k for k in kwargs if k not in COMMON_KEYWORDS]
+        hint = did_you_mean(wrong[0], COMMON_KEYWORDS) if wrong else ""
+        got = re.search(r"got \((.*?)\)\s*$", text, re.M)
+        detail = f" (got {got.group(1)})" if got else ""
+        return f"{call}() was called with arguments it does not take{detail}", hint
+    return line, ""
+
+
+def _integer_requires_grad(call: str, args: tuple) -> tuple[str, str]:
+    if call.endswith("full") and len(args) >= 2 and isinstance(args[1], int):
+        fill = args[1]
+        return (
+            f"torch.full with the integer fill {fill} makes an integer tensor, and current "
+            "PyTorch refuses requires_grad=True on integer tensors",
+            f"write the fill as a float: {fill}.0",
+        )
+    return (
+        "only floating point tensors can require gradients, and these values are integers",
+        "write the numbers as floats (4.0 instead of 4), or pass dtype=torch.float32",
+    )

@@ -1,0 +1,113 @@
+"""Limits on what a script may allocate or run, checked before the work is done."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from explorer.lang.errors import ScriptError
+
+
+@dataclass
+class Limits:
+    max_source_chars: int = 200_000
+    max_lines: int = 5_000
+    max_depth: int = 100  # nesting of expressions and blocks
+    max_elements: int = 20_000_000  # elements in one tensor
+    max_total_bytes: int = 4 * 2**30  # bytes of all tensors a script creates
+    max_parameters: int = 50_000_000  # parameters of one module
+    max_iterations: int = 100_000  # loop iterations in a whole run
+    max_python_items: int = 1_000_000  # items in a Python list a script builds
+    max_int_bits: int = 256  # size of Python integers
+    max_string: int = 1_000  # characters in a string literal
+    max_outputs: int = 5_000  # displayed values and prints
+    max_output_chars: int = 1_000_000
+    seconds: float = 60.0  # wall-clock time of a run
+
+
+@dataclass
+class Budget:
+    """What a run has used so far of its limits."""
+
+    limits: Limits
+    iterations: int = 0
+    tensor_bytes: int = 0
+    deadline: float = field(default=0.0)
+
+    def start(self) -> None:
+        self.deadline = time.monotonic() + self.limits.seconds
+
+    def tick(self) -> None:
+        if self.deadline and time.monotonic() > self.deadline:
+            raise ScriptError(
+                f"the script ran longer than {self.limits.seconds:g} seconds and was stopped",
+                hint="make loops shorter or tensors smaller",
+            )
+
+    def iterate(self, count: int = 1) -> None:
+        self.iterations += count
+        if self.iterations > self.limits.max_iterations:
+            raise ScriptError(
+                f"loops ran more than {self.limits.max_iterations:,} iterations in total",
+                hint="use fewer iterations",
+            )
+
+    def check_loop_length(self, length: int) -> None:
+        if self.iterations + length > self.limits.max_iterations:
+            raise ScriptError(
+                f"this loop would run {length:,} iterations; a script may run at most "
+                f"{self.limits.max_iterations:,} in total",
+                hint="use a smaller range",
+            )
+
+    def check_elements(self, shape: tuple[int, ...] | list[int], what: str = "tensor") -> None:
+        numel = math.prod(shape)
+        if numel > self.limits.max_elements:
+            raise ScriptError(
+                f"this {what} would have {numel:,} elements (shape {tuple(shape)}); "
+                f"the limit is {self.limits.max_elements:,}",
+                hint="use a smaller shape",
+            )
+
+    def charge_bytes(self, nbytes: int) -> None:
+        self.tensor_bytes += nbytes
+        if self.tensor_bytes > self.limits.max_total_bytes:
+            raise ScriptError(
+                f"the script created more than {self.limits.max_total_bytes / 2**30:g} GiB "
+                "of tensors",
+                hint="use smaller tensors or fewer iterations",
+            )
+
+    def check_parameters(self, count: int) -> None:
+        if count > self.limits.max_parameters:
+            raise ScriptError(
+                f"this layer would have {count:,} parameters; the limit is "
+                f"{self.limits.max_parameters:,}",
+                hint="use smaller layer sizes",
+            )
+
+    def check_items(self, count: int) -> None:
+        if count > self.limits.max_python_items:
+            raise ScriptError(
+                f"this would make {count:,} Python items; the limit is "
+                f"{self.limits.max_python_items:,}",
+            )
+
+    def check_int(self, value: int) -> int:
+        if value.bit_length() > self.limits.max_int_bits:
+            raise ScriptError(
+                f"integer too large (more than {self.limits.max_int_bits} bits)",
+                hint="use a float, such as 1e30, for large numbers",
+            )
+        return value
+
+    def check_int_power(self, base: int, exponent: int) -> None:
+        if exponent < 0 or abs(base) < 2:
+            return
+        bits = exponent * math.log2(abs(base))
+        if bits > self.limits.max_int_bits:
+            raise ScriptError(
+                f"{base} ** {exponent} is too large an integer",
+                hint="use a float base, such as 10.0 ** 30",
+            )

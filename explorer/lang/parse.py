@@ -1,0 +1,194 @@
+"""Parse script text and check it against the language's allow-list of syntax."""
+
+from __future__ import annotations
+
+import ast
+
+from explorer.lang.errors import ScriptError
+from explorer.lang.limits import Limits
+from explorer.lang.tables import MODULE_NAMES
+
+_ALLOWED = (
+    ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.For, ast.If, ast.With, ast.Pass,
+    ast.Break, ast.Continue, ast.Import, ast.ImportFrom, ast.alias, ast.withitem, ast.Assert,
+    ast.Delete,
+    ast.Constant, ast.Name, ast.Attribute, ast.Subscript, ast.Slice, ast.Call, ast.keyword,
+    ast.Starred, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Tuple,
+    ast.List, ast.JoinedStr, ast.FormattedValue,
+    ast.Load, ast.Store, ast.Del,
+    ast.operator, ast.unaryop, ast.boolop, ast.cmpop,
+)  # fmt: skip
+
+_REFUSED = {
+    ast.Lambda: "lambda functions are not available in explorer scripts",
+    ast.FunctionDef: "defining functions is not available in explorer scripts",
+    ast.AsyncFunctionDef: "defining functions is not available in explorer scripts",
+    ast.ClassDef: "defining classes is not available in explorer scripts",
+    ast.While: "while loops are not available in explorer scripts",
+    ast.ListComp: "comprehensions are not available in explorer scripts",
+    ast.SetComp: "comprehensions are not available in explorer scripts",
+    ast.DictComp: "comprehensions are not available in explorer scripts",
+    ast.GeneratorExp: "comprehensions are not available in explorer scripts",
+    ast.Dict: "dictionaries are not available in explorer scripts",
+    ast.Set: "sets are not available in explorer scripts",
+    ast.Try: "try/except is not available in explorer scripts",
+    ast.Raise: "raise is not available in explorer scripts",
+    ast.Global: "global is not available in explorer scripts",
+    ast.Nonlocal: "nonlocal is not available in explorer scripts",
+    ast.NamedExpr: "the := operator is not available in explorer scripts",
+    ast.Await: "await is not available in explorer scripts",
+    ast.Yield: "yield is not available in explorer scripts",
+    ast.YieldFrom: "yield is not available in explorer scripts",
+    ast.AnnAssign: "annotations are not available in explorer scripts",
+    ast.Return: "return is not available in explorer scripts",
+}
+
+_HINTS = {
+    ast.While: "use a bounded loop: for i in range(n):",
+    ast.ListComp: "use a for loop that appends to a list",
+    ast.GeneratorExp: "use a for loop",
+    ast.Lambda: "use the torch functions directly",
+    ast.FunctionDef: "write the steps out, or use a for loop",
+    ast.AnnAssign: "write x = value without a type",
+}
+
+
+def parse(text: str, limits: Limits) -> ast.Module:
+    """Parse text into a checked tree, or raise ScriptError at the first refused construct."""
+    if len(text) > limits.max_source_chars:
+        raise ScriptError(
+            f"the script is {len(text):,} characters long; the limit is {limits.max_source_chars:,}"
+        ).locate(1, 1, "")
+    if text.count("\n") + 1 > limits.max_lines:
+        raise ScriptError(f"the script has more than {limits.max_lines:,} lines").locate(1, 1, "")
+    too_deep = _bracket_depth_line(text, limits.max_depth)
+    if too_deep:
+        line, column = too_deep
+        raise _deep(limits).locate(line, column, _line(text, line))
+    try:
+        tree = ast.parse(text, mode="exec")
+    except SyntaxError as err:
+        line, column = err.lineno or 1, err.offset or 1
+        message = (err.msg or "invalid syntax").replace("(<unknown>, line", "(line")
+        raise ScriptError(message).locate(line, column, _line(text, line)) from None
+    except (RecursionError, MemoryError, ValueError) as err:
+        if isinstance(err, ValueError) and "null" not in str(err):
+            raise
+        message = "the script contains a NUL character" if isinstance(err, ValueError) else None
+        raise (ScriptError(message) if message else _deep(limits)).locate(1, 1, "") from None
+    check(tree, text, limits)
+    return tree
+
+
+def _deep(limits: Limits) -> ScriptError:
+    return ScriptError(
+        f"the script is nested more than {limits.max_depth} levels deep",
+        hint="split the expression into several lines with names",
+    )
+
+
+def _line(text: str, line: int) -> str:
+    lines = text.splitlines()
+    return lines[line - 1] if 1 <= line <= len(lines) else ""
+
+
+def _bracket_depth_line(text: str, max_depth: int) -> tuple[int, int] | None:
+    """Where brackets first nest deeper than max_depth, before the parser recurses into them."""
+    depth, line, column = 0, 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        elif char in "([{":
+            depth += 1
+            if depth > max_depth:
+                return line, column
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return None
+
+
+def check(tree: ast.Module, text: str, limits: Limits) -> None:
+    """Walk the tree without recursion and refuse what the language does not have."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise _at(_deep(limits), node, text)
+        _check_node(node, text, limits)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
+    kind = type(node)
+    if kind in _REFUSED:
+        raise _at(ScriptError(_REFUSED[kind], _HINTS.get(kind, "")), node, text)
+    if not isinstance(node, _ALLOWED):
+        name = kind.__name__
+        raise _at(ScriptError(f"{name} is not available in explorer scripts"), node, text)
+    if isinstance(node, ast.Name) and node.id.startswith("_"):
+        raise _at(_private(node.id), node, text)
+    if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        raise _at(_private(node.attr), node, text)
+    if isinstance(node, ast.keyword) and node.arg is None:
+        raise _at(ScriptError("** arguments are not available in explorer scripts"), node, text)
+    if isinstance(node, ast.keyword) and node.arg.startswith("_"):
+        raise _at(_private(node.arg), node, text)
+    if isinstance(node, ast.Constant):
+        _check_constant(node, text, limits)
+    if isinstance(node, ast.FormattedValue) and node.conversion == ord("a"):
+        raise _at(ScriptError("the !a conversion is not available"), node, text)
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        _check_import(node, text)
+    if isinstance(node, ast.With):
+        for item in node.items:
+            if item.optional_vars is not None:
+                raise _at(ScriptError("with ... as is not available here"), node, text)
+
+
+def _private(name: str) -> ScriptError:
+    return ScriptError(
+        f"names starting with an underscore ({name}) are not available in explorer scripts"
+    )
+
+
+def _check_constant(node: ast.Constant, text: str, limits: Limits) -> None:
+    value = node.value
+    if isinstance(value, bytes):
+        raise _at(ScriptError("bytes literals are not available in explorer scripts"), node, text)
+    if isinstance(value, str) and len(value) > limits.max_string:
+        raise _at(
+            ScriptError(f"string literals are limited to {limits.max_string} characters"),
+            node,
+            text,
+        )
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        raise _at(ScriptError("integer literal too large"), node, text)
+    if isinstance(value, complex):
+        raise _at(ScriptError("complex numbers are not available in explorer scripts"), node, text)
+
+
+def _check_import(node: ast.Import | ast.ImportFrom, text: str) -> None:
+    modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    for module in modules:
+        if module not in MODULE_NAMES:
+            raise _at(
+                ScriptError(
+                    f"import {module} is not available in explorer scripts",
+                    hint="only torch, torch.nn, torch.nn.functional and math can be imported",
+                ),
+                node,
+                text,
+            )
+    if isinstance(node, ast.ImportFrom) and node.level:
+        raise _at(ScriptError("relative imports are not available"), node, text)
+    if any(a.name == "*" for a in node.names):
+        raise _at(
+            ScriptError("import * is not available", hint="import names one by one"), node, text
+        )
+
+
+def _at(error: ScriptError, node: ast.AST, text: str) -> ScriptError:
+    line = getattr(node, "lineno", 1)
+    column = getattr(node, "col_offset", 0) + 1
+    return error.locate(line, column, _line(text, line))

@@ -1,0 +1,162 @@
+"""The values a script can hold beyond data: modules, functions, methods, and attribute access.
+
+Attribute names in a script are only ever looked up in the allow-list tables; the real
+object is then reached with the table's own string, never the script's text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from explorer.lang import tables
+from explorer.lang.errors import ScriptError
+from explorer.lang.hints import did_you_mean
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """torch, torch.nn, torch.nn.functional or math: a module with allow-listed members."""
+
+    path: str
+    target: Any
+    members: frozenset[str]
+
+    def __repr__(self) -> str:
+        return f"<module '{self.path}'>"
+
+
+@dataclass(frozen=True)
+class Function:
+    """An allow-listed function: torch.X, F.X, nn.X (a class) or math.X."""
+
+    qualname: str
+    target: Any
+
+    def __repr__(self) -> str:
+        return f"<function {self.qualname}>"
+
+
+@dataclass(frozen=True)
+class Method:
+    """An allow-listed method bound to its object (a tensor, module, list or autograd node)."""
+
+    owner: Any
+    name: str
+
+    def __repr__(self) -> str:
+        return f"<method {self.name} of {type(self.owner).__name__}>"
+
+
+TORCH = Namespace("torch", torch, tables.TORCH_MEMBERS)
+NN = Namespace("torch.nn", nn, tables.NN_MEMBERS)
+FUNCTIONAL = Namespace("torch.nn.functional", nn.functional, tables.FUNCTIONAL_MEMBERS)
+MATH = Namespace("math", math, tables.MATH_MEMBERS)
+NAMESPACES = {"torch": TORCH, "torch.nn": NN, "torch.nn.functional": FUNCTIONAL, "math": MATH}
+_SUBMODULES = {("torch", "nn"): NN, ("torch.nn", "functional"): FUNCTIONAL}
+
+GRAD_MODES = (torch.no_grad, torch.enable_grad, torch.set_grad_enabled)
+
+
+def is_node(value: Any) -> bool:
+    return isinstance(value, torch.autograd.graph.Node)
+
+
+def get_attribute(value: Any, name: str) -> Any:
+    """value.name for a script, or ScriptError when the language does not offer it."""
+    if isinstance(value, Namespace):
+        return _namespace_member(value, name)
+    if isinstance(value, torch.Tensor):
+        return _tensor_attribute(value, name)
+    if isinstance(value, nn.Module):
+        return _module_attribute(value, name)
+    if is_node(value):
+        if name not in tables.NODE_ATTRIBUTES:
+            raise _missing(f"{type(value).__name__}", name, tables.NODE_ATTRIBUTES)
+        if name == "name":
+            return Method(value, name)
+        if name == "variable" and not hasattr(value, "variable"):
+            raise ScriptError(f"{type(value).__name__} has no attribute variable")
+        return getattr(value, _table_name(tables.NODE_ATTRIBUTES, name))
+    if isinstance(value, list) and name in tables.LIST_METHODS:
+        return Method(value, name)
+    if _is_structseq(value) and name in ("values", "indices"):
+        return value[0] if name == "values" else value[1]
+    raise ScriptError(f"{_type_name(value)} has no attribute {name} in explorer scripts")
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, Function | Method):
+        return repr(value)
+    return type(value).__name__
+
+
+def _is_structseq(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(type(value), "n_fields")
+
+
+_OWN_NAMES = {
+    name: name
+    for table in (
+        tables.TORCH_MEMBERS, tables.NN_MEMBERS, tables.FUNCTIONAL_MEMBERS, tables.MATH_MEMBERS,
+        tables.TENSOR_ATTRIBUTES, tables.TENSOR_METHODS, tables.NODE_ATTRIBUTES,
+        tables.MODULE_ATTRIBUTES,
+    )
+    for name in table
+}  # fmt: skip
+
+
+def _table_name(table: frozenset[str], name: str) -> str:
+    """The table's own copy of a name already found in table: no script text reaches getattr."""
+    return _OWN_NAMES[name]
+
+
+def _namespace_member(space: Namespace, name: str) -> Any:
+    if name not in space.members:
+        raise _missing(space.path, name, space.members, real=hasattr(space.target, name))
+    if (space.path, name) in _SUBMODULES:
+        return _SUBMODULES[(space.path, name)]
+    member = getattr(space.target, _table_name(space.members, name))
+    if callable(member):
+        return Function(f"{space.path}.{name}", member)
+    return member  # dtypes and constants such as math.pi
+
+
+def _tensor_attribute(tensor: torch.Tensor, name: str) -> Any:
+    if name in tables.TENSOR_METHODS:
+        return Method(tensor, name)
+    if name in tables.TENSOR_ATTRIBUTES:
+        return getattr(tensor, _table_name(tables.TENSOR_ATTRIBUTES, name))
+    known = tables.TENSOR_METHODS | tables.TENSOR_ATTRIBUTES
+    raise _missing("tensor", name, known, real=hasattr(torch.Tensor, name))
+
+
+def _module_attribute(module: nn.Module, name: str) -> Any:
+    # Parameters, buffers and submodules live in the module's own dicts: look them up there.
+    for store in (module._parameters, module._buffers, module._modules):
+        if name in store:
+            return store[name]
+    if name in tables.MODULE_METHODS:
+        return Method(module, name)
+    if name in tables.MODULE_ATTRIBUTES and hasattr(module, name):
+        return getattr(module, _table_name(tables.MODULE_ATTRIBUTES, name))
+    known = set(module._parameters) | set(module._modules) | tables.MODULE_METHODS
+    raise _missing(type(module).__name__, name, known, real=hasattr(module, name))
+
+
+def _missing(owner: str, name: str, known: Any, real: bool = False) -> ScriptError:
+    if real:
+        return ScriptError(f"{owner}.{name} is not available in explorer scripts")
+    return ScriptError(f"{owner} has no attribute {name}", hint=did_you_mean(name, known))
+
+
+def set_attribute(target: Any, name: str, value: Any) -> None:
+    """target.name = value: only .grad, .requires_grad and .data of tensors."""
+    if isinstance(target, torch.Tensor) and name in tables.TENSOR_SETTABLE:
+        setattr(target, _table_name(tables.TENSOR_SETTABLE, name), value)
+        return
+    raise ScriptError(f"setting {_type_name(target)}.{name} is not available in explorer scripts")

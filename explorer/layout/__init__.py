@@ -1,0 +1,1 @@
+"""Node positions for drawing: numpy only, no torch and no Qt."""

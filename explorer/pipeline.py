@@ -1,0 +1,111 @@
+"""One run of a script, from text to Snapshot: what the window, the command line and tests use."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from torch import nn
+
+from explorer.graph.recorder import Recorder
+from explorer.graph.summary import summarize
+from explorer.lang.errors import ScriptError
+from explorer.lang.interpreter import Interpreter
+from explorer.lang.limits import Limits
+from explorer.lang.parse import parse
+from explorer.lang.transcript import Code, strip_prompts
+from explorer.layout.layered import layered_layout
+from explorer.snapshot import Problem, Snapshot, TensorSummary
+
+SEED = 0  # every run starts from the same random numbers, so a re-run shows the same graph
+
+
+class Session:
+    """A script that has run, kept alive so a backward pass can be requested afterwards."""
+
+    def __init__(self, text: str, limits: Limits | None = None) -> None:
+        self.text = text
+        self.limits = limits or Limits()
+        self.code: Code = strip_prompts(text)
+        self.recorder = Recorder()
+        self.interpreter = Interpreter(self.code.text, self.limits, self.recorder)
+        self.problem: Problem | None = None
+
+    def run(self) -> Snapshot:
+        torch.manual_seed(SEED)
+        try:
+            with warnings.catch_warnings(), torch.enable_grad():
+                warnings.simplefilter("ignore")
+                tree = parse(self.code.text, self.limits)
+                self.interpreter.run(tree)
+        except ScriptError as error:
+            self.problem = self._original_place(error.problem)
+        except RecursionError:
+            self.problem = Problem("the script is nested too deeply")
+        except MemoryError:
+            self.problem = Problem("the script ran out of memory")
+        return self.snapshot()
+
+    def backward(self, name: str, gradient: Any = None) -> Snapshot:
+        """Run name.backward(gradient) now, as if it were the script's next line."""
+        tensor = self.interpreter.env.get(name)
+        if not isinstance(tensor, torch.Tensor):
+            self.problem = Problem(f"{name} is not a tensor of this script")
+            return self.snapshot()
+        if gradient is None and tensor.numel() != 1:
+            gradient = torch.ones_like(tensor)
+        arguments = {"gradient": gradient, "retain_graph": True}
+        self.problem = None
+        try:
+            self.recorder.record_backward(tensor, arguments, line=0)
+        except ScriptError as error:
+            self.problem = error.problem
+        return self.snapshot()
+
+    def _original_place(self, problem: Problem) -> Problem:
+        """Report a transcript's error at the column and text the user pasted."""
+        lines = self.text.splitlines()
+        if 1 <= problem.line <= len(lines):
+            problem.column = self.code.original_column(problem.line, problem.column)
+            problem.text = lines[problem.line - 1]
+        return problem
+
+    def named_tensors(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self.interpreter.env.items() if isinstance(v, torch.Tensor)}
+
+    def snapshot(self) -> Snapshot:
+        self.recorder.capture_tensors(list(self.named_tensors().values()))
+        graph = self.recorder.capture.graph
+        _mark_outputs(graph)
+        return Snapshot(
+            outputs=list(self.interpreter.outputs),
+            graph=graph,
+            passes=list(self.recorder.passes),
+            grads=self.leaf_grads(),
+            layout=layered_layout(graph),
+            problem=self.problem,
+        )
+
+    def leaf_grads(self) -> dict[str, TensorSummary | None]:
+        """.grad of every named leaf that requires grad, and every parameter of a named module."""
+        grads: dict[str, TensorSummary | None] = {}
+        for name, value in self.interpreter.env.items():
+            if isinstance(value, torch.Tensor) and value.is_leaf:
+                if value.requires_grad or value.grad is not None:
+                    grads[name] = None if value.grad is None else summarize(value.grad)
+            elif isinstance(value, nn.Module):
+                for path, parameter in value.named_parameters():
+                    grad = parameter.grad
+                    grads[f"{name}.{path}"] = None if grad is None else summarize(grad)
+        return grads
+
+
+def _mark_outputs(graph: Any) -> None:
+    for node, degree in graph.out_degree():
+        if degree == 0 and graph.nodes[node].get("kind") == "op":
+            graph.nodes[node]["output"] = True
+
+
+def run_script(text: str, limits: Limits | None = None) -> Snapshot:
+    return Session(text, limits).run()

@@ -1,0 +1,217 @@
+"""The plain data that crosses from the torch side to the view, and its JSON form."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+FORMAT = 1
+FULL_VALUES_LIMIT = 10_000  # tensors up to this many elements keep every value
+HEAD_LENGTH = 8  # first elements kept of a larger tensor
+
+
+@dataclass
+class Problem:
+    """An error a script can cause: where it is, what went wrong, what to try."""
+
+    message: str
+    line: int = 0
+    column: int = 0
+    text: str = ""
+    hint: str = ""
+
+    def one_line(self) -> str:
+        where = f"line {self.line}, column {self.column}: " if self.line else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}{self.message}{hint}"
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+@dataclass
+class TensorSummary:
+    """A tensor as plain data: all values when small, statistics when large."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    values: np.ndarray | None = None  # every value, when numel <= FULL_VALUES_LIMIT
+    head: list[float] = field(default_factory=list)  # first elements of a large tensor
+    stats: dict[str, float] = field(default_factory=dict)  # of a large tensor
+    requires_grad: bool = False
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+    def statistics(self) -> dict[str, float]:
+        """min, max, mean and norm; computed on demand for small tensors."""
+        if self.stats or self.values is None:
+            return self.stats
+        if self.values.size == 0:
+            return {}
+        v = self.values.astype(np.float64)
+        return {
+            "min": float(v.min()),
+            "max": float(v.max()),
+            "mean": float(v.mean()),
+            "norm": float(np.sqrt((v * v).sum())),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"shape": list(self.shape), "dtype": self.dtype}
+        if self.values is not None:
+            out["values"] = json_number(self.values.tolist())
+        else:
+            out["head"] = json_number(self.head)
+        out.update({k: json_number(v) for k, v in self.statistics().items()})
+        if self.requires_grad:
+            out["requires_grad"] = True
+        return out
+
+
+@dataclass
+class Output:
+    """One displayed value or printed text, at the script line that made it."""
+
+    line: int
+    text: str
+
+
+@dataclass
+class Step:
+    """One node the engine ran: gradients that arrived (per output) and that it sent (per input).
+
+    grad_in[k] is the gradient with respect to the node's k-th forward output;
+    grad_out[k] is what it sent along next_functions[k] (graph edge with slot k).
+    For a leaf, grad_before/grad_after are its .grad around the accumulation.
+    """
+
+    node: str
+    grad_in: list[TensorSummary | None] = field(default_factory=list)
+    grad_out: list[TensorSummary | None] = field(default_factory=list)
+    grad_before: TensorSummary | None = None
+    grad_after: TensorSummary | None = None
+
+
+@dataclass
+class Pass:
+    """One backward call: its root, the gradient it started with, the steps in engine order."""
+
+    root: str
+    line: int
+    gradient: TensorSummary | None
+    steps: list[Step] = field(default_factory=list)
+    retain_graph: bool = False
+    error: str = ""
+
+
+@dataclass
+class Snapshot:
+    """Everything the view shows about one run of a script."""
+
+    outputs: list[Output] = field(default_factory=list)
+    graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    passes: list[Pass] = field(default_factory=list)
+    grads: dict[str, TensorSummary | None] = field(default_factory=dict)
+    layout: dict[str, tuple[float, float]] = field(default_factory=dict)
+    problem: Problem | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "outputs": [{"line": o.line, "text": o.text} for o in self.outputs],
+            "graph": graph_to_dict(self.graph),
+            "backward": [pass_to_dict(p) for p in self.passes],
+            "grads": {name: grad_to_json(g) for name, g in self.grads.items()},
+            "layout": {n: [float(x), float(y)] for n, (x, y) in self.layout.items()},
+            "error": None if self.problem is None else problem_to_dict(self.problem),
+        }
+
+
+def problem_to_dict(problem: Problem) -> dict[str, Any]:
+    return {
+        "message": problem.message,
+        "line": problem.line,
+        "column": problem.column,
+        "text": problem.text,
+        "hint": problem.hint,
+    }
+
+
+def summary_or_none(s: TensorSummary | None) -> dict[str, Any] | None:
+    return None if s is None else s.to_dict()
+
+
+def grad_to_json(s: TensorSummary | None) -> Any:
+    """A leaf's gradient: a nested list when small, a summary object when large."""
+    if s is None:
+        return None
+    if s.values is not None:
+        return json_number(s.values.tolist())
+    return s.to_dict()
+
+
+def pass_to_dict(p: Pass) -> dict[str, Any]:
+    steps = []
+    for s in p.steps:
+        step: dict[str, Any] = {
+            "node": s.node,
+            "grad_in": [summary_or_none(g) for g in s.grad_in],
+            "grad_out": [summary_or_none(g) for g in s.grad_out],
+        }
+        if s.grad_after is not None:
+            step["grad_before"] = summary_or_none(s.grad_before)
+            step["grad_after"] = summary_or_none(s.grad_after)
+        steps.append(step)
+    return {
+        "root": p.root,
+        "line": p.line,
+        "gradient": summary_or_none(p.gradient),
+        "retain_graph": p.retain_graph,
+        "error": p.error or None,
+        "steps": steps,
+    }
+
+
+def node_to_dict(node_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": node_id}
+    for key, value in attrs.items():
+        out[key] = attribute_to_json(value)
+    return out
+
+
+def attribute_to_json(value: Any) -> Any:
+    if isinstance(value, TensorSummary):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {k: attribute_to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [attribute_to_json(v) for v in value]
+    return json_number(value)
+
+
+def graph_to_dict(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    nodes = [node_to_dict(n, a) for n, a in graph.nodes(data=True)]
+    edges = [
+        {"source": u, "target": v, **{k: attribute_to_json(x) for k, x in a.items()}}
+        for u, v, a in graph.edges(data=True)
+    ]
+    return {"directed": True, "multigraph": True, "nodes": nodes, "edges": edges}
+
+
+def json_number(value: Any) -> Any:
+    """JSON has no NaN or infinity: write them as the strings "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, list):
+        return [json_number(v) for v in value]
+    return value
