@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import warnings
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -35,7 +37,7 @@ class Session:
     def run(self) -> Snapshot:
         torch.manual_seed(SEED)
         try:
-            with warnings.catch_warnings(), torch.enable_grad():
+            with warnings.catch_warnings(), torch.enable_grad(), _no_cycle_collection():
                 warnings.simplefilter("ignore")
                 tree = parse(self.code.text, self.limits)
                 self.interpreter.run(tree)
@@ -58,7 +60,8 @@ class Session:
         arguments = {"gradient": gradient, "retain_graph": True}
         self.problem = None
         try:
-            self.recorder.record_backward(tensor, arguments, line=0)
+            with _no_cycle_collection():
+                self.recorder.record_backward(tensor, arguments, line=0)
         except ScriptError as error:
             self.problem = error.problem
         return self.snapshot()
@@ -75,7 +78,8 @@ class Session:
         return {k: v for k, v in self.interpreter.env.items() if isinstance(v, torch.Tensor)}
 
     def snapshot(self) -> Snapshot:
-        self.recorder.capture_tensors(list(self.named_tensors().values()))
+        with _no_cycle_collection():
+            self.recorder.capture_tensors(list(self.named_tensors().values()))
         graph = self.recorder.capture.graph
         _mark_outputs(graph)
         return Snapshot(
@@ -99,6 +103,18 @@ class Session:
                     grad = parameter.grad
                     grads[f"{name}.{path}"] = None if grad is None else summarize(grad)
         return grads
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Pause Python's cycle collector: graphs make many objects and no cycles worth a pause."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _mark_outputs(graph: Any) -> None:

@@ -33,15 +33,15 @@ class Problem:
         return self.one_line()
 
 
-@dataclass
+@dataclass(slots=True)
 class TensorSummary:
     """A tensor as plain data: all values when small, statistics when large."""
 
     shape: tuple[int, ...]
     dtype: str
     values: np.ndarray | None = None  # every value, when numel <= FULL_VALUES_LIMIT
-    head: list[float] = field(default_factory=list)  # first elements of a large tensor
-    stats: dict[str, float] = field(default_factory=dict)  # of a large tensor
+    head: tuple[float, ...] = ()  # first elements of a large tensor
+    stats: dict[str, float] | None = None  # of a large tensor
     requires_grad: bool = False
 
     @property
@@ -50,8 +50,8 @@ class TensorSummary:
 
     def statistics(self) -> dict[str, float]:
         """min, max, mean and norm; computed on demand for small tensors."""
-        if self.stats or self.values is None:
-            return self.stats
+        if self.stats is not None or self.values is None:
+            return self.stats or {}
         if self.values.size == 0:
             return {}
         v = self.values.astype(np.float64)
@@ -67,7 +67,7 @@ class TensorSummary:
         if self.values is not None:
             out["values"] = json_number(self.values.tolist())
         else:
-            out["head"] = json_number(self.head)
+            out["head"] = json_number(list(self.head))
         out.update({k: json_number(v) for k, v in self.statistics().items()})
         if self.requires_grad:
             out["requires_grad"] = True

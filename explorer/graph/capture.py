@@ -7,6 +7,7 @@ graph tens of thousands of nodes deep is fine.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ from explorer.graph.summary import dtype_name, summarize
 from explorer.snapshot import TensorSummary
 
 _SAVED_PREFIX = "_saved_"
+_BOOKKEEPING = re.compile(r"_sym_(sizes|strides|storage_offset|argsize\w*)$")
 _saved_names: dict[type, list[str]] = {}  # per autograd Node class
 
 
@@ -30,6 +32,7 @@ class Naming(Protocol):
     def output_value(self, node: Node) -> TensorSummary | None: ...
 
 
+@functools.cache
 def op_label(op: str) -> str:
     """MulBackward0 -> mul, MseLossBackward0 -> mse_loss, AccumulateGrad -> accumulate_grad."""
     name = re.sub(r"Backward\d*$", "", op)
@@ -48,6 +51,7 @@ class GraphCapture:
         self.graph = nx.MultiDiGraph()
         self._ids: dict[Node, str] = {}  # holding the Node keeps its identity (and id) stable
         self._done: set[str] = set()
+        self._cache = SummaryCache()
 
     def node_id(self, node: Node) -> str:
         found = self._ids.get(node)
@@ -60,6 +64,9 @@ class GraphCapture:
         """Capture everything reachable from roots; return it, roots first, as (id, node)."""
         reached: list[tuple[str, Node]] = []
         seen: set[Node] = set()
+        new_nodes: list[tuple[str, dict[str, Any]]] = []
+        new_edges: list[tuple[str, str, int, dict[str, int]]] = []
+        self._cache = SummaryCache()
         stack = [r for r in roots if r is not None][::-1]
         while stack:
             node = stack.pop()
@@ -70,24 +77,27 @@ class GraphCapture:
             reached.append((node_id, node))
             nexts = node.next_functions
             if node_id not in self._done:
-                self._describe(node_id, node, nexts)
+                self._done.add(node_id)
+                new_nodes.append((node_id, self._describe(node, nexts)))
+                new_edges.extend(
+                    (self.node_id(child), node_id, slot, {"slot": slot, "output_nr": output_nr})
+                    for slot, (child, output_nr) in enumerate(nexts)
+                    if child is not None
+                )
             stack.extend(child for child, _ in reversed(nexts) if child is not None)
+        self.graph.add_nodes_from(new_nodes)
+        self.graph.add_edges_from(new_edges)
+        self._cache = SummaryCache()  # its tensors may be freed after this walk
         return reached
 
-    def _describe(self, node_id: str, node: Node, nexts: tuple) -> None:
-        self._done.add(node_id)
+    def _describe(self, node: Node, nexts: tuple) -> dict[str, Any]:
         op = type(node).__name__
         attrs: dict[str, Any] = {"op": op, "kind": "op", "label": op_label(op)}
         if is_leaf_node(node):
             self._describe_leaf(attrs, node.variable)
         else:
             self._describe_op(attrs, node, nexts)
-        self.graph.add_node(node_id, **attrs)
-        for slot, (child, output_nr) in enumerate(nexts):
-            if child is not None:
-                self.graph.add_edge(
-                    self.node_id(child), node_id, key=slot, slot=slot, output_nr=output_nr
-                )
+        return attrs
 
     def _describe_leaf(self, attrs: dict[str, Any], tensor: torch.Tensor) -> None:
         name = self.naming.leaf_name(tensor)
@@ -116,17 +126,36 @@ class GraphCapture:
         const_slots = [slot for slot, (child, _) in enumerate(nexts) if child is None]
         if const_slots:
             attrs["const_slots"] = const_slots
-        saved = read_saved(node)
+        saved = read_saved(node, self._cache)
         if saved:
             attrs["saved"] = saved
 
 
-def read_saved(node: Node) -> dict[str, Any]:
+class SummaryCache:
+    """Summaries of tensors read during one walk, shared where tensors share their bytes.
+
+    Saved tensors are alive while the walk runs (the graph holds them), so two with the
+    same data pointer, shape, strides, dtype and version counter hold the same values.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple, TensorSummary] = {}
+
+    def summarize(self, tensor: torch.Tensor) -> TensorSummary:
+        key = (tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.dtype, tensor._version)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = summarize(tensor)
+        return found
+
+
+def read_saved(node: Node, cache: SummaryCache) -> dict[str, Any]:
     """The node's saved tensors and scalars, read before backward frees them."""
     kind = type(node)
     names = _saved_names.get(kind)
     if names is None:
-        names = [a for a in dir(node) if a.startswith(_SAVED_PREFIX)]
+        # Sizes and strides saved for shape bookkeeping say nothing a student needs.
+        names = [a for a in dir(node) if a.startswith(_SAVED_PREFIX) and not _BOOKKEEPING.search(a)]
         _saved_names[kind] = names
     saved: dict[str, Any] = {}
     for attribute in names:
@@ -134,15 +163,15 @@ def read_saved(node: Node) -> dict[str, Any]:
             value = getattr(node, attribute)
         except RuntimeError:
             continue  # already freed by a backward pass
-        saved[attribute.removeprefix(_SAVED_PREFIX)] = _plain(value)
+        saved[attribute.removeprefix(_SAVED_PREFIX)] = _plain(value, cache)
     return saved
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, cache: SummaryCache) -> Any:
     if isinstance(value, torch.Tensor):
-        return summarize(value)
+        return cache.summarize(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value[:64]]
+        return [_plain(v, cache) for v in value[:64]]
     return str(value)

@@ -6,29 +6,47 @@ import torch
 
 from explorer.snapshot import FULL_VALUES_LIMIT, HEAD_LENGTH, TensorSummary
 
+# dtypes numpy holds as they are; others (bfloat16, complex) are converted or summarised
+_NUMPY_DTYPES = {
+    dtype: str(dtype).removeprefix("torch.")
+    for dtype in (
+        torch.float32, torch.float64, torch.float16, torch.int64, torch.int32,
+        torch.int16, torch.int8, torch.uint8, torch.bool,
+    )
+}  # fmt: skip
+
 
 def dtype_name(dtype: torch.dtype) -> str:
-    return str(dtype).removeprefix("torch.")
+    return _NUMPY_DTYPES.get(dtype) or str(dtype).removeprefix("torch.")
 
 
 def summarize(tensor: torch.Tensor) -> TensorSummary:
     """A copy of what the tensor holds now, safe from later in-place changes."""
+    name = _NUMPY_DTYPES.get(tensor.dtype)
+    small = tensor.numel() <= FULL_VALUES_LIMIT
+    if name is not None and small and tensor.layout == torch.strided:
+        values = tensor.detach().numpy(force=True).copy()
+        return TensorSummary(values.shape, name, values, requires_grad=tensor.requires_grad)
+    return _summarize_other(tensor, small)
+
+
+def _summarize_other(tensor: torch.Tensor, small: bool) -> TensorSummary:
     data = tensor.detach()
-    shape = tuple(data.shape)
-    summary = TensorSummary(shape, dtype_name(data.dtype), requires_grad=tensor.requires_grad)
-    if data.is_complex() or data.is_sparse or data.device.type != "cpu":
+    summary = TensorSummary(
+        tuple(data.shape), dtype_name(data.dtype), requires_grad=tensor.requires_grad
+    )
+    if data.is_complex() or data.layout != torch.strided:
         return summary
-    if data.numel() <= FULL_VALUES_LIMIT:
-        values = data.numpy(force=True) if data.dtype != torch.bfloat16 else data.float().numpy()
-        summary.values = values.copy()
+    as_float = data.to(torch.float64)
+    if small:
+        summary.values = as_float.numpy()
         return summary
-    flat = data.reshape(-1)
-    summary.head = flat[:HEAD_LENGTH].tolist()
-    as_float = flat.double() if data.is_floating_point() else flat.to(torch.float64)
+    flat = as_float.reshape(-1)
+    summary.head = tuple(flat[:HEAD_LENGTH].tolist())
     summary.stats = {
-        "min": as_float.min().item(),
-        "max": as_float.max().item(),
-        "mean": as_float.mean().item(),
-        "norm": as_float.norm().item(),
+        "min": flat.min().item(),
+        "max": flat.max().item(),
+        "mean": flat.mean().item(),
+        "norm": flat.norm().item(),
     }
     return summary

@@ -1,8 +1,8 @@
 """Record a real backward pass: the steps in the order the engine ran them.
 
-Every reachable autograd Node gets a pre-hook (the gradients that arrived, in the
-order the engine calls it) and a hook (what it sent along each next_functions slot);
-every leaf gets a post-accumulate-grad hook (its .grad after accumulation). The hooks
+Every reachable op node gets a hook that sees what arrived and what it sent along
+each next_functions slot; every leaf gets a pre-hook (its .grad before) and a
+post-accumulate-grad hook (its .grad after accumulation). The hooks
 only read, and they are removed when the pass ends.
 """
 
@@ -16,10 +16,6 @@ from torch.autograd.graph import Node, get_gradient_edge
 from explorer.graph.capture import GraphCapture, is_leaf_node
 from explorer.graph.summary import summarize
 from explorer.snapshot import Pass, Step, TensorSummary
-
-
-def _summaries(grads: tuple[torch.Tensor | None, ...]) -> list[TensorSummary | None]:
-    return [None if g is None else summarize(g) for g in grads]
 
 
 def root_node(tensor: torch.Tensor) -> Node | None:
@@ -45,38 +41,63 @@ class PassRecorder:
         )
         self._open: dict[str, Step] = {}
         self._handles: list[Any] = []
+        # A gradient one node sends is often the very tensor the next node receives: summarise
+        # it once. Holding the tensor keeps its id unique and stops the engine reusing it.
+        self._seen: dict[int, tuple[torch.Tensor, TensorSummary]] = {}
+
+    def _summaries(self, grads: tuple[torch.Tensor | None, ...]) -> list[TensorSummary | None]:
+        out: list[TensorSummary | None] = []
+        for grad in grads:
+            if grad is None:
+                out.append(None)
+                continue
+            known = self._seen.get(id(grad))
+            if known is None or known[0] is not grad:
+                known = (grad, summarize(grad))
+                self._seen[id(grad)] = known
+            out.append(known[1])
+        return out
 
     def __enter__(self) -> PassRecorder:
         for node_id, node in self.reached:
-            self._handles.append(node.register_prehook(self._before(node_id, node)))
-            self._handles.append(node.register_hook(self._after(node_id)))
-            if is_leaf_node(node) and node.variable.requires_grad:
-                hook = self._accumulated(node_id)
-                self._handles.append(node.variable.register_post_accumulate_grad_hook(hook))
+            if is_leaf_node(node):
+                self._handles.append(node.register_prehook(self._leaf_reached(node_id, node)))
+                if node.variable.requires_grad:
+                    hook = self._accumulated(node_id)
+                    self._handles.append(node.variable.register_post_accumulate_grad_hook(hook))
+            else:
+                # One hook after the node ran sees both what arrived and what it sent; the
+                # CPU engine runs nodes one at a time, so hook order is execution order.
+                self._handles.append(node.register_hook(self._op_ran(node_id)))
         return self
 
     def __exit__(self, *exc: object) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        self._seen.clear()
 
-    def _before(self, node_id: str, node: Node):
-        leaf = node.variable if is_leaf_node(node) else None
-
-        def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
-            step = Step(node_id, grad_in=_summaries(grad_outputs))
-            if leaf is not None and leaf.grad is not None:
-                step.grad_before = summarize(leaf.grad)
-            self._open[node_id] = step
-            self.record.steps.append(step)
+    def _op_ran(self, node_id: str):
+        def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:
+            self.record.steps.append(
+                Step(
+                    node_id,
+                    grad_in=self._summaries(grad_outputs),
+                    grad_out=self._summaries(grad_inputs),
+                )
+            )
 
         return hook
 
-    def _after(self, node_id: str):
-        def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:
-            step = self._open.pop(node_id, None)
-            if step is not None:
-                step.grad_out = _summaries(grad_inputs)
+    def _leaf_reached(self, node_id: str, node: Node):
+        leaf = node.variable
+
+        def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
+            step = Step(node_id, grad_in=self._summaries(grad_outputs))
+            if leaf.grad is not None:
+                step.grad_before = summarize(leaf.grad)
+            self._open[node_id] = step
+            self.record.steps.append(step)
 
         return hook
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import operator
 import re
@@ -17,6 +18,7 @@ from explorer.lang.builtins import Builtin, bounded, make_builtins
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import did_you_mean, explain_torch_error, first_line
 from explorer.lang.limits import Budget, Limits
+from explorer.lang.parse import position
 from explorer.lang.values import (
     FUNCTIONAL,
     GRAD_MODES,
@@ -134,9 +136,9 @@ class Interpreter:
             raise self._locate(_plain(error), node) from None
 
     def _locate(self, error: ScriptError, node: ast.AST) -> ScriptError:
-        line = getattr(node, "lineno", self._line)
+        line, column = position(node, self._line)
         text = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
-        return error.locate(line, getattr(node, "col_offset", 0) + 1, text)
+        return error.locate(line, column, text)
 
     def _printed(self, text: str) -> None:
         if len(self.outputs) >= self.limits.max_outputs:
@@ -202,8 +204,14 @@ class Interpreter:
     def _for(self, statement: ast.For) -> None:
         if statement.orelse:
             raise ScriptError("for ... else is not available in explorer scripts")
-        iterable = bounded(self.budget, self.evaluate(statement.iter))
-        self.budget.check_loop_length(len(iterable))
+        iterable = self.evaluate(statement.iter)
+        try:
+            if isinstance(iterable, range):
+                self.budget.check_loop_length(len(iterable))
+            iterable = bounded(self.budget, iterable)
+            self.budget.check_loop_length(len(iterable))
+        except ScriptError as error:
+            raise self._locate(error, statement.iter) from None
         for item in iterable:
             self.budget.iterate()
             self._store(statement.target, item)
@@ -277,6 +285,8 @@ class Interpreter:
             return self.builtins[node.id]
         if node.id == "math":
             return MATH
+        if hasattr(builtins, node.id):
+            raise ScriptError(f"{node.id} is not available in explorer scripts")
         known = [*self.env, *self.builtins]
         raise ScriptError(f"name {node.id} is not defined", hint=did_you_mean(node.id, known))
 

@@ -188,7 +188,15 @@ def _check_import(node: ast.Import | ast.ImportFrom, text: str) -> None:
         )
 
 
-def _at(error: ScriptError, node: ast.AST, text: str) -> ScriptError:
-    line = getattr(node, "lineno", 1)
+def position(node: ast.AST, default_line: int = 1) -> tuple[int, int]:
+    """(line, 1-based column) of a node; for a.b, the column of b, where the mistake usually is."""
+    line = getattr(node, "lineno", default_line)
     column = getattr(node, "col_offset", 0) + 1
+    if isinstance(node, ast.Attribute) and node.end_lineno == line and node.end_col_offset:
+        column = node.end_col_offset - len(node.attr) + 1
+    return line, column
+
+
+def _at(error: ScriptError, node: ast.AST, text: str) -> ScriptError:
+    line, column = position(node)
     return error.locate(line, column, _line(text, line))

@@ -1,0 +1,31 @@
+"""Shared helpers for tests: run a script through the whole pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.pipeline import Session, run_script
+from explorer.snapshot import Snapshot, TensorSummary
+
+
+def run_ok(text: str) -> Snapshot:
+    """Run text and fail the test with the script's own message if it reported a problem."""
+    snapshot = run_script(text)
+    assert snapshot.problem is None, snapshot.problem
+    return snapshot
+
+
+def session_ok(text: str) -> tuple[Session, Snapshot]:
+    session = Session(text)
+    snapshot = session.run()
+    assert snapshot.problem is None, snapshot.problem
+    return session, snapshot
+
+
+def values(summary: TensorSummary | None) -> np.ndarray:
+    assert summary is not None and summary.values is not None
+    return summary.values
+
+
+def texts(snapshot: Snapshot) -> list[str]:
+    return [o.text for o in snapshot.outputs]
