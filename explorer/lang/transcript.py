@@ -1,10 +1,11 @@
 """Pasted REPL or notebook transcripts: strip the prompts, skip the printed output.
 
 A transcript is text where some line starts with a `>>>` or `>>` prompt. Prompt lines
-are code, `...` or `..` lines continue them, and every other line is output that was
-printed and is blanked. A continuation under a `with`/`for`/`if` header that lost its
-indentation is indented under the header again. Line numbers never change; `shift`
-maps a column of the returned text back to the column in the pasted text.
+are code, `...` or `..` lines continue them, and every other line after the first
+prompt is output that was printed, and is blanked. A continuation under a `with`,
+`for` or `if` header that lost its indentation is indented under the header again.
+Line numbers never change; `shift` maps a column of the returned text back to the
+column in the pasted text.
 """
 
 from __future__ import annotations
@@ -42,9 +43,15 @@ def strip_prompts(text: str) -> Code:
     out: list[str] = []
     shift: list[int] = []
     header_indent: int | None = None  # indentation of the last block header, if open
+    started = False  # lines before the first prompt are code: output follows a prompt
     for line in lines:
         prompt = _PROMPT.match(line)
         more = None if prompt else _CONTINUATION.match(line)
+        started = started or prompt is not None
+        if not started:
+            out.append(line)
+            shift.append(0)
+            continue
         if prompt is None and more is None:
             out.append("")  # printed output of the line before
             shift.append(0)

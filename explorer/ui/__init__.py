@@ -1,0 +1,1 @@
+"""The Qt side: window, editor, graph view, inspector, stepper. Imports no torch."""

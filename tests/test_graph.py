@@ -1,0 +1,100 @@
+"""Graph capture: ids, names, edges by slot, saved values, and why a branch has no gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.graph.capture import op_label
+from tests.helpers import run_ok, values
+
+
+def _by_op(snapshot, op):
+    return [n for n, a in snapshot.graph.nodes(data=True) if a["op"] == op]
+
+
+def test_op_labels_are_readable() -> None:
+    assert op_label("MulBackward0") == "mul"
+    assert op_label("MseLossBackward0") == "mse_loss"
+    assert op_label("AddmmBackward0") == "addmm"
+    assert op_label("TBackward0") == "t"
+
+
+def test_edges_point_forward_with_the_slot_of_next_functions() -> None:
+    snapshot = run_ok(
+        "a = torch.ones(2, requires_grad=True)\nb = torch.ones(2, requires_grad=True)\nc = a - b\n"
+    )
+    (sub,) = _by_op(snapshot, "SubBackward0")
+    sources = {
+        snapshot.graph.nodes[u]["name"]: d["slot"]
+        for u, _, d in snapshot.graph.in_edges(sub, data=True)
+    }
+    assert sources == {"a": 0, "b": 1}
+    assert snapshot.graph.nodes[sub]["name"] == "c"
+    assert snapshot.graph.nodes[sub].get("output") is True
+
+
+def test_a_tensor_used_twice_keeps_both_edges() -> None:
+    snapshot = run_ok("x = torch.ones(2, requires_grad=True)\ny = x * x\n")
+    (mul,) = _by_op(snapshot, "MulBackward0")
+    slots = sorted(d["slot"] for _, _, d in snapshot.graph.in_edges(mul, data=True))
+    assert slots == [0, 1]
+
+
+def test_constants_and_detached_inputs_are_recorded_on_the_op() -> None:
+    snapshot = run_ok("x = torch.ones(2, requires_grad=True)\nz = x.detach()\ny = x * z\n")
+    (mul,) = _by_op(snapshot, "MulBackward0")
+    assert snapshot.graph.nodes[mul]["const_slots"] == [1]
+    assert snapshot.graph.in_degree(mul) == 1
+
+
+def test_saved_exponent_and_tensors_are_read_before_backward_frees_them() -> None:
+    snapshot = run_ok(
+        "x = torch.full((2,), 3., requires_grad=True)\ny = (x ** 2).sum()\ny.backward()\n"
+    )
+    (power,) = _by_op(snapshot, "PowBackward0")
+    saved = snapshot.graph.nodes[power]["saved"]
+    assert saved["exponent"] == 2
+    np.testing.assert_array_equal(values(saved["self"]), [3.0, 3.0])
+
+
+def test_leaf_values_and_intermediate_values_are_kept() -> None:
+    snapshot = run_ok("x = torch.full((2,), 4., requires_grad=True)\ny = 2 * x ** 2 + 3\n")
+    (power,) = _by_op(snapshot, "PowBackward0")
+    (leaf,) = _by_op(snapshot, "AccumulateGrad")
+    np.testing.assert_array_equal(values(snapshot.graph.nodes[power]["value"]), [16.0, 16.0])
+    assert snapshot.graph.nodes[leaf]["name"] == "x"
+    assert snapshot.graph.nodes[leaf]["kind"] == "leaf"
+    np.testing.assert_array_equal(values(snapshot.graph.nodes[leaf]["value"]), [4.0, 4.0])
+
+
+def test_module_parameters_are_named_by_their_path() -> None:
+    snapshot = run_ok(
+        "model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))\n"
+        "loss = model(torch.ones(4, 3)).sum()\nloss.backward()\n"
+    )
+    names = {a.get("name") for _, a in snapshot.graph.nodes(data=True) if a["kind"] == "leaf"}
+    assert names == {"model.0.weight", "model.0.bias", "model.2.weight", "model.2.bias"}
+    assert set(snapshot.grads) == names
+
+
+def test_unused_leaf_still_appears() -> None:
+    snapshot = run_ok("x = torch.ones(3, requires_grad=True)\n")
+    assert [a["name"] for _, a in snapshot.graph.nodes(data=True)] == ["x"]
+    assert snapshot.grads == {"x": None}
+
+
+def test_ids_are_the_same_on_every_run() -> None:
+    script = "x = torch.ones(2, requires_grad=True)\ny = (x * 3).exp().sum()\n"
+    first, second = run_ok(script), run_ok(script)
+    assert list(first.graph.nodes(data="op")) == list(second.graph.nodes(data="op"))
+    assert list(first.graph.edges) == list(second.graph.edges)
+
+
+def test_a_long_chain_needs_no_recursion() -> None:
+    snapshot = run_ok(
+        "x = torch.ones(1, requires_grad=True)\ny = x\nfor i in range(5000):\n    y = y * 1.0\n"
+        "y.sum().backward()\n"
+    )
+    assert snapshot.graph.number_of_nodes() == 5002
+    assert len(snapshot.passes[0].steps) == 5002
+    assert len(snapshot.layout) == 5002
