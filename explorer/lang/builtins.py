@@ -23,7 +23,9 @@ class Builtin:
 
 
 def _length(value: Any) -> int:
-    if isinstance(value, range | list | tuple | torch.Size):
+    if isinstance(
+        value, range | list | tuple | torch.Size | torch.nn.Sequential | torch.nn.ModuleList
+    ):
         return len(value)
     if isinstance(value, torch.Tensor):
         if value.dim() == 0:

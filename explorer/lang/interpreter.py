@@ -195,11 +195,30 @@ class Interpreter:
             raise ScriptError(f"{type(container).__name__} items cannot be assigned")
 
     def _aug_assign(self, statement: ast.AugAssign) -> None:
-        target = statement.target
-        current = self.evaluate(_as_load(target))
-        value = self.evaluate(statement.value)
-        result = self._operate(_INPLACE[type(statement.op)], current, value, type(statement.op))
-        self._store(target, result)
+        """x op= v: the target's parts are evaluated once, as Python does."""
+        target, kind = statement.target, type(statement.op)
+        if isinstance(target, ast.Name):
+            current = self._name(target)
+            result = self._operate(_INPLACE[kind], current, self.evaluate(statement.value), kind)
+            self._store(target, result)
+        elif isinstance(target, ast.Subscript):
+            container, index = self.evaluate(target.value), self.evaluate(target.slice)
+            current = self._item(container, index)
+            result = self._operate(_INPLACE[kind], current, self.evaluate(statement.value), kind)
+            try:
+                self._set_item(container, index, result)
+            except ScriptError as error:
+                raise self._locate(error, target) from None
+        elif isinstance(target, ast.Attribute):
+            owner = self.evaluate(target.value)
+            current = get_attribute(owner, target.attr)
+            result = self._operate(_INPLACE[kind], current, self.evaluate(statement.value), kind)
+            try:
+                set_attribute(owner, target.attr, result)
+            except ScriptError as error:
+                raise self._locate(error, target) from None
+        else:
+            raise ScriptError("this cannot be assigned to")
 
     def _for(self, statement: ast.For) -> None:
         if statement.orelse:
@@ -294,8 +313,9 @@ class Interpreter:
         return get_attribute(self.evaluate(node.value), node.attr)
 
     def _subscript(self, node: ast.Subscript) -> Any:
-        container = self.evaluate(node.value)
-        index = self.evaluate(node.slice)
+        return self._item(self.evaluate(node.value), self.evaluate(node.slice))
+
+    def _item(self, container: Any, index: Any) -> Any:
         if isinstance(container, torch.Tensor):
             result = self._checked_torch("__getitem__", container.__getitem__, (index,), {})
             self.observer.produced(result)
@@ -362,7 +382,7 @@ class Interpreter:
     def _unaryop(self, node: ast.UnaryOp) -> Any:
         value = self.evaluate(node.operand)
         if isinstance(node.op, ast.Not):
-            return not self._truth(node.operand) if isinstance(value, torch.Tensor) else not value
+            return not self._truth_of(value, node.operand)
         if isinstance(value, str | list | tuple):
             raise ScriptError(
                 f"unary {type(node.op).__name__} does not apply to {type(value).__name__}"
@@ -496,15 +516,6 @@ class Interpreter:
         if arguments.get("inputs") is not None:
             raise ScriptError("backward(inputs=...) is not available in explorer scripts")
         self.observer.backward(tensor, arguments, node.lineno)
-
-
-def _as_load(target: ast.expr) -> ast.expr:
-    """The same target read as a value (x -= 1 first reads x)."""
-    clone = ast.copy_location(
-        type(target)(**{f: getattr(target, f) for f in target._fields}), target
-    )
-    clone.ctx = ast.Load()
-    return clone
 
 
 def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:

@@ -1,0 +1,359 @@
+"""The graph in the centre: batched cards and edges, restyled (not rebuilt) as the replay moves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+
+from explorer.ui import geometry, labels
+from explorer.ui.geometry import CARD_H, CARD_W, Geometry
+from explorer.ui.model import ExplorerModel
+
+LABEL_MIN_PX = 46  # cards narrower than this on screen show no text
+EDGE_LABELS_MAX = 160  # edges that may carry a gradient label
+LINE_HEIGHT = 0.3  # scene units per text line on a card
+
+
+def _card_symbol() -> QPainterPath:
+    path = QPainterPath()
+    ratio = CARD_H / CARD_W
+    path.addRoundedRect(QRectF(-0.5, -ratio / 2, 1.0, ratio), 0.09, 0.09)
+    return path
+
+
+CARD = _card_symbol()
+
+
+class GraphView(pg.GraphicsView):
+    """Draws the model's snapshot; restyles on cursor, selection and theme signals."""
+
+    node_activated = Signal(str)  # a node was double-clicked
+
+    def __init__(self, model: ExplorerModel, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.upward = True
+        self.geometry_: Geometry | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.view = pg.ViewBox(lockAspect=True, enableMenu=False)
+        self.view.setAspectLocked(True)
+        self.setCentralItem(self.view)
+        self._edges = self._path_item(z=0)
+        self._stub_lines = self._path_item(z=0)
+        self._flow = self._path_item(z=1)
+        self._active_edges = self._path_item(z=2)
+        self._nodes = pg.ScatterPlotItem(
+            pxMode=False, symbol=CARD, size=CARD_W, hoverable=True, tip=self._tip
+        )
+        self._nodes.setZValue(3)
+        self._nodes.sigClicked.connect(self._on_clicked)
+        self.view.addItem(self._nodes)
+        self._stubs = pg.ScatterPlotItem(pxMode=False, symbol="o", size=geometry.STUB_SIZE)
+        self._stubs.setZValue(3)
+        self.view.addItem(self._stubs)
+        self._label_layer = QGraphicsRectItem()
+        self._label_layer.setPen(QPen(Qt.PenStyle.NoPen))
+        self._label_layer.setZValue(4)
+        self.view.addItem(self._label_layer)
+        self._node_labels: dict[str, QGraphicsSimpleTextItem] = {}
+        self._edge_labels: dict[tuple[str, str, int], _Pill] = {}
+        self._brushes: dict[str, QBrush] = {}
+        self._lit: list[tuple[str, str, int]] = []
+        self._font = QFont()
+        self._font.setPixelSize(40)
+        self.view.sigRangeChanged.connect(self._on_range_changed)
+        model.snapshot_changed.connect(self._on_snapshot_changed)
+        model.cursor_changed.connect(self._on_cursor_changed)
+        model.selection_changed.connect(self._on_selection_changed)
+        model.theme_changed.connect(self._on_theme_changed)
+        self._on_theme_changed()
+
+    def _path_item(self, z: float) -> QGraphicsPathItem:
+        item = QGraphicsPathItem()
+        item.setZValue(z)
+        self.view.addItem(item)
+        return item
+
+    # -- public --------------------------------------------------------------------------
+    def set_upward(self, upward: bool) -> None:
+        if upward != self.upward:
+            self.upward = upward
+            self._on_snapshot_changed()
+
+    def fit(self) -> None:
+        if self.geometry_ is not None:
+            x0, y0, x1, y1 = self.geometry_.bounds()
+            self.view.setRange(QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.02)
+
+    def center_on(self, node: str) -> None:
+        if self.geometry_ is None or node not in self.geometry_.index:
+            return
+        x, y = self.geometry_.pos[self.geometry_.index[node]]
+        rect = self.view.viewRect()
+        width = min(rect.width(), CARD_W * 8)
+        height = min(rect.height(), CARD_H * 8)
+        self.view.setRange(QRectF(x - width / 2, y - height / 2, width, height), padding=0)
+
+    def lit_edges(self) -> set[tuple[str, str, int]]:
+        """The edges drawn as having carried gradient (including the ones sent just now)."""
+        return set(self._lit)
+
+    def node_at_scene(self, node: str) -> tuple[float, float] | None:
+        if self.geometry_ is None or node not in self.geometry_.index:
+            return None
+        x, y = self.geometry_.pos[self.geometry_.index[node]]
+        return float(x), float(y)
+
+    # -- building ------------------------------------------------------------------------
+    def _on_snapshot_changed(self) -> None:
+        snapshot = self.model.snapshot
+        for item in [*self._node_labels.values(), *self._edge_labels.values()]:
+            item.setParentItem(None)
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self._node_labels.clear()
+        self._edge_labels.clear()
+        if snapshot is None:
+            self.geometry_ = None
+            return
+        self.geometry_ = geo = geometry.build(snapshot.graph, snapshot.layout, self.upward)
+        self._nodes.setData(pos=geo.pos, data=geo.ids, size=CARD_W, symbol=CARD)
+        self._edges.setPath(_lines_path(geo.edge_lines))
+        self._stub_lines.setPath(_lines_path(geo.stub_lines, arrows=False))
+        self._stubs.setData(pos=geo.stub_pos, size=geometry.STUB_SIZE)
+        muted = QColor(self.model.theme.muted)
+        for (node, slot), (x, y) in zip(geo.stub_owner, geo.stub_pos, strict=True):
+            text = labels.const_text(snapshot.graph.nodes[node], slot)
+            self._place(self._node_labels, (node, slot), text, x + 0.2, y, muted, 0.75, left=True)
+        self._restyle()
+        self.fit()
+
+    def _on_cursor_changed(self) -> None:
+        self._restyle()
+
+    def _on_selection_changed(self, node: object) -> None:
+        self._restyle_nodes()
+
+    def _on_theme_changed(self) -> None:
+        theme = self.model.theme
+        self.setBackground(theme.background)
+        self._brushes.clear()
+        self._edges.setPen(_pen(theme.edge, 1.4))
+        dashed = _pen(theme.edge_faded, 1.2)
+        dashed.setStyle(Qt.PenStyle.DashLine)
+        self._stub_lines.setPen(dashed)
+        self._flow.setPen(_pen(theme.flow, 3.2))
+        self._active_edges.setPen(_pen(theme.active, 4.5))
+        self._stubs.setBrush(self._brush(theme.const))
+        self._stubs.setPen(_pen(theme.edge_faded, 1.0))
+        self._restyle()
+
+    # -- restyling -----------------------------------------------------------------------
+    def _brush(self, color: str) -> QBrush:
+        brush = self._brushes.get(color)
+        if brush is None:
+            brush = self._brushes[color] = QBrush(QColor(color))
+        return brush
+
+    def _restyle(self) -> None:
+        geo = self.geometry_
+        if geo is None:
+            return
+        step = self.model.step_view()
+        keys = geo.edge_keys
+        flowed = [i for i, k in enumerate(keys) if k in step.flowed and k not in step.active_edges]
+        active = [i for i, k in enumerate(keys) if k in step.active_edges]
+        self._lit = [keys[i] for i in flowed + active]
+        self._flow.setPath(_lines_path(geo.edge_lines[flowed]))
+        self._active_edges.setPath(_lines_path(geo.edge_lines[active]))
+        self._restyle_nodes()
+        self._update_labels()
+
+    def _restyle_nodes(self) -> None:
+        geo, snapshot = self.geometry_, self.model.snapshot
+        if geo is None or snapshot is None:
+            return
+        theme = self.model.theme
+        step = self.model.step_view()
+        brushes, pens = [], []
+        normal = _pen(theme.edge, 1.3)
+        running = _pen(theme.active, 4.0)
+        selected = _pen(theme.selection, 4.0)
+        for node in geo.ids:
+            attrs = snapshot.graph.nodes[node]
+            if node == step.accumulated:
+                color = theme.accumulated
+            elif node in step.done and node != step.active:
+                color = theme.done
+            elif attrs.get("kind") == "leaf":
+                color = theme.leaf
+            elif attrs.get("output"):
+                color = theme.output
+            else:
+                color = theme.op
+            brushes.append(self._brush(color))
+            if node == self.model.selected:
+                pens.append(selected)
+            elif node == step.active:
+                pens.append(running)
+            else:
+                pens.append(normal)
+        self._nodes.setBrush(brushes)
+        self._nodes.setPen(pens)
+
+    # -- labels --------------------------------------------------------------------------
+    def _update_labels(self) -> None:
+        geo, snapshot = self.geometry_, self.model.snapshot
+        if geo is None or snapshot is None:
+            return
+        step = self.model.step_view()
+        grads = self._node_grads(step)
+        color = QColor(self.model.theme.node_text)
+        for node, (x, y) in zip(geo.ids, geo.pos, strict=True):
+            lines = labels.node_lines(snapshot.graph.nodes[node], grads.get(node))
+            self._place(self._node_labels, node, "\n".join(lines), x, y, color, len(lines))
+        self._update_edge_labels(step)
+        self._on_range_changed()
+
+    def _node_grads(self, step: Any) -> dict[str, Any]:
+        """The gradient each node received so far in this pass (leaves: their new .grad)."""
+        replay = self.model.replay
+        if replay is None:
+            return {}
+        out: dict[str, Any] = {}
+        cursor = self.model.cursor
+        if 0 <= cursor.pass_index < len(replay.passes):
+            for s in replay.passes[cursor.pass_index].steps[: cursor.step_index + 1]:
+                grad = s.grad_after if s.grad_after is not None else (s.grad_in or [None])[0]
+                out[s.node] = grad
+        return out
+
+    def _update_edge_labels(self, step: Any) -> None:
+        geo = self.geometry_
+        assert geo is not None
+        if len(geo.edge_keys) > EDGE_LABELS_MAX:
+            return
+        theme = self.model.theme
+        shown = set()
+        for i, key in enumerate(geo.edge_keys):
+            grad = step.edge_grads.get(key)
+            if grad is None:
+                continue
+            shown.add(key)
+            (x0, y0), (x1, y1) = geo.edge_lines[i]
+            pill = self._edge_labels.get(key)
+            if pill is None:
+                pill = self._edge_labels[key] = _Pill(self._label_layer, self._font)
+            pill.show_text(labels.tensor_text(grad, 14), (x0 + x1) / 2, (y0 + y1) / 2, theme)
+        for key, pill in self._edge_labels.items():
+            pill.setVisible(key in shown)
+
+    def _place(self, pool, key, text, x, y, color, lines: float, left: bool = False) -> None:
+        """Text centred on (x, y), or starting at x when left; `lines` tall on a card's scale."""
+        item = pool.get(key)
+        if item is None:
+            item = pool[key] = QGraphicsSimpleTextItem(self._label_layer)
+            item.setFont(self._font)
+        item.setVisible(True)
+        if item.text() == text and item.brush().color() == color:
+            return  # unchanged: stepping touches only the cards whose gradient changed
+        item.setText(text)
+        item.setBrush(QBrush(color))
+        rect = item.boundingRect()
+        factor = LINE_HEIGHT / (rect.height() / max(lines, 1))
+        factor = min(factor, (CARD_W * 0.94) / max(rect.width(), 1e-9))
+        item.setTransform(QTransform.fromScale(factor, -factor))  # the view's y axis points up
+        offset = 0.0 if left else rect.width() * factor / 2
+        item.setPos(x - offset, y + rect.height() * factor / 2)
+
+    def _on_range_changed(self, *args: Any) -> None:
+        pixel = self.view.viewPixelSize()[0] if self.view.width() > 0 else 1.0
+        readable = pixel > 0 and CARD_W / pixel >= LABEL_MIN_PX
+        self._label_layer.setVisible(readable)
+
+    # -- interaction ---------------------------------------------------------------------
+    def _on_clicked(self, item: Any, points: Any, event: Any = None) -> None:
+        if len(points):
+            self.model.select(points[0].data())
+
+    def _tip(self, x: float, y: float, data: Any) -> str:
+        snapshot = self.model.snapshot
+        if snapshot is None or data not in snapshot.graph:
+            return ""
+        return labels.tooltip(snapshot.graph.nodes[data])
+
+    def keyPressEvent(self, event: Any) -> None:
+        """Arrows step, Home/End jump, Space plays, F fits, Escape clears the selection."""
+        model = self.model
+        keys = {
+            Qt.Key.Key_Right: model.step_forward, Qt.Key.Key_Left: model.step_back,
+            Qt.Key.Key_Home: model.to_start, Qt.Key.Key_End: model.to_end,
+            Qt.Key.Key_Space: model.toggle_play, Qt.Key.Key_F: self.fit,
+            Qt.Key.Key_Escape: lambda: model.select(None),
+        }  # fmt: skip
+        action = keys.get(Qt.Key(event.key()))
+        if action is None or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(event)
+            return
+        action()
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        if self.model.selected is not None:
+            self.node_activated.emit(self.model.selected)
+        super().mouseDoubleClickEvent(event)
+
+
+class _Pill(QGraphicsPathItem):
+    """A gradient value on an edge: small text on a rounded background."""
+
+    HEIGHT = 0.36
+
+    def __init__(self, parent: Any, font: QFont) -> None:
+        super().__init__(parent)
+        self._text = QGraphicsSimpleTextItem(self)
+        self._text.setFont(font)
+
+    def show_text(self, text: str, x: float, y: float, theme: Any) -> None:
+        self.setVisible(True)
+        self._text.setText(text)
+        self._text.setBrush(QBrush(QColor(theme.flow)))
+        rect = self._text.boundingRect()
+        factor = self.HEIGHT * 0.8 / rect.height()
+        width, height = rect.width() * factor, self.HEIGHT
+        path = QPainterPath()
+        path.addRoundedRect(
+            QRectF(-width / 2 - 0.08, -height / 2, width + 0.16, height), 0.12, 0.12
+        )
+        self.setPath(path)
+        self.setBrush(QBrush(QColor(theme.panel)))
+        self.setPen(_pen(theme.flow, 1.0))
+        self.setPos(x, y)
+        self._text.setTransform(QTransform.fromScale(factor, -factor))
+        self._text.setPos(-width / 2, height * 0.4)
+
+
+def _pen(color: str, width: float) -> QPen:
+    pen = QPen(QColor(color))
+    pen.setWidthF(width)
+    pen.setCosmetic(True)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
+
+
+def _lines_path(lines: np.ndarray, arrows: bool = True) -> QPainterPath:
+    if not len(lines):
+        return QPainterPath()
+    if arrows:
+        x, y, connect = geometry.arrow_path_arrays(lines)
+    else:
+        x = lines[:, :, 0].reshape(-1)
+        y = lines[:, :, 1].reshape(-1)
+        connect = np.tile(np.array([1, 0], dtype=bool), len(lines))
+    return pg.arrayToQPath(x, y, connect=connect)

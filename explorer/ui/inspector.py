@@ -1,0 +1,144 @@
+"""The inspector: everything about one node, and the gradients through it at the current step."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from explorer.snapshot import TensorSummary
+from explorer.ui import labels
+from explorer.ui.derivatives import derivative
+from explorer.ui.model import ExplorerModel
+from explorer.ui.theme import Theme
+
+TABLE_LIMIT = 64  # elements shown as a table; more are summarised
+
+
+def _muted(text: str, theme: Theme) -> str:
+    return f"<span style='color:{theme.muted}'>{text}</span>"
+
+
+def tensor_html(summary: Any, theme: Theme) -> str:
+    if summary is None:
+        return "<i>None</i>"
+    if not isinstance(summary, TensorSummary):
+        return html.escape(str(summary))
+    head = _muted(f"{labels.shape_text(summary.shape)} · {summary.dtype}", theme)
+    values = summary.values
+    if values is not None and values.size <= TABLE_LIMIT and values.ndim <= 2:
+        return head + _table(values, theme)
+    stats = summary.statistics()
+    parts = html.escape(", ".join(f"{k} {labels.number(v)}" for k, v in stats.items()))
+    first = values.reshape(-1)[:8] if values is not None else np.asarray(summary.head)
+    listed = ", ".join(labels.number(float(v)) for v in first)
+    return f"{head}<br>{parts}<br>{_muted(f'first: {listed} …', theme)}"
+
+
+def _table(values: np.ndarray, theme: Theme) -> str:
+    grid = np.atleast_2d(values.astype(float))
+    cell = f"style='padding:2px 8px;border:1px solid {theme.edge_faded};text-align:right'"
+    rows = "".join(
+        "<tr>" + "".join(f"<td {cell}>{labels.number(float(v))}</td>" for v in row) + "</tr>"
+        for row in grid
+    )
+    return f"<table cellspacing='0' style='border-collapse:collapse;margin:4px 0'>{rows}</table>"
+
+
+def node_html(model: ExplorerModel, node: str) -> str:
+    """The inspector page for node, as HTML."""
+    snapshot, theme = model.snapshot, model.theme
+    if snapshot is None or node not in snapshot.graph:
+        return ""
+    attrs = snapshot.graph.nodes[node]
+    esc = html.escape
+    kind = "output" if attrs.get("output") else attrs.get("kind", "op")
+    out = [
+        f"<h2 style='margin:0'>{esc(labels.node_title(attrs))}</h2>",
+        "<p>"
+        + _muted(f"{esc(kind)} · {esc(attrs.get('op', ''))} · id {esc(node)}", theme)
+        + "</p>",
+    ]
+    found = derivative(attrs.get("op", ""), attrs.get("saved"))
+    if found:
+        forward, rules = found
+        items = "".join(f"<li>{esc(r)}</li>" for r in rules)
+        out.append(f"<h3>Derivative</h3><p>forward: <b>{esc(forward)}</b></p><ul>{items}</ul>")
+    if attrs.get("shape") is not None:
+        shape = esc(labels.shape_text(attrs["shape"]))
+        out.append(f"<p>shape <b>{shape}</b>, dtype {esc(str(attrs.get('dtype', '')))}</p>")
+    if attrs.get("value") is not None:
+        out.append("<h3>Value</h3>" + tensor_html(attrs["value"], theme))
+    if attrs.get("const_slots"):
+        slots = ", ".join(map(str, attrs["const_slots"]))
+        why = f"Input slot {slots} needs no gradient: a constant or a detached tensor."
+        out.append("<p>" + _muted(why, theme) + "</p>")
+    saved = attrs.get("saved") or {}
+    if saved:
+        rows = "".join(f"<p><b>{esc(k)}</b>: {tensor_html(v, theme)}</p>" for k, v in saved.items())
+        out.append("<h3>Saved for backward</h3>" + rows)
+    out.append(_step_html(model, node))
+    return "".join(out)
+
+
+def _step_html(model: ExplorerModel, node: str) -> str:
+    replay, theme = model.replay, model.theme
+    if replay is None or not 0 <= model.cursor.pass_index < len(replay.passes):
+        return ""
+    steps = replay.passes[model.cursor.pass_index].steps[: model.cursor.step_index + 1]
+    mine = [s for s in steps if s.node == node]
+    if not mine:
+        return "<p>" + _muted("Not run yet in this backward pass.", theme) + "</p>"
+    step = mine[-1]
+    out = ["<h3>Backward, this pass</h3>"]
+    view = model.step_view()
+    meeting = sorted(e for e in view.flowed if e[0] == node)
+    if len(meeting) > 1:
+        out.append(f"<p><b>{len(meeting)} gradients met here and were summed:</b></p>")
+        for edge in meeting:
+            source = html.escape(_name(model, edge[1]))
+            grad = tensor_html(view.edge_grads[edge], theme)
+            out.append(f"<p>from {source} (slot {edge[2]}): {grad}</p>")
+    several = len(step.grad_in) > 1
+    for k, grad in enumerate(step.grad_in):
+        which = f" (output {k})" if several else ""
+        out.append(f"<p><b>gradient arrived</b>{which}: {tensor_html(grad, theme)}</p>")
+    for slot, grad in enumerate(step.grad_out):
+        out.append(f"<p><b>sent to slot {slot}</b>: {tensor_html(grad, theme)}</p>")
+    if step.grad_after is not None:
+        out.append(f"<p><b>.grad before</b>: {tensor_html(step.grad_before, theme)}</p>")
+        out.append(f"<p><b>.grad after</b>: {tensor_html(step.grad_after, theme)}</p>")
+    return "".join(out)
+
+
+def _name(model: ExplorerModel, node: str) -> str:
+    snapshot = model.snapshot
+    return labels.node_title(snapshot.graph.nodes[node]) if snapshot else node
+
+
+class Inspector(QTextBrowser):
+    """Shows the selected node; while stepping with nothing selected, the running node."""
+
+    def __init__(self, model: ExplorerModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.setOpenLinks(False)
+        model.selection_changed.connect(self._on_change)
+        model.cursor_changed.connect(self._on_change)
+        model.snapshot_changed.connect(self._on_change)
+        model.theme_changed.connect(self._on_change)
+        self._on_change()
+
+    def shown_node(self) -> str | None:
+        return self.model.selected or self.model.step_view().active
+
+    def _on_change(self, *args: Any) -> None:
+        node = self.shown_node()
+        if node is None:
+            self.setHtml(
+                f"<p style='color:{self.model.theme.muted}'>Click a node to inspect it.</p>"
+            )
+        else:
+            self.setHtml(node_html(self.model, node))

@@ -1,0 +1,101 @@
+"""Short texts for cards, edges and tooltips: a tensor in a few characters. No Qt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from explorer.snapshot import TensorSummary
+
+MAX_CHARS = 17
+
+
+def shape_text(shape: Any) -> str:
+    if shape is None:
+        return ""
+    shape = list(shape)
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
+def number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e6:
+        return f"{int(value)}"
+    return f"{value:.4g}"
+
+
+def tensor_text(summary: TensorSummary | None, room: int = MAX_CHARS) -> str:
+    """A tensor in at most `room` characters: all equal, a short list, or its norm."""
+    if summary is None:
+        return "None"
+    values = summary.values
+    if values is None:
+        return f"‖·‖ {number(summary.statistics().get('norm', float('nan')))}"
+    flat = np.asarray(values, dtype=float).reshape(-1)
+    if flat.size == 0:
+        return "empty"
+    if not np.all(np.isfinite(flat)):
+        return _fit(
+            "[" + ", ".join(number(v) if np.isfinite(v) else str(v) for v in flat[:4]) + "]", room
+        )
+    if flat.size == 1:
+        return number(flat[0])
+    if np.all(flat == flat[0]):
+        return f"all {number(flat[0])}"
+    listed = "[" + ", ".join(number(v) for v in flat) + "]"
+    if len(listed) <= room:
+        return listed
+    return f"‖·‖ {number(float(np.sqrt((flat * flat).sum())))}"
+
+
+def _fit(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def node_title(attrs: dict[str, Any]) -> str:
+    """`x` for a leaf, `y = add` for a named op, `mul` otherwise."""
+    if attrs.get("kind") == "leaf":
+        return _fit(attrs.get("name") or "leaf", MAX_CHARS)
+    name = attrs.get("name")
+    label = attrs.get("label", "?")
+    return _fit(f"{name} = {label}" if name else label, MAX_CHARS)
+
+
+def node_lines(attrs: dict[str, Any], grad: TensorSummary | None = None) -> list[str]:
+    """The card's text: title, shape and value, and the gradient once it is known."""
+    lines = [node_title(attrs)]
+    shape = shape_text(attrs.get("shape"))
+    value = attrs.get("value")
+    if isinstance(value, TensorSummary) and value.numel <= 6:
+        lines.append(_fit(f"{shape} · {tensor_text(value, MAX_CHARS - len(shape) - 3)}", MAX_CHARS))
+    else:
+        lines.append(shape)
+    if grad is not None:
+        lines.append(_fit(f"grad {tensor_text(grad, MAX_CHARS - 5)}", MAX_CHARS))
+    return lines
+
+
+def tooltip(attrs: dict[str, Any]) -> str:
+    parts = [node_title(attrs), attrs.get("op", "")]
+    if attrs.get("shape") is not None:
+        parts.append(f"shape {shape_text(attrs['shape'])}, {attrs.get('dtype', '')}")
+    value = attrs.get("value")
+    if isinstance(value, TensorSummary):
+        parts.append(f"value {tensor_text(value, 40)}")
+    if attrs.get("const_slots"):
+        slots = ", ".join(map(str, attrs["const_slots"]))
+        parts.append(f"no gradient to input slot {slots} (a constant or detached tensor)")
+    return "\n".join(p for p in parts if p)
+
+
+_SLOT_NAMES = {0: ("self", "input"), 1: ("other", "mat2")}
+
+
+def const_text(attrs: dict[str, Any], slot: int) -> str:
+    """What a constant input was, when the node saved it (`2` in 2*x), else `const`."""
+    saved = attrs.get("saved") or {}
+    for name in _SLOT_NAMES.get(slot, ()):
+        value = saved.get(name)
+        if isinstance(value, TensorSummary) and value.values is not None and value.numel <= 4:
+            return tensor_text(value, 10)
+    return "const"

@@ -1,0 +1,92 @@
+"""Light and dark colour themes for the window and the graph; the system's choice by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    background: str
+    panel: str
+    text: str
+    muted: str
+    edge: str
+    edge_faded: str
+    flow: str  # edges that carried gradient
+    active: str  # the node the engine is running and what it sends
+    leaf: str
+    op: str
+    output: str
+    const: str
+    done: str  # nodes that already ran in this pass
+    accumulated: str
+    selection: str
+    error: str
+    node_text: str
+
+
+LIGHT = Theme(
+    name="light", background="#fbfbfd", panel="#ffffff", text="#1d2330", muted="#6b7280",
+    edge="#9aa3b2", edge_faded="#d4d8df", flow="#e8590c", active="#d6336c",
+    leaf="#d0ebff", op="#eef0f4", output="#d3f9d8", const="#f1f3f5", done="#ffe8cc",
+    accumulated="#ffd43b", selection="#1c7ed6", error="#c92a2a", node_text="#1d2330",
+)  # fmt: skip
+DARK = Theme(
+    name="dark", background="#15171c", panel="#1d2027", text="#e6e8ee", muted="#9aa1ae",
+    edge="#5c6473", edge_faded="#343944", flow="#ff922b", active="#f06595",
+    leaf="#1f4e79", op="#2b2f38", output="#1e5631", const="#23262d", done="#5c3b14",
+    accumulated="#b08900", selection="#4dabf7", error="#ff6b6b", node_text="#f1f3f5",
+)  # fmt: skip
+THEMES = {"light": LIGHT, "dark": DARK}
+
+
+def system_theme() -> Theme:
+    """The theme matching the desktop's colour scheme."""
+    app = QGuiApplication.instance()
+    if isinstance(app, QGuiApplication):
+        scheme = app.styleHints().colorScheme()
+        if scheme == Qt.ColorScheme.Dark:
+            return DARK
+        if scheme == Qt.ColorScheme.Light:
+            return LIGHT
+        window = app.palette().color(QPalette.ColorRole.Window)
+        return DARK if window.lightness() < 128 else LIGHT
+    return LIGHT
+
+
+def resolve(choice: str) -> Theme:
+    """'light', 'dark' or 'system' to a Theme."""
+    return THEMES.get(choice) or system_theme()
+
+
+def palette(theme: Theme) -> QPalette:
+    """A Qt palette for the widgets, matching the graph's theme."""
+    pal = QPalette()
+    role = QPalette.ColorRole
+    colors = {
+        role.Window: theme.background,
+        role.Base: theme.panel,
+        role.AlternateBase: theme.background,
+        role.Text: theme.text,
+        role.WindowText: theme.text,
+        role.ButtonText: theme.text,
+        role.Button: theme.panel,
+        role.ToolTipBase: theme.panel,
+        role.ToolTipText: theme.text,
+        role.PlaceholderText: theme.muted,
+        role.Highlight: theme.selection,
+        role.HighlightedText: "#ffffff",
+        role.BrightText: theme.error,
+        role.Link: theme.selection,
+    }
+    for key, value in colors.items():
+        pal.setColor(key, QColor(value))
+    pal.setColor(QPalette.ColorGroup.Disabled, role.Text, QColor(theme.muted))
+    pal.setColor(QPalette.ColorGroup.Disabled, role.ButtonText, QColor(theme.muted))
+    pal.setColor(QPalette.ColorGroup.Disabled, role.WindowText, QColor(theme.muted))
+    return pal

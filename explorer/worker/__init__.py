@@ -1,0 +1,1 @@
+"""The worker process that runs scripts with torch, and the torch-free client that drives it."""
