@@ -29,9 +29,12 @@ class Session:
     def __init__(self, text: str, limits: Limits | None = None) -> None:
         self.text = text
         self.limits = limits or Limits()
-        self.code: Code = strip_prompts(text)
+        # An over-long text is left as it is: parse refuses it before any work.
+        long = len(text) > self.limits.max_source_chars
+        self.code: Code = Code(text, []) if long else strip_prompts(text)
         self.recorder = Recorder()
         self.interpreter = Interpreter(self.code.text, self.limits, self.recorder)
+        self.recorder.names = self.interpreter.env
         self.problem: Problem | None = None
 
     def run(self) -> Snapshot:
@@ -44,10 +47,16 @@ class Session:
         except ScriptError as error:
             self.problem = self._original_place(error.problem)
         except RecursionError:
-            self.problem = Problem("the script is nested too deeply")
+            self.problem = self._at_current_line("the script is nested too deeply")
         except MemoryError:
-            self.problem = Problem("the script ran out of memory")
+            self.problem = self._at_current_line("the script ran out of memory")
         return self.snapshot()
+
+    def _at_current_line(self, message: str) -> Problem:
+        line = self.interpreter.current_line
+        lines = self.text.splitlines()
+        text = lines[line - 1] if 1 <= line <= len(lines) else ""
+        return Problem(message, line=line, column=1 if line else 0, text=text)
 
     def backward(self, name: str, gradient: Any = None) -> Snapshot:
         """Run name.backward(gradient) now, as if it were the script's next line."""

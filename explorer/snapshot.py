@@ -55,12 +55,13 @@ class TensorSummary:
         if self.values.size == 0:
             return {}
         v = self.values.astype(np.float64)
-        return {
-            "min": float(v.min()),
-            "max": float(v.max()),
-            "mean": float(v.mean()),
-            "norm": float(np.sqrt((v * v).sum())),
-        }
+        with np.errstate(all="ignore"):  # NaN and infinity are values like any other here
+            return {
+                "min": float(v.min()),
+                "max": float(v.max()),
+                "mean": float(v.mean()),
+                "norm": float(np.sqrt((v * v).sum())),
+            }
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"shape": list(self.shape), "dtype": self.dtype}

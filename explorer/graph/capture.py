@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -47,7 +48,8 @@ class GraphCapture:
     """The graph of every autograd node seen so far; ids stay the same across captures."""
 
     def __init__(self, naming: Naming) -> None:
-        self.naming = naming
+        # A proxy: the recorder owns this capture, and a strong link back would be a cycle.
+        self.naming = weakref.proxy(naming)
         self.graph = nx.MultiDiGraph()
         self._ids: dict[Node, str] = {}  # holding the Node keeps its identity (and id) stable
         self._done: set[str] = set()

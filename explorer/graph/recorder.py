@@ -25,6 +25,7 @@ class Recorder:
         self._op_values: dict[int, TensorSummary] = {}
         self.capture = GraphCapture(self)
         self.passes: list[Pass] = []
+        self.names: dict[str, Any] = {}  # the script's current names, set by the session
 
     # -- the interpreter's observer ------------------------------------------------------
     def bound(self, name: str, value: Any) -> None:
@@ -48,7 +49,8 @@ class Recorder:
     # -- naming --------------------------------------------------------------------------
     def _name_tensor(self, name: str, tensor: torch.Tensor) -> None:
         if tensor.grad_fn is None:
-            self._leaf_names.setdefault(id(tensor), (name, tensor))
+            if tensor.requires_grad:  # only those can be graph leaves; keep no other alive
+                self._leaf_names.setdefault(id(tensor), (name, tensor))
         else:
             self._op_names.setdefault(tensor.grad_fn._sequence_nr(), name)
             self._remember_value(tensor)
@@ -62,7 +64,10 @@ class Recorder:
 
     def leaf_name(self, tensor: torch.Tensor) -> str | None:
         entry = self._leaf_names.get(id(tensor))
-        return entry[0] if entry is not None and entry[1] is tensor else None
+        if entry is not None and entry[1] is tensor:
+            return entry[0]
+        # A tensor named before it required grad (x = ...; x.requires_grad_()).
+        return next((k for k, v in self.names.items() if v is tensor), None)
 
     def output_name(self, node: Node) -> str | None:
         return self._op_names.get(node._sequence_nr())

@@ -23,7 +23,10 @@ def root_node(tensor: torch.Tensor) -> Node | None:
     if tensor.grad_fn is not None:
         return tensor.grad_fn
     if tensor.requires_grad:
-        return get_gradient_edge(tensor).node
+        try:
+            return get_gradient_edge(tensor).node
+        except (AssertionError, RuntimeError):
+            return None  # a view of a leaf made under no_grad: no node to start from
     return None
 
 

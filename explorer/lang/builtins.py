@@ -44,6 +44,7 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
     def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
         if not isinstance(sep, str) or not isinstance(end, str):
             raise ScriptError("print's sep and end must be strings")
+        budget.check_nested(args, "this print")
         text = sep.join(str(a) for a in args) + end
         printed(text[:-1] if text.endswith("\n") else text)
 
@@ -52,6 +53,8 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
             raise ScriptError(
                 "range() takes whole numbers", hint="write range(10), not range(10.0)"
             )
+        if any(abs(a) > 2**53 for a in args):
+            raise ScriptError("this range is far too long", hint="use a smaller range")
         return range(*args)
 
     def len_(value: Any) -> int:
@@ -79,6 +82,23 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
 
         return apply
 
+    def round_(value: Any, digits: Any = None) -> Any:
+        if isinstance(digits, int) and abs(digits) > 400:
+            raise ScriptError("round() takes at most 400 digits")
+        return builtins.round(value, digits)
+
+    def sum_(values: Any, start: Any = 0) -> Any:
+        if not isinstance(start, int | float | torch.Tensor):
+            raise ScriptError("sum() adds numbers and tensors", hint="use + to join lists")
+        return builtins.sum(bounded(budget, values), start)
+
+    def text(convert: Callable) -> Callable:
+        def apply(value: Any = "") -> str:
+            budget.check_nested(value, "this value")
+            return convert(value)
+
+        return apply
+
     def number(convert: Callable) -> Callable:
         def apply(value: Any = 0) -> Any:
             if isinstance(value, str):
@@ -95,15 +115,15 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         "tuple": tuple_,
         "enumerate": enumerate_,
         "zip": zip_,
-        "sum": reduce(builtins.sum),
+        "sum": sum_,
         "min": reduce(builtins.min),
         "max": reduce(builtins.max),
         "abs": builtins.abs,
-        "round": builtins.round,
+        "round": round_,
         "float": number(float),
         "int": number(int),
         "bool": builtins.bool,
-        "str": builtins.str,
-        "repr": builtins.repr,
+        "str": text(builtins.str),
+        "repr": text(builtins.repr),
     }
     return {name: Builtin(name, fn) for name, fn in table.items()}

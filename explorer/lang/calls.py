@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from explorer.lang import tables
+from explorer.lang.builtins import Builtin
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import explain_torch_error
 from explorer.lang.limits import Budget
@@ -36,8 +37,10 @@ class Observer(Protocol):
 
 def check_arguments(args: tuple, kwargs: dict[str, Any]) -> None:
     for value in (*args, *kwargs.values()):
-        if isinstance(value, Function | Method | Namespace):
-            raise ScriptError(f"{value!r} cannot be passed as an argument in explorer scripts")
+        inner = value[:64] if isinstance(value, list | tuple) else ()
+        for item in (value, *inner):
+            if isinstance(item, Function | Method | Namespace | Builtin):
+                raise ScriptError(f"{item!r} cannot be passed as an argument in explorer scripts")
     for key in kwargs:
         if key in tables.FORBIDDEN_KEYWORDS:
             raise ScriptError(f"the {key}= argument is not available in explorer scripts")
@@ -48,8 +51,11 @@ def call_torch(
 ) -> Any:
     """Call a torch function or tensor method `name` with its result size checked first."""
     short = name.rsplit(".", 1)[-1]
+    _check_lists(budget, args, kwargs)
     if short == "tensor" and args:
         budget.check_elements(_nested_shape(args[0]), "tensor")
+    elif short == "one_hot":
+        _check_one_hot(budget, args, kwargs)
     elif short in _GROWING:
         _check_on_meta(budget, short, target, args, kwargs)
     if short in tables.TENSOR_TO_PYTHON and isinstance(
@@ -65,6 +71,31 @@ def call_torch(
         raise ScriptError(message, hint) from None
     account(budget, result)
     return result
+
+
+def _check_lists(budget: Budget, args: tuple, kwargs: dict[str, Any]) -> None:
+    """Lists given to torch: bounded in nested items and in how many tensors they hold."""
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, list | tuple):
+            budget.check_nested(value, "this argument")
+            tensors = sum(isinstance(v, torch.Tensor) for v in value)
+            if tensors > budget.limits.max_tensor_list:
+                raise ScriptError(
+                    f"this list holds {tensors:,} tensors; at most "
+                    f"{budget.limits.max_tensor_list:,} can be combined at once",
+                    hint="combine fewer tensors, or make one larger tensor",
+                )
+
+
+def _check_one_hot(budget: Budget, args: tuple, kwargs: dict[str, Any]) -> None:
+    """one_hot's width depends on the data when num_classes is not given: read it first."""
+    labels = args[0] if args else kwargs.get("tensor")
+    if not isinstance(labels, torch.Tensor) or labels.numel() == 0:
+        return
+    classes = kwargs.get("num_classes", args[1] if len(args) > 1 else -1)
+    if not isinstance(classes, int) or classes < 0:
+        classes = int(labels.max()) + 1
+    budget.check_elements((*labels.shape, classes))
 
 
 def account(budget: Budget, result: Any) -> None:
@@ -129,15 +160,20 @@ def _to_meta(value: Any) -> Any:
 def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: dict) -> nn.Module:
     """Build an nn layer after counting its parameters on the meta device."""
     inner = [a for a in (*args, *kwargs.values()) if isinstance(a, nn.Module)]
+    nested = [m for a in (*args, *kwargs.values()) if isinstance(a, list | tuple) for m in a]
     try:
         if cls is nn.TransformerEncoder and inner:
-            layers = kwargs.get("num_layers", args[1] if len(args) > 1 else 1)
-            count = _parameter_count(inner[0]) * int(layers)
+            layers = int(kwargs.get("num_layers", args[1] if len(args) > 1 else 1))
+            budget.check_modules(layers * _module_count(inner[0]))
+            count = _parameter_count(inner[0]) * layers
         elif inner or cls in (nn.Sequential, nn.ModuleList):
+            budget.check_modules(sum(_module_count(m) for m in [*inner, *nested][:100_000]))
             count = 0  # holds existing layers, makes no parameters of its own
         else:
             with torch.device("meta"):
                 count = _parameter_count(cls(*args, **kwargs))
+    except ScriptError:
+        raise
     except Exception as error:
         message, hint = explain_torch_error(error, f"nn.{cls.__name__}", args, kwargs)
         raise ScriptError(message, hint) from None
@@ -148,6 +184,10 @@ def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: 
     except Exception as error:
         message, hint = explain_torch_error(error, f"nn.{cls.__name__}", args, kwargs)
         raise ScriptError(message, hint) from None
+
+
+def _module_count(module: Any) -> int:
+    return sum(1 for _ in module.modules()) if isinstance(module, nn.Module) else 0
 
 
 def _parameter_count(module: nn.Module) -> int:

@@ -19,6 +19,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f"did you mean {matches[0]}?" if matches else ""
 
 
+_OUT_OF_MEMORY = ("can't allocate memory", "alloc_cpu", "out of memory", "Cannot allocate memory")
 _FIRST_LINE = re.compile(r"^\s*(.*?)\s*$")
 
 
@@ -33,6 +34,13 @@ def explain_torch_error(error: Exception, call: str, args: tuple, kwargs: dict) 
     """Turn an exception raised by torch into (message, hint) for the call `call`."""
     text = str(error)
     line = first_line(text) or type(error).__name__
+    if isinstance(error, MemoryError) or any(w in text for w in _OUT_OF_MEMORY):
+        return (
+            "the script ran out of memory",
+            "use smaller tensors, or fewer of them at once",
+        )
+    if isinstance(error, OverflowError):
+        return "this number is too large", "use smaller numbers"
     if "floating point and complex dtype can require gradients" in text:
         return _integer_requires_grad(call, args)
     if "backward through the graph a second time" in text or "already been freed" in text:

@@ -7,6 +7,7 @@ import builtins
 import inspect
 import operator
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -92,22 +93,10 @@ class Interpreter:
         self.outputs: list[Output] = []
         self._output_chars = 0
         self._line = 0
-        self.builtins = make_builtins(self.budget, self._printed)
+        # A weak reference keeps the builtins from holding the interpreter in a cycle.
+        printed = weakref.WeakMethod(self._printed)
+        self.builtins = make_builtins(self.budget, lambda text: printed()(text))
         self.env: dict[str, Any] = {"torch": TORCH, "nn": NN, "F": FUNCTIONAL}
-        self._statements = {
-            ast.Expr: self._expr_statement, ast.Assign: self._assign,
-            ast.AugAssign: self._aug_assign, ast.For: self._for, ast.If: self._if,
-            ast.With: self._with, ast.Import: self._import, ast.ImportFrom: self._import_from,
-            ast.Pass: lambda s: None, ast.Break: self._break, ast.Continue: self._continue,
-            ast.Assert: self._assert, ast.Delete: self._delete,
-        }  # fmt: skip
-        self._expressions = {
-            ast.Constant: lambda n: n.value, ast.Name: self._name, ast.Attribute: self._attribute,
-            ast.Subscript: self._subscript, ast.Slice: self._slice, ast.Call: self._call,
-            ast.BinOp: self._binop, ast.UnaryOp: self._unaryop, ast.BoolOp: self._boolop,
-            ast.Compare: self._compare, ast.IfExp: self._ifexp, ast.Tuple: self._tuple,
-            ast.List: self._list, ast.JoinedStr: self._joined_str,
-        }  # fmt: skip
 
     # -- running -------------------------------------------------------------------------
     def run(self, tree: ast.Module) -> None:
@@ -119,7 +108,7 @@ class Interpreter:
             self.budget.tick()
             self._line = statement.lineno
             try:
-                self._statements[type(statement)](statement)
+                _STATEMENTS[type(statement)](self, statement)
             except ScriptError as error:
                 raise self._locate(error, statement) from None
             except _PLAIN_ERRORS as error:
@@ -127,13 +116,18 @@ class Interpreter:
 
     def evaluate(self, node: ast.expr) -> Any:
         try:
-            return self._expressions[type(node)](node)
+            return _EXPRESSIONS[type(node)](self, node)
         except ScriptError as error:
             raise self._locate(error, node) from None
         except (_Break, _Continue):
             raise
         except _PLAIN_ERRORS as error:
             raise self._locate(_plain(error), node) from None
+
+    @property
+    def current_line(self) -> int:
+        """The line of the statement running now (0 before the first)."""
+        return self._line
 
     def _locate(self, error: ScriptError, node: ast.AST) -> ScriptError:
         line, column = position(node, self._line)
@@ -152,6 +146,7 @@ class Interpreter:
     def _expr_statement(self, statement: ast.Expr) -> None:
         value = self.evaluate(statement.value)
         if value is not None:
+            self.budget.check_nested(value, "this value")
             self._printed(repr(value))  # as a notebook or the REPL shows it
 
     def _assign(self, statement: ast.Assign) -> None:
@@ -293,7 +288,9 @@ class Interpreter:
         for target in statement.targets:
             if not isinstance(target, ast.Name):
                 raise ScriptError("del works only on names in explorer scripts")
-            self._name(target)
+            if target.id in ("torch", "nn", "F", "math") or target.id not in self.env:
+                self._name(target)  # an unknown name gets its own message first
+                raise ScriptError(f"del works only on names the script made, not {target.id}")
             del self.env[target.id]
 
     # -- expressions ---------------------------------------------------------------------
@@ -318,13 +315,14 @@ class Interpreter:
     def _item(self, container: Any, index: Any) -> Any:
         if isinstance(container, torch.Tensor):
             result = self._checked_torch("__getitem__", container.__getitem__, (index,), {})
-            self.observer.produced(result)
+            self._produced(result)
             return result
         if isinstance(container, list | tuple | nn.Sequential | nn.ModuleList):
             if isinstance(index, int | slice):
                 return container[index]
             raise ScriptError("list indices must be whole numbers or slices")
-        raise ScriptError(f"{type(container).__name__} cannot be indexed in explorer scripts")
+        what = container.path if isinstance(container, Namespace) else type(container).__name__
+        raise ScriptError(f"{what} cannot be indexed in explorer scripts")
 
     def _checked_torch(self, name: str, target: Callable, args: tuple, kwargs: dict) -> Any:
         return calls.call_torch(self.budget, name, target, args, kwargs)
@@ -348,7 +346,7 @@ class Interpreter:
                 items.extend(bounded(self.budget, self.evaluate(element.value)))
             else:
                 items.append(self.evaluate(element))
-        self.budget.check_items(len(items))
+        self.budget.charge_items(len(items))
         return items
 
     def _binop(self, node: ast.BinOp) -> Any:
@@ -358,10 +356,16 @@ class Interpreter:
 
     def _operate(self, function: Callable, left: Any, right: Any, kind: type) -> Any:
         if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
+            for other in (left, right):
+                if not isinstance(other, torch.Tensor | int | float | bool):
+                    raise ScriptError(
+                        f"a tensor cannot be combined with a {type(other).__name__} here",
+                        hint="use numbers or tensors on both sides",
+                    )
             self._check_broadcast(left, right, kind)
             name = "matmul" if kind is ast.MatMult else kind.__name__.lower()
             result = self._checked_torch(name, function, (left, right), {})
-            self.observer.produced(result)
+            self._produced(result)
             return result
         _check_python_operands(self.budget, left, right, kind)
         result = function(left, right)
@@ -390,7 +394,7 @@ class Interpreter:
         result = _UNARY[type(node.op)](value)
         if isinstance(value, torch.Tensor):
             calls.account(self.budget, result)
-            self.observer.produced(result)
+            self._produced(result)
         return result
 
     def _boolop(self, node: ast.BoolOp) -> Any:
@@ -419,6 +423,8 @@ class Interpreter:
             tensors = isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor)
             if tensors and not isinstance(op, ast.Is | ast.IsNot):
                 self._check_broadcast(left, right, type(op))
+            for side in (left, right):
+                self.budget.check_nested(side, "this comparison")
             result = _COMPARE[type(op)](left, right)
             if len(node.ops) > 1 and not self._truth_of(result, node):
                 return result
@@ -445,6 +451,7 @@ class Interpreter:
                 raise ScriptError(f"the format {spec!r} is not available in explorer scripts")
             if isinstance(item, Function | Method | Namespace | Builtin):
                 item = repr(item)
+            self.budget.check_nested(item, "this value")
             parts.append(format(item, spec))
         text = "".join(parts)
         if len(text) > _MAX_STRING:
@@ -458,8 +465,14 @@ class Interpreter:
         kwargs = {kw.arg: self.evaluate(kw.value) for kw in node.keywords if kw.arg}
         calls.check_arguments(args, kwargs)
         result = self._dispatch(function, args, kwargs, node)
-        self.observer.produced(result)
+        self._produced(result)
         return result
+
+    def _produced(self, result: Any) -> None:
+        """Tell the observer of a result, counting the graph operations the script makes."""
+        if isinstance(result, torch.Tensor) and result.grad_fn is not None:
+            self.budget.count_graph_op()
+        self.observer.produced(result)
 
     def _dispatch(self, function: Any, args: tuple, kwargs: dict, node: ast.Call) -> Any:
         if isinstance(function, Builtin):
@@ -498,6 +511,7 @@ class Interpreter:
             return result
         if isinstance(owner, list) and name == "append":
             self.budget.check_items(len(owner) + 1)
+            self.budget.charge_items(1)
             return _plain_call(owner.append, args, kwargs, name)
         if is_node(owner) and name == "name":
             return owner.name()
@@ -518,6 +532,27 @@ class Interpreter:
         self.observer.backward(tensor, arguments, node.lineno)
 
 
+# Dispatch tables on the class, not the instance: bound methods in an instance dict would
+# make every interpreter a reference cycle that only the cycle collector can free.
+_STATEMENTS: dict[type, Callable[[Interpreter, Any], Any]] = {
+    ast.Expr: Interpreter._expr_statement, ast.Assign: Interpreter._assign,
+    ast.AugAssign: Interpreter._aug_assign, ast.For: Interpreter._for, ast.If: Interpreter._if,
+    ast.With: Interpreter._with, ast.Import: Interpreter._import,
+    ast.ImportFrom: Interpreter._import_from, ast.Pass: lambda self, s: None,
+    ast.Break: Interpreter._break, ast.Continue: Interpreter._continue,
+    ast.Assert: Interpreter._assert, ast.Delete: Interpreter._delete,
+}  # fmt: skip
+_EXPRESSIONS: dict[type, Callable[[Interpreter, Any], Any]] = {
+    ast.Constant: lambda self, n: n.value, ast.Name: Interpreter._name,
+    ast.Attribute: Interpreter._attribute, ast.Subscript: Interpreter._subscript,
+    ast.Slice: Interpreter._slice, ast.Call: Interpreter._call, ast.BinOp: Interpreter._binop,
+    ast.UnaryOp: Interpreter._unaryop, ast.BoolOp: Interpreter._boolop,
+    ast.Compare: Interpreter._compare, ast.IfExp: Interpreter._ifexp,
+    ast.Tuple: Interpreter._tuple, ast.List: Interpreter._list,
+    ast.JoinedStr: Interpreter._joined_str,
+}  # fmt: skip
+
+
 def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:
     try:
         return target(*args, **kwargs)
@@ -529,6 +564,8 @@ def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:
 
 
 def _plain(error: Exception) -> ScriptError:
+    if isinstance(error, OverflowError):
+        return ScriptError("this number is too large", hint="use smaller numbers")
     return ScriptError(first_line(str(error)) or type(error).__name__)
 
 
@@ -557,7 +594,7 @@ def _check_python_operands(budget: Budget, left: Any, right: Any, kind: type) ->
     elif kind is ast.Mult and isinstance(left, int) and isinstance(right, list | tuple | str):
         _check_repeat(budget, right, left)
     elif kind is ast.Add and isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        budget.check_items(len(left) + len(right))
+        budget.charge_items(len(left) + len(right))
     elif isinstance(left, str) or isinstance(right, str):
         if kind is ast.Add and isinstance(left, str) and isinstance(right, str):
             if len(left) + len(right) > _MAX_STRING:
@@ -571,4 +608,4 @@ def _check_repeat(budget: Budget, sequence: Any, times: int) -> None:
         if len(sequence) * max(times, 0) > _MAX_STRING:
             raise ScriptError("this string is too long")
         return
-    budget.check_items(len(sequence) * max(times, 0))
+    budget.charge_items(len(sequence) * max(times, 0))

@@ -19,6 +19,10 @@ class Limits:
     max_parameters: int = 50_000_000  # parameters of one module
     max_iterations: int = 100_000  # loop iterations in a whole run
     max_python_items: int = 1_000_000  # items in a Python list a script builds
+    max_total_items: int = 10_000_000  # items of all the lists a run builds
+    max_tensor_list: int = 10_000  # tensors in one list passed to torch (cat, stack)
+    max_graph_ops: int = 25_000  # results with a grad_fn the script makes itself
+    max_modules: int = 1_000  # layers inside one module
     max_int_bits: int = 256  # size of Python integers
     max_string: int = 1_000  # characters in a string literal
     max_outputs: int = 5_000  # displayed values and prints
@@ -33,6 +37,8 @@ class Budget:
     limits: Limits
     iterations: int = 0
     tensor_bytes: int = 0
+    items: int = 0
+    graph_ops: int = 0
     deadline: float = field(default=0.0)
 
     def start(self) -> None:
@@ -94,6 +100,41 @@ class Budget:
                 f"{self.limits.max_python_items:,}",
             )
 
+    def charge_items(self, count: int) -> None:
+        """Count the items of a new list against the run's total."""
+        self.check_items(count)
+        self.items += count
+        if self.items > self.limits.max_total_items:
+            raise ScriptError(
+                f"the script built lists of more than {self.limits.max_total_items:,} items in all",
+                hint="use tensors for large collections of numbers",
+            )
+
+    def check_nested(self, value: object, what: str = "this value") -> None:
+        """Refuse lists nested so deep or wide that reading them all would take too long."""
+        limit = self.limits.max_python_items
+        if nested_count(value, limit) > limit:
+            raise ScriptError(
+                f"{what} holds more than {limit:,} items in nested lists",
+                hint="use a tensor instead of nested lists",
+            )
+
+    def count_graph_op(self) -> None:
+        self.graph_ops += 1
+        if self.graph_ops > self.limits.max_graph_ops:
+            raise ScriptError(
+                f"the script made more than {self.limits.max_graph_ops:,} operations that "
+                "need gradients",
+                hint="use fewer loop iterations, or whole-tensor operations instead of loops",
+            )
+
+    def check_modules(self, count: int) -> None:
+        if count > self.limits.max_modules:
+            raise ScriptError(
+                f"this model would have {count:,} layers; the limit is {self.limits.max_modules:,}",
+                hint="use fewer layers",
+            )
+
     def check_int(self, value: int) -> int:
         if value.bit_length() > self.limits.max_int_bits:
             raise ScriptError(
@@ -111,3 +152,16 @@ class Budget:
                 f"{base} ** {exponent} is too large an integer",
                 hint="use a float base, such as 10.0 ** 30",
             )
+
+
+def nested_count(value: object, limit: int) -> int:
+    """Items in nested lists and tuples, counting shared ones each time; stops past limit."""
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            count += len(item)
+            if count <= limit:
+                stack.extend(v for v in item if isinstance(v, list | tuple))
+    return count

@@ -110,13 +110,18 @@ def _bracket_depth_line(text: str, max_depth: int) -> tuple[int, int] | None:
 
 def check(tree: ast.Module, text: str, limits: Limits) -> None:
     """Walk the tree without recursion and refuse what the language does not have."""
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    stack: list[tuple[ast.AST, int, bool]] = [(tree, 0, False)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, in_loop = stack.pop()
         if depth > limits.max_depth:
             raise _at(_deep(limits), node, text)
+        if isinstance(node, ast.Break | ast.Continue) and not in_loop:
+            word = "break" if isinstance(node, ast.Break) else "continue"
+            raise _at(ScriptError(f"{word} works only inside a for loop"), node, text)
         _check_node(node, text, limits)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        for child in ast.iter_child_nodes(node):
+            inside = in_loop or (isinstance(node, ast.For) and child in node.body)
+            stack.append((child, depth + 1, inside))
 
 
 def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
@@ -126,6 +131,8 @@ def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
     if not isinstance(node, _ALLOWED):
         name = kind.__name__
         raise _at(ScriptError(f"{name} is not available in explorer scripts"), node, text)
+    if isinstance(node, ast.alias) and (node.asname or "").startswith("_"):
+        raise _at(_private(node.asname or ""), node, text)
     if isinstance(node, ast.Name) and node.id.startswith("_"):
         raise _at(_private(node.id), node, text)
     if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
@@ -169,6 +176,8 @@ def _check_constant(node: ast.Constant, text: str, limits: Limits) -> None:
 
 
 def _check_import(node: ast.Import | ast.ImportFrom, text: str) -> None:
+    if isinstance(node, ast.ImportFrom) and node.level:
+        raise _at(ScriptError("relative imports are not available"), node, text)
     modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
     for module in modules:
         if module not in MODULE_NAMES:
@@ -180,8 +189,6 @@ def _check_import(node: ast.Import | ast.ImportFrom, text: str) -> None:
                 node,
                 text,
             )
-    if isinstance(node, ast.ImportFrom) and node.level:
-        raise _at(ScriptError("relative imports are not available"), node, text)
     if any(a.name == "*" for a in node.names):
         raise _at(
             ScriptError("import * is not available", hint="import names one by one"), node, text

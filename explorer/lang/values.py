@@ -92,6 +92,8 @@ def get_attribute(value: Any, name: str) -> Any:
 def _type_name(value: Any) -> str:
     if isinstance(value, Function | Method):
         return repr(value)
+    if isinstance(value, Namespace):
+        return value.path
     return type(value).__name__
 
 

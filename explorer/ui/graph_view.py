@@ -63,7 +63,12 @@ class GraphView(pg.GraphicsView):
         self._node_labels: dict[str, QGraphicsSimpleTextItem] = {}
         self._edge_labels: dict[tuple[str, str, int], _Pill] = {}
         self._brushes: dict[str, QBrush] = {}
+        self._pens: dict[str, QPen] = {}
+        self._label_color = QColor()
         self._lit: list[tuple[str, str, int]] = []
+        self._shown_cursor: Any = None  # the replay cursor the scene shows
+        self._active_shown: str | None = None
+        self._selected_shown: str | None = None
         self._font = QFont()
         self._font.setPixelSize(40)
         self.view.sigRangeChanged.connect(self._on_range_changed)
@@ -126,18 +131,20 @@ class GraphView(pg.GraphicsView):
         self._edges.setPath(_lines_path(geo.edge_lines))
         self._stub_lines.setPath(_lines_path(geo.stub_lines, arrows=False))
         self._stubs.setData(pos=geo.stub_pos, size=geometry.STUB_SIZE)
+        self._shown_cursor = self.model.cursor
         muted = QColor(self.model.theme.muted)
         for (node, slot), (x, y) in zip(geo.stub_owner, geo.stub_pos, strict=True):
             text = labels.const_text(snapshot.graph.nodes[node], slot)
             self._place(self._node_labels, (node, slot), text, x + 0.2, y, muted, 0.75, left=True)
-        self._restyle()
+        self._restyle(None)
         self.fit()
 
     def _on_cursor_changed(self) -> None:
-        self._restyle()
+        self._restyle(self._moved_nodes())
 
     def _on_selection_changed(self, node: object) -> None:
-        self._restyle_nodes()
+        changed = {self._selected_shown, node} - {None}
+        self._restyle_nodes(changed)
 
     def _on_theme_changed(self) -> None:
         theme = self.model.theme
@@ -151,7 +158,13 @@ class GraphView(pg.GraphicsView):
         self._active_edges.setPen(_pen(theme.active, 4.5))
         self._stubs.setBrush(self._brush(theme.const))
         self._stubs.setPen(_pen(theme.edge_faded, 1.0))
-        self._restyle()
+        self._pens = {
+            "normal": _pen(theme.edge, 1.3),
+            "running": _pen(theme.active, 4.0),
+            "selected": _pen(theme.selection, 4.0),
+        }
+        self._label_color = QColor(theme.node_text)
+        self._restyle(None)
 
     # -- restyling -----------------------------------------------------------------------
     def _brush(self, color: str) -> QBrush:
@@ -160,7 +173,18 @@ class GraphView(pg.GraphicsView):
             brush = self._brushes[color] = QBrush(QColor(color))
         return brush
 
-    def _restyle(self) -> None:
+    def _moved_nodes(self) -> set[str] | None:
+        """Nodes whose look changes between the cursor shown and the model's; None: all."""
+        replay, cursor, shown = self.model.replay, self.model.cursor, self._shown_cursor
+        self._shown_cursor = cursor
+        if replay is None or shown is None or shown.pass_index != cursor.pass_index:
+            return None
+        steps = replay.passes[cursor.pass_index].steps if replay.passes else []
+        low, high = sorted((shown.step_index, cursor.step_index))
+        moved = {steps[i].node for i in range(max(low, 0), min(high + 1, len(steps)))}
+        return moved | {self._active_shown} - {None}
+
+    def _restyle(self, changed: set[str] | None) -> None:
         geo = self.geometry_
         if geo is None:
             return
@@ -171,20 +195,20 @@ class GraphView(pg.GraphicsView):
         self._lit = [keys[i] for i in flowed + active]
         self._flow.setPath(_lines_path(geo.edge_lines[flowed]))
         self._active_edges.setPath(_lines_path(geo.edge_lines[active]))
-        self._restyle_nodes()
-        self._update_labels()
+        self._restyle_nodes(changed)
+        self._update_labels(changed)
+        self._update_edge_labels(step)
 
-    def _restyle_nodes(self) -> None:
+    def _restyle_nodes(self, changed: set[str] | None) -> None:
+        """Set fill and outline of the changed nodes (all when None), then repaint once."""
         geo, snapshot = self.geometry_, self.model.snapshot
-        if geo is None or snapshot is None:
+        if geo is None or snapshot is None or not len(geo.ids):
             return
         theme = self.model.theme
         step = self.model.step_view()
-        brushes, pens = [], []
-        normal = _pen(theme.edge, 1.3)
-        running = _pen(theme.active, 4.0)
-        selected = _pen(theme.selection, 4.0)
-        for node in geo.ids:
+        nodes = geo.ids if changed is None else [n for n in changed if n in geo.index]
+        data = self._nodes.data
+        for node in nodes:
             attrs = snapshot.graph.nodes[node]
             if node == step.accumulated:
                 color = theme.accumulated
@@ -196,41 +220,50 @@ class GraphView(pg.GraphicsView):
                 color = theme.output
             else:
                 color = theme.op
-            brushes.append(self._brush(color))
             if node == self.model.selected:
-                pens.append(selected)
+                pen = self._pens["selected"]
             elif node == step.active:
-                pens.append(running)
+                pen = self._pens["running"]
             else:
-                pens.append(normal)
-        self._nodes.setBrush(brushes)
-        self._nodes.setPen(pens)
+                pen = self._pens["normal"]
+            # Written straight into the item's per-spot arrays: setBrush/setPen would
+            # restyle every node, and a step changes only a few.
+            index = geo.index[node]
+            data["brush"][index] = self._brush(color)
+            data["pen"][index] = pen
+        self._active_shown = step.active
+        self._selected_shown = self.model.selected
+        self._nodes.invalidate()  # sizes never change here, so skip updateSpots' re-measuring
 
     # -- labels --------------------------------------------------------------------------
-    def _update_labels(self) -> None:
+    def _update_labels(self, changed: set[str] | None) -> None:
         geo, snapshot = self.geometry_, self.model.snapshot
         if geo is None or snapshot is None:
             return
-        step = self.model.step_view()
-        grads = self._node_grads(step)
-        color = QColor(self.model.theme.node_text)
-        for node, (x, y) in zip(geo.ids, geo.pos, strict=True):
+        nodes = geo.ids if changed is None else [n for n in changed if n in geo.index]
+        grads = self._node_grads(nodes)
+        for node in nodes:
+            x, y = geo.pos[geo.index[node]]
             lines = labels.node_lines(snapshot.graph.nodes[node], grads.get(node))
-            self._place(self._node_labels, node, "\n".join(lines), x, y, color, len(lines))
-        self._update_edge_labels(step)
+            self._place(
+                self._node_labels, node, "\n".join(lines), x, y, self._label_color, len(lines)
+            )
         self._on_range_changed()
 
-    def _node_grads(self, step: Any) -> dict[str, Any]:
-        """The gradient each node received so far in this pass (leaves: their new .grad)."""
-        replay = self.model.replay
-        if replay is None:
-            return {}
+    def _node_grads(self, nodes: list[str]) -> dict[str, Any]:
+        """The gradient each of nodes received so far in this pass (leaves: their new .grad)."""
+        replay, cursor = self.model.replay, self.model.cursor
         out: dict[str, Any] = {}
-        cursor = self.model.cursor
-        if 0 <= cursor.pass_index < len(replay.passes):
-            for s in replay.passes[cursor.pass_index].steps[: cursor.step_index + 1]:
-                grad = s.grad_after if s.grad_after is not None else (s.grad_in or [None])[0]
-                out[s.node] = grad
+        if replay is None or not 0 <= cursor.pass_index < len(replay.passes):
+            return out
+        steps = replay.passes[cursor.pass_index].steps
+        for node in nodes:
+            index = replay.step_index(cursor.pass_index, node)
+            if index is not None and index <= cursor.step_index:
+                step = steps[index]
+                out[node] = (
+                    step.grad_after if step.grad_after is not None else (step.grad_in or [None])[0]
+                )
         return out
 
     def _update_edge_labels(self, step: Any) -> None:

@@ -49,10 +49,19 @@ class Replay:
         self._source: dict[tuple[str, int], str] = {
             (target, key): source for source, target, key in self.graph.edges(keys=True)
         }
+        self._last: tuple[Cursor, StepView] | None = None
+        self._indexes: list[dict[str, int]] = []
         self._leaf_steps = [
             [(i, s) for i, s in enumerate(p.steps) if _is_leaf(self.graph, s.node)]
             for p in self.passes
         ]
+
+    def step_index(self, pass_index: int, node: str) -> int | None:
+        """Where node ran in the pass (each node runs at most once a pass), or None."""
+        while len(self._indexes) <= pass_index:
+            steps = self.passes[len(self._indexes)].steps
+            self._indexes.append({s.node: i for i, s in enumerate(steps)})
+        return self._indexes[pass_index].get(node)
 
     def step_count(self, pass_index: int) -> int:
         return len(self.passes[pass_index].steps) if 0 <= pass_index < len(self.passes) else 0
@@ -67,31 +76,59 @@ class Replay:
         return out
 
     def view(self, cursor: Cursor) -> StepView:
-        """What is lit after the step at cursor has run (nothing at step -1)."""
-        state = StepView()
+        """What is lit after the step at cursor has run (nothing at step -1).
+
+        Moving a few steps from the last view only adds or removes what those steps sent:
+        each node runs once per pass, so each edge carries gradient once.
+        """
         if not 0 <= cursor.pass_index < len(self.passes):
-            return state
+            return StepView()
         steps = self.passes[cursor.pass_index].steps
-        last = min(cursor.step_index, len(steps) - 1)
-        for index in range(last + 1):
-            step = steps[index]
-            state.done.add(step.node)
-            for edge, grad in self.sent_edges(step):
-                state.flowed.add(edge)
-                state.edge_grads[edge] = grad
+        target = min(cursor.step_index, len(steps) - 1)
+        last = self._last
+        if last is not None and last[0].pass_index == cursor.pass_index:
+            start, view = last[0].step_index, last[1]
+            if abs(target - start) <= _INCREMENTAL:
+                view = _copy(view)
+                for index in range(start + 1, target + 1):
+                    self._add(view, steps[index])
+                for index in range(start, target, -1):
+                    self._remove(view, steps[index])
+                return self._finish(cursor, view, steps, target)
+        view = StepView()
+        for index in range(target + 1):
+            self._add(view, steps[index])
+        return self._finish(cursor, view, steps, target)
+
+    def _add(self, view: StepView, step: Step) -> None:
+        view.done.add(step.node)
+        for edge, grad in self.sent_edges(step):
+            view.flowed.add(edge)
+            view.edge_grads[edge] = grad
+
+    def _remove(self, view: StepView, step: Step) -> None:
+        view.done.discard(step.node)
+        for edge, _ in self.sent_edges(step):
+            view.flowed.discard(edge)
+            view.edge_grads.pop(edge, None)
+
+    def _finish(self, cursor: Cursor, view: StepView, steps: list[Step], last: int) -> StepView:
+        view.active = view.step = view.accumulated = None
+        view.active_edges, view.incoming = set(), []
         if last >= 0:
             step = steps[last]
-            state.step = step
-            state.active = step.node
-            state.active_edges = {edge for edge, _ in self.sent_edges(step)}
-            state.incoming = [
+            view.step = step
+            view.active = step.node
+            view.active_edges = {edge for edge, _ in self.sent_edges(step)}
+            view.incoming = [
                 (step.node, target, key)
                 for _, target, key in self.graph.out_edges(step.node, keys=True)
-                if (step.node, target, key) in state.flowed
+                if (step.node, target, key) in view.flowed
             ]
             if _is_leaf(self.graph, step.node):
-                state.accumulated = step.node
-        return state
+                view.accumulated = step.node
+        self._last = (Cursor(cursor.pass_index, last), view)
+        return view
 
     def leaf_grads(self, cursor: Cursor) -> dict[str, tuple[Grad, Grad]]:
         """Each leaf's (.grad before, .grad after) as of cursor, across all passes so far.
@@ -107,6 +144,13 @@ class Replay:
                 if index <= limit:
                     grads[step.node] = (step.grad_before, step.grad_after)
         return grads
+
+
+_INCREMENTAL = 64  # further than this, a view is rebuilt from the pass's start
+
+
+def _copy(view: StepView) -> StepView:
+    return StepView(done=set(view.done), flowed=set(view.flowed), edge_grads=dict(view.edge_grads))
 
 
 def _is_leaf(graph: nx.MultiDiGraph, node: str) -> bool:

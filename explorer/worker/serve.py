@@ -87,6 +87,7 @@ class Server:
     def _run(self, text: str) -> Snapshot:
         # Free the last run's tensors first: under a memory cap, holding both could fail.
         self.session = None
+        gc.collect()  # a Session holds reference cycles; runs pause the cycle collector
         session = Session(text)
         snapshot = session.run()
         self.session = session

@@ -1,0 +1,500 @@
+"""Hostile scripts: every one must be refused with a clear, located message, and touch nothing.
+
+Two tables. HOSTILE holds escapes, forbidden syntax and forbidden names: they run in this
+process, in a fresh working directory, and must be refused quickly without writing a file
+or changing torch, builtins or the next run. BOMBS holds scripts that would take a lot of
+memory or time if they were not refused before the work is done: they run in child
+processes capped at 3 GiB of address space (RLIMIT_AS), several per child, and must be
+refused in well under a second (asserted: under 5 s, for loaded machines) without a large
+allocation. A bomb that hangs is killed after BOMB_TIMEOUT seconds and reported as a timeout.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import queue
+import re
+import resource
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from explorer.pipeline import Session, run_script
+from explorer.snapshot import Problem
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = "@TARGET@"  # replaced by an absolute path under tmp_path that must never appear
+SECONDS = 5.0  # the goal is 1 s; 5 s keeps a loaded CI machine from failing good code
+BOMB_TIMEOUT = SECONDS + 0.5  # a bomb child silent this long after its last answer is killed
+STARTUP_TIMEOUT = 120.0  # a bomb child importing torch on a loaded machine
+MEMORY_CAP = 3 * 2**30  # RLIMIT_AS of a bomb child
+PEAK_GROWTH = 512 * 2**20  # resident memory a refused bomb may add to the child's peak
+
+
+# -- what a refusal must look like -----------------------------------------------------------
+
+# Signs that a message is Python's or torch's internals, not a sentence for a student.
+_UNCLEAR = re.compile(
+    r"Traceback|File \"|\b[A-Za-z]*(Error|Exception)\b|object at 0x|"
+    r"\bBuiltin\b|\bNamespace\b|ssize_t|enforce fail|alloc_cpu|^\(\d+, '"
+)
+
+
+def assert_clear_refusal(text: str, problem: Problem | None) -> None:
+    """A refusal: a sentence of plain words, at a line and column inside the script."""
+    assert problem is not None, "the script was not refused"
+    message = problem.message
+    assert isinstance(message, str) and message.strip(), f"empty message: {problem!r}"
+    assert len(message.split()) >= 3, f"not a sentence: {message!r}"
+    assert "  " not in message, f"a name is missing from the message: {message!r}"
+    unclear = _UNCLEAR.search(message)
+    assert unclear is None, f"{unclear and unclear.group(0)!r} in the message: {message!r}"
+    lines = text.splitlines() or [""]
+    assert 1 <= problem.line <= len(lines), f"line {problem.line} is outside the script"
+    width = len(lines[problem.line - 1])
+    assert 1 <= problem.column <= width + 1, (
+        f"column {problem.column} is outside line {problem.line} ({width} characters)"
+    )
+
+
+# -- hostile scripts that are refused at once: run in this process -----------------------------
+
+_GRAD_FN = "x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
+
+HOSTILE: dict[str, str] = {
+    # escapes through dunders
+    "dunder_class_bases": "x = torch.ones(2)\nx.__class__.__bases__",
+    "dunder_mro_subclasses": "().__class__.__mro__[1].__subclasses__()",
+    "dunder_torch_dict": "torch.__dict__",
+    "dunder_grad_fn_globals": _GRAD_FN + "y.grad_fn.__init__.__globals__",
+    "dunder_print_self": "print.__self__",
+    "dunder_nn_builtins": "torch.nn.__builtins__",
+    "dunder_import_name": f'__import__("os").system("touch {TARGET}")',
+    "dunder_builtins_name": '__builtins__["open"]("' + TARGET + '", "w")',
+    "dunder_module_dict": "m = nn.Linear(2, 2)\nm.__dict__",
+    "dunder_dtype_class": "torch.float32.__class__",
+    "dunder_math_loader": "math.__loader__",
+    "dunder_from_import": "from math import __loader__",
+    "private_import_alias": "import torch as _t",
+    "private_from_import_alias": "from torch import nn as _nn",
+    # format-string tricks
+    "format_method_dunder": 'x = torch.ones(2)\n"{0.__class__}".format(x)',
+    "fstring_dunder": 'x = torch.ones(2)\nf"{x.__class__}"',
+    "percent_format_tensor": 'x = torch.ones(2)\n"%s" % x',
+    "fstring_huge_width": 'f"{1:>999999999}"',
+    "fstring_nested_huge_width": 'w = 999999999\nf"{1:>{w}}"',
+    "fstring_ascii_conversion": 'f"{1!a}"',
+    # torch members that reach files, code or the C++ side
+    "torch_save": f'torch.save(torch.ones(2), "{TARGET}")',
+    "torch_load": f'torch.load("{TARGET}")',
+    "torch_hub": 'torch.hub.load("pytorch/vision", "resnet18")',
+    "torch_jit": "torch.jit.script",
+    "torch_from_file": f'torch.from_file("{TARGET}", shared=True, size=10)',
+    "torch_compile": "torch.compile",
+    "torch_ops": "torch.ops.aten",
+    "torch_C": "torch._C",
+    "torch_utils": "torch.utils.data",
+    "torch_library": "torch.library",
+    "torch_classes": "torch.classes",
+    "torch_set_printoptions": "torch.set_printoptions(threshold=10**9)",
+    "torch_Tensor_class": "torch.Tensor.add",
+    "tensor_numpy_tofile": f'x = torch.ones(2)\nx.numpy().tofile("{TARGET}")',
+    "tensor_storage": "x = torch.ones(2)\nx.storage()",
+    "tensor_untyped_storage": "x = torch.ones(2)\nx.untyped_storage()",
+    "tensor_reduce_ex": "torch.Tensor.__reduce_ex__",
+    "tensor_register_hook": "x = torch.ones(2, requires_grad=True)\nx.register_hook(print)",
+    "tensor_to_meta": 'x = torch.ones(2)\nx.to("meta")',
+    "tensor_device_keyword": 'torch.ones(2, device="meta")',
+    "tensor_out_keyword": "x = torch.ones(2)\ntorch.exp(x, out=x)",
+    "node_register_hook": _GRAD_FN + "y.grad_fn.register_hook(print)",
+    "module_forward_hook": "m = nn.Linear(2, 2)\nm.register_forward_hook(print)",
+    "module_apply": "m = nn.Linear(2, 2)\nm.apply(print)",
+    "module_state_dict": "m = nn.Linear(2, 2)\nm.state_dict()",
+    "math_factorial": "math.factorial(10**6)",
+    # Python builtins that reach the interpreter, files or the terminal
+    "builtin_globals": "globals()",
+    "builtin_locals": "locals()",
+    "builtin_vars": "vars()",
+    "builtin_eval": 'eval("1")',
+    "builtin_exec": 'exec("import os")',
+    "builtin_compile": 'compile("1", "f", "exec")',
+    "builtin_open": f'open("{TARGET}", "w")',
+    "builtin_getattr": 'getattr(torch, "load")',
+    "builtin_setattr": 'setattr(torch, "load", 1)',
+    "builtin_type": "type(1)",
+    "builtin_object": "object",
+    "builtin_breakpoint": "breakpoint()",
+    "builtin_input": "input()",
+    "builtin_help": "help()",
+    # imports
+    "import_os": "import os",
+    "import_subprocess": "import subprocess",
+    "from_os_import_system": "from os import system",
+    "import_torch_hub": "import torch.hub",
+    "from_torch_import_load": "from torch import load",
+    "from_torch_nn_import_module": "from torch.nn import Module",
+    "import_numpy": "import numpy",
+    "import_star": "from torch import *",
+    "relative_import_dot": "from . import x",
+    "relative_import_module": "from .torch import nn",
+    "transcript_import_os": ">>> import os",
+    # syntax the language does not have
+    "lambda": "f = lambda: 1",
+    "list_comprehension": "[i for i in range(3)]",
+    "set_comprehension": "{i for i in range(3)}",
+    "dict_comprehension": "{i: i for i in range(3)}",
+    "generator_expression": "sum(i for i in range(3))",
+    "class_definition": "class A:\n    pass",
+    "function_definition": "def f():\n    pass",
+    "try_except": "try:\n    x = 1\nexcept Exception:\n    pass",
+    "while_true": "while True:\n    pass",
+    "global_statement": "global x",
+    "walrus": "(x := 1)",
+    "async_def": "async def f():\n    pass",
+    "async_for": "async for i in x:\n    pass",
+    "yield": "yield 1",
+    "decorator": "@print\ndef f():\n    pass",
+    "with_open": f'with open("{TARGET}", "w"):\n    pass',
+    "with_as": "with torch.no_grad() as g:\n    pass",
+    "deep_indentation": "".join(" " * i + "if 1:\n" for i in range(120)) + " " * 120 + "pass",
+    # functions passed as data
+    "tensor_of_function": "torch.tensor(print)",
+    "tensor_of_function_list": "torch.tensor([print])",
+    "parameter_of_function": "nn.Parameter(print)",
+    "tensor_of_namespace": "torch.tensor(torch)",
+    "tensor_of_method": "x = torch.ones(2)\ntorch.tensor(x.backward)",
+    # nn.Module subclassing
+    "module_subclass": "class M(nn.Module):\n    pass",
+    "module_type_subclass": 'M = type("M", (nn.Module,), {})',
+    "module_base_class": "nn.Module",
+    # changing torch, nn or builtins
+    "assign_torch_load": "torch.load = 1",
+    "assign_linear_forward": "torch.nn.Linear.forward = print",
+    "assign_module_forward": "m = nn.Linear(2, 2)\nm.forward = print",
+    "assign_torch_nn": "torch.nn = 1",
+    "assign_tensor_method": "x = torch.ones(2)\nx.backward = print",
+    "subscript_torch": 'torch["load"]',
+    "del_torch": "del torch",
+    "del_print": "del print",
+    # strings
+    "string_join": '"a".join(["b"])',
+    "string_replace": '"x".replace("x", "y")',
+    "bytes_literal": 'b"abc"',
+    "long_string_literal": 's = "' + "a" * 5_000 + '"',
+    # print with arguments that are not text
+    "print_sep_number": "print(1, 2, sep=1)",
+    "print_sep_function": "print(1, 2, sep=print)",
+    "print_end_tensor": "print(1, end=torch.ones(1))",
+    # numbers that cannot be handled, refused without the work
+    "float_power_overflow": "10.0 ** 10 ** 8",
+    "range_beyond_c_size": "for i in range(10**30):\n    pass",
+}
+
+
+def _protected() -> dict[str, Any]:
+    """What a script must never change in the process that runs it."""
+    return {
+        "torch.load": torch.load,
+        "torch.save": torch.save,
+        "torch.ones": torch.ones,
+        "nn.Linear.forward": nn.Linear.forward,
+        "nn.Module.__call__": nn.Module.__call__,
+        "torch.Tensor.backward": torch.Tensor.backward,
+        "print": builtins.print,
+        "open": builtins.open,
+        "__import__": builtins.__import__,
+        "grad_enabled": torch.is_grad_enabled(),
+    }
+
+
+@pytest.mark.parametrize("script", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_script_is_refused(
+    script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    target = tmp_path / "pwned"  # its folder exists, so a write would succeed
+    monkeypatch.chdir(work)
+    text = script.replace(TARGET, str(target))
+    before = _protected()
+
+    start = time.perf_counter()
+    snapshot = run_script(text)
+    elapsed = time.perf_counter() - start
+
+    assert_clear_refusal(text, snapshot.problem)
+    assert elapsed < SECONDS, f"took {elapsed:.1f} s"
+    assert sorted(p.name for p in work.iterdir()) == [], "the script wrote a file"
+    assert not target.exists(), "the script wrote to an absolute path"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+    assert _protected() == before, "the script changed torch, nn or builtins"
+    after = run_script("x = torch.ones(2, requires_grad=True)\ny = (x * 3).sum()\ny.backward()")
+    assert after.problem is None, f"the next run is broken: {after.problem}"
+    assert after.grads["x"] is not None
+
+
+def test_hostile_corpus_is_large_and_covers_the_brief() -> None:
+    assert len(HOSTILE) + len(BOMBS) >= 60
+    assert not set(HOSTILE) & set(BOMBS)
+    for name in ("percent_format_tensor", "del_torch", "with_as", "tensor_of_function"):
+        assert name in HOSTILE
+
+
+def test_a_dropped_run_frees_its_tensors() -> None:
+    """A finished run's tensors go as soon as its Session does, without the cycle collector.
+
+    Runs pause the cycle collector, and the worker drops the last Session before the next
+    run so that both never hold memory at once: a reference cycle through the Session would
+    keep a run's tensors (up to the 4 GiB budget) alive into the next run.
+    """
+    session = Session("x = torch.ones(1000)\ny = x * 2")
+    assert session.run().problem is None
+    tensor = weakref.ref(session.interpreter.env["x"])
+    interpreter = weakref.ref(session.interpreter)
+    del session
+    assert interpreter() is None, "the Interpreter outlives its Session (a reference cycle)"
+    assert tensor() is None, "the run's tensor outlives its Session"
+
+
+def test_grad_mode_and_seed_do_not_leak_out_of_a_run() -> None:
+    """Allowed calls that change torch's global state are undone when the run ends."""
+    snapshot = run_script("torch.set_grad_enabled(False)\ntorch.manual_seed(123)")
+    assert snapshot.problem is None
+    assert torch.is_grad_enabled()
+    first = run_script("x = torch.randn(3)\nprint(x)")
+    second = run_script("torch.manual_seed(7)\ny = torch.randn(3)\nx = torch.randn(3)")
+    third = run_script("x = torch.randn(3)\nprint(x)")
+    assert second.problem is None
+    assert [o.text for o in first.outputs] == [o.text for o in third.outputs]
+
+
+# -- bombs: run in child processes under an address-space cap -----------------------------------
+
+_L6 = "l = [0] * 10**6\n"  # a million-item list: at the limit of one list
+_M6 = _L6 + "m = [l] * 10**6\n"  # a million references to it: each list is within the limit
+_DEEP_GRAPH = (
+    "x = torch.ones(1, requires_grad=True)\ny = x\nfor i in range(99_990):\n    y = y * 1\n"
+)
+_VECTORS = "a = torch.ones(10**5)\nb = torch.ones(10**5)\n"
+
+BOMBS: dict[str, str] = {
+    # memory bombs
+    "ones_100k_square": "torch.ones(100000, 100000)",
+    "zeros_1e10": "torch.zeros(10**10)",
+    "randn_50k_square": "torch.randn(50000, 50000)",
+    "arange_1e12": "torch.arange(0, 1e12)",
+    "eye_1e6": "torch.eye(10**6)",
+    "expand_1x1": "x = torch.ones(1, 1)\ny = x.expand(10**6, 10**6)",
+    "outer_by_broadcast": _VECTORS + "c = a[:, None] * b[None, :]",
+    "cat_doubling_loop": "x = torch.ones(1000)\nfor i in range(40):\n    x = torch.cat([x, x])",
+    "list_repeat_1e9": "a = [0] * 10**9",
+    "nested_list_tensor": "t = torch.tensor([[0.0] * 10**4] * 10**4)",
+    "linear_1e6": "m = nn.Linear(10**6, 10**6)",
+    "embedding_1e9": "m = nn.Embedding(10**9, 10)",
+    "one_hot_1e9_classes": "y = F.one_hot(torch.tensor([1]), num_classes=10**9)",
+    "tolist_of_big_tensor": "x = torch.ones(10**7)\ny = x.tolist()",
+    "list_of_range_1e9": "a = list(range(10**9))",
+    "sum_of_range_1e12": "sum(range(10**12))",
+    # time bombs
+    "power_tower": "10 ** 10 ** 8",
+    "power_of_two": "2 ** 10 ** 9",
+    "shift_1e9": "1 << 10**9",
+    "for_range_1e12": "for i in range(10**12):\n    pass",
+    "nested_loops_over_cap": "for i in range(1000):\n    for j in range(1000):\n        pass",
+    "parentheses_5000_deep": "(" * 5000 + "1" + ")" * 5000,
+    "unary_minus_100k": "x = " + "-" * 100_000 + "1",
+    "unary_not_40k": "x = " + "not " * 40_000 + "1",
+    "script_10mb": "x = 1\n" * (10 * 2**20 // 6),
+    # bombs found while writing this file
+    "percent_format_huge_width": "x = torch.ones(1)\ns = '%999999999s' % x",
+    "string_times_tensor": "n = torch.tensor(10**9)\ns = 'a' * n",
+    "list_times_tensor": "n = torch.tensor(10**9)\ns = [0] * n",
+    "sum_of_nested_lists": _L6 + "m = [l] * 1000\ns = sum(m, [])",
+    "repr_of_nested_list": _M6 + "m",
+    "print_of_nested_list": _M6 + "print(m)",
+    "fstring_of_nested_list": _M6 + "s = f'{m}'",
+    "compare_nested_lists": _M6 + "k = [0] * 10**6\nn = [k] * 10**6\nm == n",
+    "tensor_of_ragged_nested_list": _L6 + "b = [l] * 1000\nt = torch.tensor([[0.0], b])",
+    "round_to_negative_1e9": "round(1, -10**9)",
+    "one_hot_inferred_classes": "y = F.one_hot(torch.tensor([10**9]))",
+    "transformer_1e6_layers": (
+        "layer = nn.TransformerEncoderLayer(2, 1, dim_feedforward=1)\n"
+        "encoder = nn.TransformerEncoder(layer, 10**6)"
+    ),
+    "sequential_1e6_layers": (
+        "m = nn.Linear(1, 1)\nl = [m] * 10**6\ns = nn.Sequential(*l)\ny = s(torch.ones(1))"
+    ),
+    "cat_of_1e6_tensors": "x = torch.ones(100)\ny = torch.cat([x] * 10**6)",
+    "stack_graph_1e6_inputs": "x = torch.ones(1, requires_grad=True)\ny = torch.stack([x] * 10**6)",
+    "graph_100k_nodes_backward": _DEEP_GRAPH + "y.backward()",
+    "append_big_lists_in_loop": "l = []\nfor i in range(100000):\n    l.append([0] * 10**6)",
+    "rebind_big_tensor_in_loop": "x = torch.ones(2 * 10**7)\nfor i in range(1000):\n    x = x + 1",
+}
+
+# Runs in a child: bombs from a JSON file in order, one JSON line of results per bomb.
+_CHILD = r"""
+import gc, json, os, resource, sys, time
+
+def _status(key):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+def _reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+from explorer.pipeline import run_script
+run_script("x = torch.ones(3, requires_grad=True)\ny = (x * x).sum()\ny.backward()")
+print(json.dumps({"ready": True}), flush=True)
+with open(sys.argv[1]) as f:
+    bombs = json.load(f)
+for name, text in bombs:
+    gc.collect()  # each bomb starts clean: a finished run is freed only by the cycle collector
+    # The peak from here on: reset it if Linux lets us, else count only a new peak.
+    base = _status("VmRSS") if _reset_peak() else _status("VmHWM")
+    start = time.perf_counter()
+    result = {"name": name, "status": "done", "problem": None, "raised": None}
+    try:
+        problem = run_script(text).problem
+        if problem is not None:
+            result["problem"] = {
+                "message": problem.message, "line": problem.line, "column": problem.column
+            }
+    except BaseException as error:
+        result["raised"] = (type(error).__name__ + ": " + str(error))[:500]
+    result["seconds"] = time.perf_counter() - start
+    result["peak_growth"] = max(0, _status("VmHWM") - base)
+    result["written"] = sorted(os.listdir("."))
+    print(json.dumps(result), flush=True)
+"""
+
+
+def _cap_memory() -> None:  # preexec_fn of a bomb child
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def _pump(stream: Any, lines: queue.Queue) -> None:
+    with stream:
+        for line in stream:
+            lines.put(line)
+    lines.put(None)
+
+
+def _start_child(bombs: list[tuple[str, str]], work: Path, scratch: Path, number: int) -> Any:
+    path = scratch / f"bombs-{number}.json"
+    path.write_text(json.dumps(bombs))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("OMP_NUM_THREADS", "2")  # each thread reserves address space
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    stderr = (scratch / f"stderr-{number}.txt").open("w")
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path)],
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        preexec_fn=_cap_memory,
+    )
+    stderr.close()
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_pump, args=(child.stdout, lines), daemon=True).start()
+    return child, lines
+
+
+def _stop(child: subprocess.Popen) -> int:
+    if child.poll() is None:
+        child.kill()
+    return child.wait()
+
+
+def run_bombs(bombs: dict[str, str], work: Path, scratch: Path) -> dict[str, dict[str, Any]]:
+    """Run every bomb in as few children as possible: a hung or crashed bomb costs a restart."""
+    results: dict[str, dict[str, Any]] = {}
+    pending = list(bombs.items())
+    number = 0
+    while pending:
+        number += 1
+        child, lines = _start_child(pending, work, scratch, number)
+        try:
+            ready = lines.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            ready = None
+        if ready is None:
+            _stop(child)
+            detail = (scratch / f"stderr-{number}.txt").read_text()[-2000:]
+            raise RuntimeError(f"a bomb child did not start:\n{detail}")
+        finished: list[str] = []
+        while pending:
+            name = pending[0][0]
+            try:
+                line = lines.get(timeout=BOMB_TIMEOUT)
+            except queue.Empty:
+                _stop(child)
+                results[name] = {"status": "timeout", "seconds": BOMB_TIMEOUT}
+                pending.pop(0)
+                break
+            if line is None:
+                code = _stop(child)
+                detail = (scratch / f"stderr-{number}.txt").read_text()[-1000:]
+                results[name] = {"status": "crashed", "exit": code, "stderr": detail}
+                pending.pop(0)
+                break
+            result = json.loads(line)
+            assert result["name"] == name
+            results[name] = result
+            finished.append(name)
+            pending.pop(0)
+        else:
+            code = child.wait(timeout=60)
+            for name in finished:
+                results[name]["exit"] = code
+    return results
+
+
+@pytest.fixture(scope="module")
+def bomb_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    work = tmp_path_factory.mktemp("bomb-cwd")
+    scratch = tmp_path_factory.mktemp("bomb-scratch")
+    results = run_bombs(BOMBS, work, scratch)
+    assert sorted(p.name for p in work.iterdir()) == [], "a bomb wrote a file"
+    return results
+
+
+@pytest.mark.parametrize("name", list(BOMBS))
+def test_bomb_is_refused_quickly_without_allocating(
+    name: str, bomb_results: dict[str, dict[str, Any]]
+) -> None:
+    result = bomb_results[name]
+    assert result["status"] != "timeout", f"still running after {BOMB_TIMEOUT:g} s: killed"
+    assert result["status"] != "crashed", f"the child process died: {result}"
+    assert result["raised"] is None, f"run_script raised {result['raised']}"
+    problem = result["problem"]
+    assert_clear_refusal(BOMBS[name], None if problem is None else Problem(**problem))
+    assert result["seconds"] < SECONDS, f"took {result['seconds']:.1f} s"
+    growth = result["peak_growth"] / 2**20
+    assert result["peak_growth"] < PEAK_GROWTH, f"resident memory grew by {growth:.0f} MiB"
+    assert result["written"] == [], f"wrote {result['written']}"
+    assert result.get("exit", 0) == 0, f"the child exited with {result['exit']}"

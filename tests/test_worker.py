@@ -1,0 +1,235 @@
+"""The worker process answers runs and backward requests, and survives cancels, kills and caps."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import queue
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer.worker.client import WorkerClient
+from explorer.worker.protocol import Reply, Request, encode_frame, read_frame, write_frame
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="the worker's memory cap needs Linux"
+)
+
+WAIT = 60.0  # seconds; generous, as a slow CI machine imports torch slowly
+NOTES = (
+    "x = torch.full((2,3), 4., requires_grad=True)\n"
+    "y = 2*x**2+3\n"
+    "y.backward(torch.ones_like(x))\n"
+    "x.grad"
+)
+# Measured in the worker: this runs until the 60 s limit (100,000 small matmuls alone took
+# 5 s), so a reply that comes sooner was not waited for.
+LONG = "a = torch.randn(64, 64)\nfor i in range(100000):\n    b = a @ a @ a\n"
+TENSOR_MB = 60  # torch.ones(15_000_000) in float32
+
+
+class Replies:
+    """Collects replies from the client's delivery thread for the test thread to wait on."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Reply] = queue.Queue()
+
+    def put(self, reply: Reply) -> None:
+        self.queue.put(reply)
+
+    def next(self, request_id: int) -> Reply:
+        reply = self.queue.get(timeout=WAIT)
+        assert reply.id == request_id, reply
+        return reply
+
+    def snapshot(self, request_id: int) -> Reply:
+        reply = self.next(request_id)
+        assert reply.kind == "snapshot", reply
+        assert reply.snapshot is not None
+        return reply
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[tuple[WorkerClient, Replies]]:
+    replies = Replies()
+    client = WorkerClient(replies.put)
+    client.start()
+    yield client, replies
+    client.stop()
+
+
+def _run_ok(client: WorkerClient, replies: Replies, text: str) -> Reply:
+    reply = replies.snapshot(client.run(text))
+    assert reply.snapshot.problem is None, reply.snapshot.problem
+    return reply
+
+
+def _grad(reply: Reply, name: str) -> np.ndarray:
+    summary = reply.snapshot.grads[name]
+    assert summary is not None and summary.values is not None
+    return summary.values
+
+
+def _wait_until_gone(pid: int) -> None:
+    deadline = time.monotonic() + WAIT
+    while Path(f"/proc/{pid}").exists():
+        assert time.monotonic() < deadline, f"worker {pid} is still alive"
+        time.sleep(0.05)
+
+
+def test_frames_round_trip_and_a_cut_frame_is_end_of_file() -> None:
+    stream = io.BytesIO()
+    write_frame(stream, Request(3, "backward", name="y", gradient=[[1.0, 2.0]]))
+    whole = stream.getvalue()
+    assert read_frame(io.BytesIO(whole)) == Request(3, "backward", name="y", gradient=[[1.0, 2.0]])
+    with pytest.raises(EOFError):
+        read_frame(io.BytesIO(whole[:-1]))
+
+
+def test_worker_output_on_stdout_cannot_corrupt_the_frames() -> None:
+    code = (
+        "import os\n"
+        "from explorer.worker.__main__ import take_stdout_for_frames\n"
+        "from explorer.worker.protocol import write_frame\n"
+        "frames = take_stdout_for_frames()\n"
+        "print('from print', flush=True)\n"
+        "os.write(1, b'from a C library\\n')\n"
+        "write_frame(frames, 'ready')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert read_frame(io.BytesIO(done.stdout)) == "ready"
+    assert len(done.stdout) == len(encode_frame("ready"))
+    assert b"from print" in done.stderr and b"from a C library" in done.stderr
+
+
+def test_notes_example_runs_in_the_worker(worker: tuple[WorkerClient, Replies]) -> None:
+    client, replies = worker
+    reply = _run_ok(client, replies, NOTES)
+    assert np.all(_grad(reply, "x") == 16)
+    assert [o.text for o in reply.snapshot.outputs] == [
+        "tensor([[16., 16., 16.],\n        [16., 16., 16.]])"
+    ]
+    assert reply.seconds > 0
+    assert not client.busy
+
+
+def test_backward_on_request_after_a_run(worker: tuple[WorkerClient, Replies]) -> None:
+    client, replies = worker
+    _run_ok(client, replies, "x = torch.full((2,3), 4., requires_grad=True)\ny = 2*x**2+3")
+    first = replies.snapshot(client.backward("y"))
+    assert first.snapshot.problem is None
+    assert np.all(_grad(first, "x") == 16)
+    second = replies.snapshot(client.backward("y", gradient=[[1, 1, 1], [2, 2, 2]]))
+    assert second.snapshot.problem is None
+    assert _grad(second, "x").tolist() == [[32, 32, 32], [48, 48, 48]]
+    assert len(second.snapshot.passes) == 2
+
+
+def test_script_error_is_a_problem_not_a_crash(worker: tuple[WorkerClient, Replies]) -> None:
+    client, replies = worker
+    reply = replies.snapshot(client.run("x = torch.ones(2)\ny = x @ torch.ones(3)"))
+    assert reply.snapshot.problem is not None
+    assert reply.snapshot.problem.line == 2
+    _run_ok(client, replies, "z = 1")
+
+
+def test_cancel_kills_the_running_script_and_a_fresh_worker_takes_over(
+    worker: tuple[WorkerClient, Replies],
+) -> None:
+    client, replies = worker
+    _run_ok(client, replies, "z = 1")  # the worker is ready, so LONG really starts
+    long_id, queued_id = client.run(LONG), client.run("z = 2")
+    time.sleep(0.5)
+    old_pid = client.pid
+    assert old_pid is not None and client.busy
+    started = time.monotonic()
+    client.cancel()
+    assert replies.next(long_id) == Reply(long_id, "cancelled")
+    assert replies.next(queued_id) == Reply(queued_id, "cancelled")
+    _wait_until_gone(old_pid)
+    print(f"cancel: replies and old worker gone in {time.monotonic() - started:.3f} s")
+    assert not client.busy and client.pid not in (None, old_pid)
+    nothing = replies.snapshot(client.backward("y")).snapshot.problem  # a fresh worker
+    assert nothing is not None and "no script" in nothing.message
+    reply = _run_ok(client, replies, NOTES)
+    assert np.all(_grad(reply, "x") == 16)
+
+
+def test_worker_killed_from_outside_is_reported_and_replaced(
+    worker: tuple[WorkerClient, Replies],
+) -> None:
+    client, replies = worker
+    _run_ok(client, replies, "z = 1")
+    long_id, queued_id = client.run(LONG), client.run("z = 2\nz")
+    time.sleep(0.5)
+    old_pid = client.pid
+    assert old_pid is not None
+    os.kill(old_pid, signal.SIGKILL)
+    crashed = replies.next(long_id)
+    assert crashed.kind == "crashed"
+    assert "stopped unexpectedly" in crashed.message and "signal 9" in crashed.message
+    queued = replies.snapshot(queued_id)  # it waited, and ran on the fresh worker
+    assert [o.text for o in queued.snapshot.outputs] == ["2"]
+    assert client.pid not in (None, old_pid)
+
+
+def test_script_over_the_memory_cap_gets_a_plain_problem() -> None:
+    replies = Replies()
+    client = WorkerClient(replies.put)
+    try:
+        # Measure what this worker needs with torch's threads started and add room for about
+        # five of the script's tensors, so the cap suits any machine's thread count.
+        _run_ok(client, replies, "a = torch.ones(15_000_000) * 2")
+        _run_ok(client, replies, "z = 1")
+        cap = _virtual_mb(client.pid) + 5 * TENSOR_MB
+        old_pid = client.pid
+        client.set_memory_mb(cap)
+        assert client.pid != old_pid  # idle, so replaced at once
+        _run_ok(client, replies, "a = torch.ones(15_000_000) * 2")  # it starts and works
+        too_much = "xs = []\nfor i in range(12):\n    xs.append(torch.ones(15_000_000))"
+        problem = replies.snapshot(client.run(too_much)).snapshot.problem
+        assert problem is not None
+        assert f"more memory than the worker's cap ({cap:,} MB)" in problem.message
+        assert "smaller tensors" in problem.hint and problem.line == 3
+        reply = _run_ok(client, replies, NOTES)  # and it still works
+        assert np.all(_grad(reply, "x") == 16)
+    finally:
+        client.stop()
+
+
+def _virtual_mb(pid: int | None) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmSize"))
+    return math.ceil(kb / 1024)
+
+
+def test_worker_that_cannot_start_fails_requests_instead_of_looping() -> None:
+    replies = Replies()
+    client = WorkerClient(replies.put, memory_mb=100)  # too small even to import torch
+    try:
+        first, second = client.run("z = 1"), client.run("z = 2")
+        for request_id in (first, second):
+            reply = replies.next(request_id)
+            assert reply.kind == "crashed" and "could not start" in reply.message
+        assert client.pid is None and not client.busy
+    finally:
+        client.stop()
+    client.stop()  # stopping twice is fine
+
+
+def test_client_imports_neither_torch_nor_qt() -> None:
+    code = (
+        "import sys\n"
+        "import explorer.worker.client, explorer.worker.protocol\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
