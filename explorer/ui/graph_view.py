@@ -6,27 +6,24 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QToolTip,
+)
 
 from explorer.ui import geometry, labels
 from explorer.ui.geometry import CARD_H, CARD_W, Geometry
 from explorer.ui.model import ExplorerModel
+from explorer.ui.nodes_item import NodesItem
 
 LABEL_MIN_PX = 46  # cards narrower than this on screen show no text
 EDGE_LABELS_MAX = 160  # edges that may carry a gradient label
 LINE_HEIGHT = 0.3  # scene units per text line on a card
-
-
-def _card_symbol() -> QPainterPath:
-    path = QPainterPath()
-    ratio = CARD_H / CARD_W
-    path.addRoundedRect(QRectF(-0.5, -ratio / 2, 1.0, ratio), 0.09, 0.09)
-    return path
-
-
-CARD = _card_symbol()
 
 
 class GraphView(pg.GraphicsView):
@@ -47,15 +44,15 @@ class GraphView(pg.GraphicsView):
         self._stub_lines = self._path_item(z=0)
         self._flow = self._path_item(z=1)
         self._active_edges = self._path_item(z=2)
-        self._nodes = pg.ScatterPlotItem(
-            pxMode=False, symbol=CARD, size=CARD_W, hoverable=True, tip=self._tip
-        )
+        self._nodes = NodesItem(CARD_W, CARD_H)
+        self._nodes.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._nodes.setZValue(3)
-        self._nodes.sigClicked.connect(self._on_clicked)
         self.view.addItem(self._nodes)
-        self._stubs = pg.ScatterPlotItem(pxMode=False, symbol="o", size=geometry.STUB_SIZE)
+        self._stubs = NodesItem(geometry.STUB_SIZE, geometry.STUB_SIZE, dots=True)
         self._stubs.setZValue(3)
         self.view.addItem(self._stubs)
+        self.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.scene().sigMouseMoved.connect(self._on_scene_moved)
         self._label_layer = QGraphicsRectItem()
         self._label_layer.setPen(QPen(Qt.PenStyle.NoPen))
         self._label_layer.setZValue(4)
@@ -81,6 +78,8 @@ class GraphView(pg.GraphicsView):
     def _path_item(self, z: float) -> QGraphicsPathItem:
         item = QGraphicsPathItem()
         item.setZValue(z)
+        # Painted once per zoom level into a pixmap; a step's repaint only blits it.
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.view.addItem(item)
         return item
 
@@ -127,10 +126,13 @@ class GraphView(pg.GraphicsView):
             self.geometry_ = None
             return
         self.geometry_ = geo = geometry.build(snapshot.graph, snapshot.layout, self.upward)
-        self._nodes.setData(pos=geo.pos, data=geo.ids, size=CARD_W, symbol=CARD)
+        self._nodes.set_positions(geo.pos)
         self._edges.setPath(_lines_path(geo.edge_lines))
         self._stub_lines.setPath(_lines_path(geo.stub_lines, arrows=False))
-        self._stubs.setData(pos=geo.stub_pos, size=geometry.STUB_SIZE)
+        self._stubs.set_positions(geo.stub_pos)
+        self._stubs.set_styles(
+            list(range(len(geo.stub_pos))), [self._stub_style] * len(geo.stub_pos)
+        )
         self._shown_cursor = self.model.cursor
         muted = QColor(self.model.theme.muted)
         for (node, slot), (x, y) in zip(geo.stub_owner, geo.stub_pos, strict=True):
@@ -156,8 +158,12 @@ class GraphView(pg.GraphicsView):
         self._stub_lines.setPen(dashed)
         self._flow.setPen(_pen(theme.flow, 3.2))
         self._active_edges.setPen(_pen(theme.active, 4.5))
-        self._stubs.setBrush(self._brush(theme.const))
-        self._stubs.setPen(_pen(theme.edge_faded, 1.0))
+        self._stubs.reset_styles()
+        self._stub_pen = _pen(theme.edge_faded, 1.0)
+        self._stub_style = self._stubs.style_id(self._brush(theme.const), self._stub_pen)
+        count = len(self.geometry_.stub_pos) if self.geometry_ is not None else 0
+        self._stubs.set_styles(list(range(count)), [self._stub_style] * count)
+        self._nodes.reset_styles()
         self._pens = {
             "normal": _pen(theme.edge, 1.3),
             "running": _pen(theme.active, 4.0),
@@ -207,7 +213,7 @@ class GraphView(pg.GraphicsView):
         theme = self.model.theme
         step = self.model.step_view()
         nodes = geo.ids if changed is None else [n for n in changed if n in geo.index]
-        data = self._nodes.data
+        indices, styles = [], []
         for node in nodes:
             attrs = snapshot.graph.nodes[node]
             if node == step.accumulated:
@@ -226,14 +232,11 @@ class GraphView(pg.GraphicsView):
                 pen = self._pens["running"]
             else:
                 pen = self._pens["normal"]
-            # Written straight into the item's per-spot arrays: setBrush/setPen would
-            # restyle every node, and a step changes only a few.
-            index = geo.index[node]
-            data["brush"][index] = self._brush(color)
-            data["pen"][index] = pen
+            indices.append(geo.index[node])
+            styles.append(self._nodes.style_id(self._brush(color), pen))
+        self._nodes.set_styles(indices, styles)
         self._active_shown = step.active
         self._selected_shown = self.model.selected
-        self._nodes.invalidate()  # sizes never change here, so skip updateSpots' re-measuring
 
     # -- labels --------------------------------------------------------------------------
     def _update_labels(self, changed: set[str] | None) -> None:
@@ -310,15 +313,28 @@ class GraphView(pg.GraphicsView):
         self._label_layer.setVisible(readable)
 
     # -- interaction ---------------------------------------------------------------------
-    def _on_clicked(self, item: Any, points: Any, event: Any = None) -> None:
-        if len(points):
-            self.model.select(points[0].data())
+    def node_at(self, scene_x: float, scene_y: float) -> str | None:
+        """The node under a point of the scene (in the widget's scene coordinates)."""
+        geo = self.geometry_
+        if geo is None:
+            return None
+        point = self.view.mapSceneToView(QPointF(scene_x, scene_y))
+        index = self._nodes.index_at(point.x(), point.y())
+        return None if index is None else geo.ids[index]
 
-    def _tip(self, x: float, y: float, data: Any) -> str:
+    def _on_scene_clicked(self, event: Any) -> None:
+        node = self.node_at(event.scenePos().x(), event.scenePos().y())
+        if event.double() and node is not None:
+            self.node_activated.emit(node)
+        self.model.select(node)
+
+    def _on_scene_moved(self, position: QPointF) -> None:
         snapshot = self.model.snapshot
-        if snapshot is None or data not in snapshot.graph:
-            return ""
-        return labels.tooltip(snapshot.graph.nodes[data])
+        node = self.node_at(position.x(), position.y())
+        if node is None or snapshot is None:
+            QToolTip.hideText()
+            return
+        QToolTip.showText(QCursor.pos(), labels.tooltip(snapshot.graph.nodes[node]), self)
 
     def keyPressEvent(self, event: Any) -> None:
         """Arrows step, Home/End jump, Space plays, F fits, Escape clears the selection."""
@@ -335,11 +351,6 @@ class GraphView(pg.GraphicsView):
             return
         action()
         event.accept()
-
-    def mouseDoubleClickEvent(self, event: Any) -> None:
-        if self.model.selected is not None:
-            self.node_activated.emit(self.model.selected)
-        super().mouseDoubleClickEvent(event)
 
 
 class _Pill(QGraphicsPathItem):

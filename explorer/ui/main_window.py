@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.output = OutputPane(self.model)
         self.inspector = Inspector(self.model)
         self.leaves = LeavesPanel(self.model)
+        self.inspector.setMinimumWidth(330)
         self.docks = {
             "editor": self._dock("Script", editor_box, Qt.DockWidgetArea.LeftDockWidgetArea),
             "output": self._dock("Output", self.output, Qt.DockWidgetArea.LeftDockWidgetArea),
