@@ -94,11 +94,11 @@ class MainWindow(QMainWindow):
         editor_column.setContentsMargins(0, 0, 0, 0)
         editor_column.addWidget(self.editor, 1)
         editor_column.addWidget(self.error_label)
-        editor_box.setMinimumWidth(380)
+        editor_box.setMinimumWidth(340)
         self.output = OutputPane(self.model)
         self.inspector = Inspector(self.model)
         self.leaves = LeavesPanel(self.model)
-        self.inspector.setMinimumWidth(330)
+        self.inspector.setMinimumWidth(300)
         self.docks = {
             "editor": self._dock("Script", editor_box, Qt.DockWidgetArea.LeftDockWidgetArea),
             "output": self._dock("Output", self.output, Qt.DockWidgetArea.LeftDockWidgetArea),
