@@ -16,8 +16,15 @@ def layered_layout(graph: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     if graph.number_of_nodes() == 0:
         return {}
     layer: dict[str, int] = {}
-    for node in nx.topological_sort(graph):
+    order = list(nx.topological_sort(graph))
+    for node in order:
         layer[node] = max((layer[p] + 1 for p in graph.predecessors(node)), default=0)
+    # Then as late as possible: a node sits just below its lowest consumer, so a leaf used
+    # near the top (a weight, a target) is drawn beside it and not at the bottom.
+    for node in reversed(order):
+        above = [layer[s] for s in graph.successors(node)]
+        if above:
+            layer[node] = min(above) - 1
     rows: dict[int, list[str]] = defaultdict(list)
     for node in graph.nodes:  # insertion order: capture order, deterministic
         rows[layer[node]].append(node)

@@ -14,25 +14,23 @@ class Legend(QLabel):
         super().__init__(parent)
         self.model = model
         self.setContentsMargins(8, 4, 8, 4)
+        self.setWordWrap(True)
         model.theme_changed.connect(self._render)
         self._render()
 
     def _render(self) -> None:
         t = self.model.theme
-        gap = "&nbsp;" * 4
-        swatch = (
-            "<span style='background:{fill};border:1px solid {edge};'>" + gap + "</span>"
-            "&nbsp;{text}" + gap
-        )
+        # Qt's rich text draws no borders on spans: a filled square glyph is the swatch.
+        swatch = "<span style='color:{fill}'>{mark}</span>&nbsp;{text}&nbsp;&nbsp;&nbsp;&nbsp;"
         items = [
-            (t.leaf, t.edge, "leaf tensor"),
-            (t.op, t.edge, "operation"),
-            (t.output, t.edge, "output"),
-            (t.const, t.edge_faded, "constant (no gradient)"),
-            (t.done, t.edge, "ran in backward"),
-            (t.background, t.active, "running now"),
-            (t.accumulated, t.edge, ".grad just filled"),
+            (t.leaf, "■", "leaf tensor"),
+            (t.op, "■", "operation"),
+            (t.output, "■", "output"),
+            (t.edge_faded, "●", "constant (no gradient)"),
+            (t.done, "■", "ran in backward"),
+            (t.active, "□", "running now"),
+            (t.accumulated, "■", ".grad just filled"),
         ]
-        html = "".join(swatch.format(fill=f, edge=e, text=x) for f, e, x in items)
+        html = "".join(swatch.format(fill=f, mark=m, text=x) for f, m, x in items)
         flow = f"<span style='color:{t.flow}'><b>━━</b></span>&nbsp;gradient flowed"
         self.setText(f"<span style='color:{t.text}'>{html}{flow}</span>")

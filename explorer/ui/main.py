@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes.util
+import os
 import sys
 from pathlib import Path
 
@@ -30,8 +32,31 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+# Qt's X11 plugin needs these system libraries; without them Qt aborts the process.
+X11_LIBRARIES = ("xcb-cursor", "xcb-icccm", "xcb-keysyms", "xkbcommon-x11")
+
+
+def missing_display_libraries() -> list[str]:
+    """System libraries Qt needs for an X11 window that this machine lacks."""
+    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("WAYLAND_DISPLAY"):
+        return []
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
+        return []
+    return [name for name in X11_LIBRARIES if ctypes.util.find_library(name) is None]
+
+
 def run_window(script: str | None = None) -> int:
     """Open the window (with script, if given) and run until it closes."""
+    missing = missing_display_libraries()
+    if missing:
+        names = ", ".join(f"lib{name}" for name in missing)
+        print(
+            f"error: Qt needs the system libraries {names} to open a window here; install them "
+            "with your package manager (on Debian or Ubuntu: apt-get install libxcb-cursor0 "
+            "libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0)",
+            file=sys.stderr,
+        )
+        return 1
     app = make_app()
     import pyqtgraph as pg
 

@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for entry in self.document.recent():
             action = self.recent_menu.addAction(entry)
-            action.triggered.connect(lambda checked=False, p=entry: self.open_path(Path(p)))
+            action.triggered.connect(lambda checked=False, p=entry: self.open_recent(Path(p)))
         self.recent_menu.setEnabled(bool(self.document.recent()))
 
     def _confirm_discard(self) -> bool:
@@ -420,6 +420,10 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.open_path(Path(path))
+
+    def open_recent(self, path: Path) -> None:
+        if self._confirm_discard():
+            self.open_path(path)
 
     def open_path(self, path: Path) -> bool:
         try:

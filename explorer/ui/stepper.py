@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
-    QStyle,
     QToolButton,
     QWidget,
 )
@@ -38,30 +38,20 @@ class StepperBar(QWidget):
         self.backward.setDefault(True)
         self.backward.clicked.connect(self.backward_requested)
         row.addWidget(self.backward)
-        icon = self.style().standardIcon
-        pixmap = QStyle.StandardPixmap
-        self.first = self._button(
-            icon(pixmap.SP_MediaSkipBackward), "First step (Home)", row, model.to_start
-        )
-        self.back = self._button(
-            icon(pixmap.SP_MediaSeekBackward), "Step back (←)", row, model.step_back
-        )
-        self.play = self._button(
-            icon(pixmap.SP_MediaPlay), "Play or pause (Space)", row, model.toggle_play
-        )
-        self.forward = self._button(
-            icon(pixmap.SP_MediaSeekForward), "Step forward (→)", row, model.step_forward
-        )
-        self.last = self._button(
-            icon(pixmap.SP_MediaSkipForward), "Last step (End)", row, model.to_end
-        )
+        # Text glyphs, not the style's icons: they take the theme's text colour.
+        self.first = self._button("⇤", "First step (Home)", row, model.to_start)
+        self.back = self._button("◀", "Step back (←)", row, model.step_back)
+        self.play = self._button("▶", "Play or pause (Space)", row, model.toggle_play)
+        self.forward = self._button("▶|", "Step forward (→)", row, model.step_forward)
+        self.last = self._button("⇥", "Last step (End)", row, model.to_end)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setMinimumWidth(120)
         self.slider.valueChanged.connect(self._on_slider)
         row.addWidget(self.slider, 1)
         self.caption = QLabel()
-        self.caption.setMinimumWidth(300)
-        row.addWidget(self.caption)
+        self.caption.setMinimumWidth(120)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.caption, 2)
         self.speed = QComboBox()
         self.speed.setToolTip("Playback speed, steps per second")
         for value in SPEEDS:
@@ -78,9 +68,10 @@ class StepperBar(QWidget):
         model.playing_changed.connect(self._on_playing)
         self._on_snapshot()
 
-    def _button(self, icon: Any, tip: str, row: QHBoxLayout, slot: Any = None) -> QToolButton:
+    def _button(self, text: str, tip: str, row: QHBoxLayout, slot: Any = None) -> QToolButton:
         button = QToolButton()
-        button.setIcon(icon)
+        button.setText(text)
+        button.setMinimumWidth(34)
         button.setToolTip(tip)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -115,6 +106,7 @@ class StepperBar(QWidget):
             self.passes.setCurrentIndex(model.cursor.pass_index)
             self.passes.blockSignals(False)
         self.caption.setText(self.caption_text())
+        self.caption.setToolTip(self.caption.text())
 
     def caption_text(self) -> str:
         model = self.model
@@ -139,7 +131,4 @@ class StepperBar(QWidget):
         self.model.choose_pass(index)
 
     def _on_playing(self, playing: bool) -> None:
-        pixmap = (
-            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        )
-        self.play.setIcon(self.style().standardIcon(pixmap))
+        self.play.setText("❚❚" if playing else "▶")

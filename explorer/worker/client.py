@@ -289,7 +289,7 @@ class _Process:
         except ValueError:
             return f"killed by signal {-code}"
         if -code == signal.SIGKILL:
-            name += ": the system sends it when memory runs out"
+            name += ", often sent by the system when memory runs out"
         return f"killed by signal {-code}, {name}"
 
     def _read(self) -> None:
