@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -11,10 +11,10 @@ PATHS = ["explorer", "tests", "bench", "main.py"]
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess:
-    ruff = shutil.which("ruff")
-    assert ruff, "ruff is a test extra: pip install -e '.[test]'"
+    # Through this Python, so a fresh install works before any shell has rehashed its PATH.
     paths = [p for p in PATHS if (ROOT / p).exists()]
-    return subprocess.run([ruff, *args, *paths], cwd=ROOT, capture_output=True, text=True)
+    command = [sys.executable, "-m", "ruff", *args, *paths]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
 
 
 def test_ruff_finds_nothing() -> None:
