@@ -9,16 +9,13 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
-
-from explorer.ui.main import make_app
+from explorer.ui.harness import open_window, wait_for
 
 # A chain of multiply-adds sharing one weight: two nodes a link, and edges back to w.
 SCRIPT = """\
@@ -34,28 +31,15 @@ SIZES = {30: 14, 500: 249, 3000: 1499}  # graph nodes wanted: chain links (two o
 STEPS = 60
 
 
-def wait_for(signal, ms: int = 120_000) -> None:
-    loop = QEventLoop()
-    signal.connect(loop.quit)
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
-
-
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    app = make_app()
-    from explorer.ui.main_window import MainWindow
-    from explorer.ui.worker_bridge import WorkerBridge
+    with open_window(1440, 900) as window:
+        measure(window, repeats)
 
-    folder = tempfile.mkdtemp()
-    settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
-    worker = WorkerBridge()
-    window = MainWindow(worker, settings, ask_restore=lambda: False)
-    window.resize(1440, 900)
-    window.show()
-    wait_for(window.model.snapshot_changed)
+
+def measure(window, repeats: int) -> None:
     seconds: list[float] = []
-    worker.replied.connect(lambda reply: seconds.append(reply.seconds))
+    window.worker.replied.connect(lambda reply: seconds.append(reply.seconds))
     print(f"{'nodes':>6} {'edges':>6} {'run→painted':>12} {'worker':>8} {'scene':>8} "
           f"{'paint':>8} {'step update':>12}")  # fmt: skip
     for links in SIZES.values():
@@ -84,10 +68,6 @@ def main() -> None:
         print(f"{size} {times} {step * 1000:>10.1f}ms")
     print("run→painted: from pressing Run to the graph painted; worker: the script in the worker;")
     print("scene: transfer and building the scene; paint: the first paint; step: one step forward.")
-    window.document.set_modified(False)
-    window.close()
-    app.processEvents()
-    worker.stop()
 
 
 if __name__ == "__main__":

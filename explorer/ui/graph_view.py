@@ -107,12 +107,6 @@ class GraphView(pg.GraphicsView):
         """The edges drawn as having carried gradient (including the ones sent just now)."""
         return set(self._lit)
 
-    def node_at_scene(self, node: str) -> tuple[float, float] | None:
-        if self.geometry_ is None or node not in self.geometry_.index:
-            return None
-        x, y = self.geometry_.pos[self.geometry_.index[node]]
-        return float(x), float(y)
-
     # -- building ------------------------------------------------------------------------
     def _on_snapshot_changed(self) -> None:
         snapshot = self.model.snapshot

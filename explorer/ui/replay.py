@@ -33,7 +33,6 @@ class StepView:
     flowed: set[EdgeKey] = field(default_factory=set)  # edges that carried gradient so far
     edge_grads: dict[EdgeKey, TensorSummary] = field(default_factory=dict)
     active_edges: set[EdgeKey] = field(default_factory=set)  # sent by the active node
-    incoming: list[EdgeKey] = field(default_factory=list)  # edges whose gradients met here
     accumulated: str | None = None  # the leaf whose .grad just changed
     step: Step | None = None
 
@@ -114,17 +113,12 @@ class Replay:
 
     def _finish(self, cursor: Cursor, view: StepView, steps: list[Step], last: int) -> StepView:
         view.active = view.step = view.accumulated = None
-        view.active_edges, view.incoming = set(), []
+        view.active_edges = set()
         if last >= 0:
             step = steps[last]
             view.step = step
             view.active = step.node
             view.active_edges = {edge for edge, _ in self.sent_edges(step)}
-            view.incoming = [
-                (step.node, target, key)
-                for _, target, key in self.graph.out_edges(step.node, keys=True)
-                if (step.node, target, key) in view.flowed
-            ]
             if _is_leaf(self.graph, step.node):
                 view.accumulated = step.node
         self._last = (Cursor(cursor.pass_index, last), view)
