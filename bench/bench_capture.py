@@ -54,7 +54,7 @@ def main() -> None:
     timed(times, trace.PassRecorder, "__init__", "capture")  # walks the graph, reads saved
     timed(times, trace.PassRecorder, "__enter__", "hooks")
     timed(times, torch.Tensor, "backward", "backward")  # the engine, with the hooks recording
-    timed(times, pipeline, "layered_layout", "layout")
+    timed(times, pipeline, "layered", "layout")
     rows: list[dict[str, float]] = []
     for _ in range(repeats):
         times.clear()

@@ -17,7 +17,7 @@ from explorer.lang.interpreter import Interpreter
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.transcript import Code, strip_prompts
-from explorer.layout.layered import layered_layout
+from explorer.layout.sugiyama import layered
 from explorer.snapshot import Problem, Snapshot, TensorSummary
 
 SEED = 0  # every run starts from the same random numbers, so a re-run shows the same graph
@@ -91,12 +91,14 @@ class Session:
             self.recorder.capture_tensors(list(self.named_tensors().values()))
         graph = self.recorder.capture.graph
         _mark_outputs(graph)
+        layout = layered(graph)
         return Snapshot(
             outputs=list(self.interpreter.outputs),
             graph=graph,
             passes=list(self.recorder.passes),
             grads=self.leaf_grads(),
-            layout=layered_layout(graph),
+            layout=layout.positions,
+            routes=layout.routes,
             problem=self.problem,
         )
 

@@ -120,6 +120,8 @@ class Snapshot:
     passes: list[Pass] = field(default_factory=list)
     grads: dict[str, TensorSummary | None] = field(default_factory=dict)
     layout: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # bend points of edges that span several layers, keyed (source, target, slot)
+    routes: dict[tuple[str, str, int], list[tuple[float, float]]] = field(default_factory=dict)
     problem: Problem | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +132,10 @@ class Snapshot:
             "backward": [pass_to_dict(p) for p in self.passes],
             "grads": {name: grad_to_json(g) for name, g in self.grads.items()},
             "layout": {n: [float(x), float(y)] for n, (x, y) in self.layout.items()},
+            "routes": [
+                {"source": u, "target": v, "slot": k, "points": [[x, y] for x, y in points]}
+                for (u, v, k), points in self.routes.items()
+            ],
             "error": None if self.problem is None else problem_to_dict(self.problem),
         }
 

@@ -45,7 +45,7 @@ def test_worker_side_loads_no_qt_at_run_time() -> None:
         "import sys\n"
         f"for name in {WORKER_SIDE!r} + ['explorer.pipeline', 'explorer.export']:\n"
         "    __import__(name)\n"
-        "import explorer.lang.interpreter, explorer.graph.recorder, explorer.layout.layered\n"
+        "import explorer.lang.interpreter, explorer.graph.recorder, explorer.layout.sugiyama\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -64,6 +64,7 @@ class GraphView(pg.GraphicsView):
         self._label_color = QColor()
         self._lit: list[tuple[str, str, int]] = []
         self._shown_cursor: Any = None  # the replay cursor the scene shows
+        self._stale_labels: set[str] | None = set()  # cards to rewrite once readable; None: all
         self._active_shown: str | None = None
         self._selected_shown: str | None = None
         self._font = QFont()
@@ -103,6 +104,13 @@ class GraphView(pg.GraphicsView):
         height = min(rect.height(), CARD_H * 8)
         self.view.setRange(QRectF(x - width / 2, y - height / 2, width, height), padding=0)
 
+    def card_text(self, node: str) -> str | None:
+        """The text on node's card, or None while cards are too small to read."""
+        item = self._node_labels.get(node)
+        if item is None or not self._label_layer.isVisible():
+            return None
+        return item.text()
+
     def lit_edges(self) -> set[tuple[str, str, int]]:
         """The edges drawn as having carried gradient (including the ones sent just now)."""
         return set(self._lit)
@@ -119,9 +127,11 @@ class GraphView(pg.GraphicsView):
         if snapshot is None:
             self.geometry_ = None
             return
-        self.geometry_ = geo = geometry.build(snapshot.graph, snapshot.layout, self.upward)
+        self.geometry_ = geo = geometry.build(
+            snapshot.graph, snapshot.layout, self.upward, snapshot.routes
+        )
         self._nodes.set_positions(geo.pos)
-        self._edges.setPath(_lines_path(geo.edge_lines))
+        self._edges.setPath(_lines_path(geo.edge_points))
         self._stub_lines.setPath(_lines_path(geo.stub_lines, arrows=False))
         self._stubs.set_positions(geo.stub_pos)
         self._stubs.set_styles(
@@ -132,8 +142,8 @@ class GraphView(pg.GraphicsView):
         for (node, slot), (x, y) in zip(geo.stub_owner, geo.stub_pos, strict=True):
             text = labels.const_text(snapshot.graph.nodes[node], slot)
             self._place(self._node_labels, (node, slot), text, x + 0.2, y, muted, 0.75, left=True)
+        self.fit()  # first: whether the cards' text is readable decides what _restyle writes
         self._restyle(None)
-        self.fit()
 
     def _on_cursor_changed(self) -> None:
         self._restyle(self._moved_nodes())
@@ -193,8 +203,8 @@ class GraphView(pg.GraphicsView):
         flowed = [i for i, k in enumerate(keys) if k in step.flowed and k not in step.active_edges]
         active = [i for i, k in enumerate(keys) if k in step.active_edges]
         self._lit = [keys[i] for i in flowed + active]
-        self._flow.setPath(_lines_path(geo.edge_lines[flowed]))
-        self._active_edges.setPath(_lines_path(geo.edge_lines[active]))
+        self._flow.setPath(_lines_path([geo.edge_points[i] for i in flowed]))
+        self._active_edges.setPath(_lines_path([geo.edge_points[i] for i in active]))
         self._restyle_nodes(changed)
         self._update_labels(changed)
         self._update_edge_labels(step)
@@ -234,8 +244,16 @@ class GraphView(pg.GraphicsView):
 
     # -- labels --------------------------------------------------------------------------
     def _update_labels(self, changed: set[str] | None) -> None:
+        """Rewrite the cards' text; while too small to read, only remember which to rewrite."""
         geo, snapshot = self.geometry_, self.model.snapshot
         if geo is None or snapshot is None:
+            return
+        if not self._readable():
+            if changed is None:
+                self._stale_labels = None  # all of them
+            elif self._stale_labels is not None:
+                self._stale_labels |= changed
+            self._label_layer.setVisible(False)
             return
         nodes = geo.ids if changed is None else [n for n in changed if n in geo.index]
         grads = self._node_grads(nodes)
@@ -275,11 +293,11 @@ class GraphView(pg.GraphicsView):
             if grad is None:
                 continue
             shown.add(key)
-            (x0, y0), (x1, y1) = geo.edge_lines[i]
+            x, y = geometry.midpoint(geo.edge_points[i])
             pill = self._edge_labels.get(key)
             if pill is None:
                 pill = self._edge_labels[key] = _Pill(self._label_layer, self._font)
-            pill.show_text(labels.tensor_text(grad, 14), (x0 + x1) / 2, (y0 + y1) / 2, theme)
+            pill.show_text(labels.tensor_text(grad, 14), x, y, theme)
         for key, pill in self._edge_labels.items():
             pill.setVisible(key in shown)
 
@@ -301,9 +319,15 @@ class GraphView(pg.GraphicsView):
         offset = 0.0 if left else rect.width() * factor / 2
         item.setPos(x - offset, y + rect.height() * factor / 2)
 
-    def _on_range_changed(self, *args: Any) -> None:
+    def _readable(self) -> bool:
         pixel = self.view.viewPixelSize()[0] if self.view.width() > 0 else 1.0
-        readable = pixel > 0 and CARD_W / pixel >= LABEL_MIN_PX
+        return pixel > 0 and CARD_W / pixel >= LABEL_MIN_PX
+
+    def _on_range_changed(self, *args: Any) -> None:
+        readable = self._readable()
+        if readable and self._stale_labels != set():
+            stale, self._stale_labels = self._stale_labels, set()
+            self._update_labels(stale)
         self._label_layer.setVisible(readable)
 
     # -- interaction ---------------------------------------------------------------------

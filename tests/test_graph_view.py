@@ -1,0 +1,43 @@
+"""The graph view: edges routed around cards, and card text that appears when zoomed in."""
+
+from __future__ import annotations
+
+from explorer.ui.graph_view import GraphView
+from explorer.ui.model import ExplorerModel
+from tests.helpers import run_ok
+
+CHAIN = (
+    "x = torch.full((4,), 0.5, requires_grad=True)\n"
+    "w = torch.full((4,), 1.01, requires_grad=True)\n"
+    "y = x\nfor i in range(300):\n    y = y * w + 0.1\nloss = y.sum()\nloss.backward()\n"
+)
+
+
+def test_card_text_follows_stepping_once_zoomed_in(qtbot) -> None:
+    model = ExplorerModel()
+    view = GraphView(model)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    model.set_snapshot(run_ok(CHAIN))
+    first = model.snapshot.passes[0].steps[0].node
+    assert view.card_text(first) is None  # 600 cards fitted in the view: too small to read
+    for _ in range(3):
+        model.step_forward()
+    view.center_on(model.step_view().active)
+    assert view.card_text(first) == "loss = sum\nscalar · " + view.card_text(first).split("· ")[1]
+    assert view.card_text(first).endswith("grad 1")
+    untouched = model.snapshot.passes[0].steps[10].node
+    assert "grad" not in (view.card_text(untouched) or "grad")
+
+
+def test_an_edge_across_layers_bends_around_the_cards_between() -> None:
+    snapshot = run_ok("x = torch.ones(2, requires_grad=True)\ny = x.exp().sin().cos()\nz = y * x\n")
+    (route,) = snapshot.routes.values()
+    source, target, _ = next(iter(snapshot.routes))
+    assert snapshot.graph.nodes[source]["kind"] == "leaf"
+    assert snapshot.graph.nodes[target]["op"] == "MulBackward0"
+    layers = [y for _, y in route]
+    assert layers == sorted(layers) and len(layers) == 3  # one bend per layer crossed
+    others = {snapshot.layout[n] for n in snapshot.graph if n not in (source, target)}
+    assert not others & set(route)  # no bend sits on a card
