@@ -40,7 +40,12 @@ class Session:
     def run(self) -> Snapshot:
         torch.manual_seed(SEED)
         try:
-            with warnings.catch_warnings(), torch.enable_grad(), _no_cycle_collection():
+            with (
+                warnings.catch_warnings(),
+                torch.enable_grad(),
+                _no_cycle_collection(),
+                self.recorder.modules,
+            ):
                 warnings.simplefilter("ignore")
                 tree = parse(self.code.text, self.limits)
                 self.interpreter.run(tree)

@@ -98,3 +98,17 @@ def test_a_long_chain_needs_no_recursion() -> None:
     assert snapshot.graph.number_of_nodes() == 5002
     assert len(snapshot.passes[0].steps) == 5002
     assert len(snapshot.layout) == 5002
+
+
+def test_nodes_know_the_innermost_module_that_made_them() -> None:
+    snapshot = run_ok(
+        "model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))\n"
+        "loss = model(torch.ones(2, 3)).sum()\n"
+    )
+    modules = {a["op"]: a.get("module") for _, a in snapshot.graph.nodes(data=True)}
+    assert modules["ReluBackward0"] == "model.1"
+    assert modules["SumBackward0"] is None  # made by the script, outside any module
+    linear = sorted(
+        a["module"] for _, a in snapshot.graph.nodes(data=True) if a["op"] == "AddmmBackward0"
+    )
+    assert linear == ["model.0", "model.2"]

@@ -31,6 +31,7 @@ class Naming(Protocol):
     def leaf_name(self, tensor: torch.Tensor) -> str | None: ...
     def output_name(self, node: Node) -> str | None: ...
     def output_value(self, node: Node) -> TensorSummary | None: ...
+    def module_path(self, node: Node) -> str | None: ...
 
 
 @functools.cache
@@ -117,6 +118,9 @@ class GraphCapture:
         name = self.naming.output_name(node)
         if name:
             attrs["name"] = name
+        module = self.naming.module_path(node)
+        if module:
+            attrs["module"] = module
         value = self.naming.output_value(node)
         metadata = node._input_metadata
         if value is not None:

@@ -9,6 +9,7 @@ from torch import nn
 from torch.autograd.graph import Node
 
 from explorer.graph.capture import GraphCapture
+from explorer.graph.modules import ModuleTracker
 from explorer.graph.summary import summarize
 from explorer.graph.trace import PassRecorder, root_node
 from explorer.lang.errors import ScriptError
@@ -26,12 +27,14 @@ class Recorder:
         self.capture = GraphCapture(self)
         self.passes: list[Pass] = []
         self.names: dict[str, Any] = {}  # the script's current names, set by the session
+        self.modules = ModuleTracker()  # entered by the session around the run
 
     # -- the interpreter's observer ------------------------------------------------------
     def bound(self, name: str, value: Any) -> None:
         if isinstance(value, torch.Tensor):
             self._name_tensor(name, value)
         elif isinstance(value, nn.Module):
+            self.modules.name(name, value)
             for path, parameter in value.named_parameters():
                 self._name_tensor(f"{name}.{path}", parameter)
 
@@ -74,6 +77,9 @@ class Recorder:
 
     def output_value(self, node: Node) -> TensorSummary | None:
         return self._op_values.get(node._sequence_nr())
+
+    def module_path(self, node: Node) -> str | None:
+        return self.modules.module_of.get(node._sequence_nr())
 
     # -- graph and passes ----------------------------------------------------------------
     def capture_tensors(self, tensors: list[torch.Tensor]) -> None:

@@ -61,6 +61,8 @@ def node_html(model: ExplorerModel, node: str) -> str:
         + _muted(f"{esc(kind)} · {esc(attrs.get('op', ''))} · id {esc(node)}", theme)
         + "</p>",
     ]
+    if attrs.get("module"):
+        out.append(f"<p>made inside module <b>{esc(attrs['module'])}</b></p>")
     found = derivative(attrs.get("op", ""), attrs.get("saved"))
     if found:
         forward, rules = found
