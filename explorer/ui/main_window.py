@@ -243,11 +243,18 @@ class MainWindow(QMainWindow):
         text = EXAMPLE.read_text(encoding="utf-8") if EXAMPLE.exists() else ""
         if isinstance(last, str) and last:
             text = last
-        if crashed_text is not None and crashed_text != text and ask_restore():
-            text = crashed_text
         self.editor.setPlainText(text)
         self.document.set_modified(False)
         self.run_script()
+        if crashed_text is not None and crashed_text != text:
+            # Asked once the window is on screen, so the question has its window behind it.
+            QTimer.singleShot(0, lambda: self._offer_restore(crashed_text, ask_restore))
+
+    def _offer_restore(self, text: str, ask_restore: Callable[[], bool]) -> None:
+        if ask_restore():
+            self.editor.setPlainText(text)
+            self.document.set_modified(True)
+            self.run_script()
 
     def _ask_restore(self) -> bool:
         answer = QMessageBox.question(
