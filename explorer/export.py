@@ -8,7 +8,7 @@ from typing import Any
 
 import networkx as nx
 
-from explorer.snapshot import Snapshot, attribute_to_json
+from explorer.snapshot import Snapshot, attribute_to_json, shape_text
 
 FORMATS = (".json", ".dot", ".gv", ".graphml")
 
@@ -45,7 +45,7 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
         if attrs.get("name") and attrs.get("kind") != "leaf":
             label = f"{attrs['name']} = {label}"
         if "shape" in attrs:
-            label += "\n" + "×".join(map(str, attrs["shape"])) if attrs["shape"] else "\nscalar"
+            label += "\n" + shape_text(attrs["shape"])
         style = _DOT_STYLE.get(attrs.get("kind", "op"), "")
         if attrs.get("output"):
             style += ", penwidth=2"

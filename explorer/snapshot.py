@@ -14,6 +14,14 @@ FULL_VALUES_LIMIT = 10_000  # tensors up to this many elements keep every value
 HEAD_LENGTH = 8  # first elements kept of a larger tensor
 
 
+def shape_text(shape: Any) -> str:
+    """A shape as people write it: 2×3, or scalar."""
+    if shape is None:
+        return ""
+    shape = list(shape)
+    return "×".join(map(str, shape)) if shape else "scalar"
+
+
 @dataclass
 class Problem:
     """An error a script can cause: where it is, what went wrong, what to try."""

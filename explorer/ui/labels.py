@@ -6,16 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from explorer.snapshot import TensorSummary
+from explorer.snapshot import TensorSummary, shape_text
 
 MAX_CHARS = 17
-
-
-def shape_text(shape: Any) -> str:
-    if shape is None:
-        return ""
-    shape = list(shape)
-    return "×".join(map(str, shape)) if shape else "scalar"
 
 
 def number(value: float) -> str:
