@@ -9,7 +9,6 @@ from pathlib import Path
 
 def export_command(args: argparse.Namespace) -> int:
     from explorer.export import FORMATS, write
-    from explorer.pipeline import run_script
 
     script = Path(args.script)
     out = Path(args.output)
@@ -24,7 +23,14 @@ def export_command(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as error:
         print(f"error: cannot read {script}: {error}", file=sys.stderr)
         return 2
-    snapshot = run_script(text)
+    if args.trusted:  # the user's word that this Python file may run as Python
+        from explorer.model_file import export_model_file
+
+        snapshot = export_model_file(script, text)
+    else:
+        from explorer.pipeline import run_script
+
+        snapshot = run_script(text)
     if snapshot.problem is not None:
         problem = snapshot.problem
         hint = f" (hint: {problem.hint})" if problem.hint else ""
@@ -50,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="run a script and write its graph and backward passes")
     export.add_argument("script", help="the script to run (.py)")
     export.add_argument("-o", "--output", required=True, help="OUT.json, OUT.dot or OUT.graphml")
+    export.add_argument(
+        "--trusted",
+        action="store_true",
+        help="the file is your own Python model file (defining model, and example_input or "
+        "loss): run it as Python with your permissions; only for files you trust",
+    )
     export.set_defaults(handler=export_command)
     return parser
 

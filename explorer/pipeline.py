@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,35 +19,100 @@ from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.transcript import Code, strip_prompts
 from explorer.layout.sugiyama import layered
-from explorer.snapshot import Problem, Snapshot, TensorSummary
+from explorer.snapshot import Output, Problem, Snapshot, TensorSummary
 
 SEED = 0  # every run starts from the same random numbers, so a re-run shows the same graph
 
 
-class Session:
+class Traced:
+    """A run whose tensors stay alive, so its graph can be captured and backward run on request.
+
+    Subclasses provide `names` (the run's names, tensors and modules among them) and `outputs`
+    (what it displayed); the recorder must be given the same `names`.
+    """
+
+    names: dict[str, Any]
+    outputs: list[Output]
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.problem: Problem | None = None
+
+    def backward(self, name: str, gradient: Any = None) -> Snapshot:
+        """Run name.backward(gradient) now, as if it were the script's next line."""
+        tensor = self.names.get(name)
+        if not isinstance(tensor, torch.Tensor):
+            self.problem = Problem(f"{name} is not a tensor of this script")
+            return self.snapshot()
+        if gradient is None and tensor.numel() != 1:
+            gradient = torch.ones_like(tensor)
+        arguments = {"gradient": gradient, "retain_graph": True}
+        self.problem = None
+        try:
+            with _no_cycle_collection():
+                self.recorder.record_backward(tensor, arguments, line=0)
+        except ScriptError as error:
+            self.problem = error.problem
+        return self.snapshot()
+
+    def named_tensors(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self.names.items() if isinstance(v, torch.Tensor)}
+
+    def snapshot(self) -> Snapshot:
+        with _no_cycle_collection():
+            self.recorder.capture_tensors(list(self.named_tensors().values()))
+        graph = self.recorder.capture.graph
+        _mark_outputs(graph)
+        layout = layered(graph)
+        return Snapshot(
+            outputs=list(self.outputs),
+            graph=graph,
+            passes=list(self.recorder.passes),
+            grads=self.leaf_grads(),
+            layout=layout.positions,
+            routes=layout.routes,
+            problem=self.problem,
+        )
+
+    def leaf_grads(self) -> dict[str, TensorSummary | None]:
+        """.grad of every named leaf that requires grad, and every parameter of a named module."""
+        grads: dict[str, TensorSummary | None] = {}
+        for name, value in self.names.items():
+            if isinstance(value, torch.Tensor) and value.is_leaf:
+                if value.requires_grad or value.grad is not None:
+                    grads[name] = None if value.grad is None else summarize(value.grad)
+            elif isinstance(value, nn.Module):
+                for path, parameter in value.named_parameters():
+                    grad = parameter.grad
+                    grads[f"{name}.{path}"] = None if grad is None else summarize(grad)
+        return grads
+
+
+class Session(Traced):
     """A script that has run, kept alive so a backward pass can be requested afterwards."""
 
     def __init__(self, text: str, limits: Limits | None = None) -> None:
+        super().__init__()
         self.text = text
         self.limits = limits or Limits()
         # An over-long text is left as it is: parse refuses it before any work.
         long = len(text) > self.limits.max_source_chars
         self.code: Code = Code(text, []) if long else strip_prompts(text)
-        self.recorder = Recorder()
         self.interpreter = Interpreter(self.code.text, self.limits, self.recorder)
         self.recorder.names = self.interpreter.env
-        self.problem: Problem | None = None
+
+    @property
+    def names(self) -> dict[str, Any]:
+        return self.interpreter.env
+
+    @property
+    def outputs(self) -> list[Output]:
+        return self.interpreter.outputs
 
     def run(self) -> Snapshot:
         torch.manual_seed(SEED)
         try:
-            with (
-                warnings.catch_warnings(),
-                torch.enable_grad(),
-                _no_cycle_collection(),
-                self.recorder.modules,
-            ):
-                warnings.simplefilter("ignore")
+            with recording(self.recorder):
                 tree = parse(self.code.text, self.limits)
                 self.interpreter.run(tree)
         except ScriptError as error:
@@ -63,23 +129,6 @@ class Session:
         text = lines[line - 1] if 1 <= line <= len(lines) else ""
         return Problem(message, line=line, column=1 if line else 0, text=text)
 
-    def backward(self, name: str, gradient: Any = None) -> Snapshot:
-        """Run name.backward(gradient) now, as if it were the script's next line."""
-        tensor = self.interpreter.env.get(name)
-        if not isinstance(tensor, torch.Tensor):
-            self.problem = Problem(f"{name} is not a tensor of this script")
-            return self.snapshot()
-        if gradient is None and tensor.numel() != 1:
-            gradient = torch.ones_like(tensor)
-        arguments = {"gradient": gradient, "retain_graph": True}
-        self.problem = None
-        try:
-            with _no_cycle_collection():
-                self.recorder.record_backward(tensor, arguments, line=0)
-        except ScriptError as error:
-            self.problem = error.problem
-        return self.snapshot()
-
     def _original_place(self, problem: Problem) -> Problem:
         """Report a transcript's error at the column and text the user pasted."""
         lines = self.text.splitlines()
@@ -88,37 +137,13 @@ class Session:
             problem.text = lines[problem.line - 1]
         return problem
 
-    def named_tensors(self) -> dict[str, torch.Tensor]:
-        return {k: v for k, v in self.interpreter.env.items() if isinstance(v, torch.Tensor)}
 
-    def snapshot(self) -> Snapshot:
-        with _no_cycle_collection():
-            self.recorder.capture_tensors(list(self.named_tensors().values()))
-        graph = self.recorder.capture.graph
-        _mark_outputs(graph)
-        layout = layered(graph)
-        return Snapshot(
-            outputs=list(self.interpreter.outputs),
-            graph=graph,
-            passes=list(self.recorder.passes),
-            grads=self.leaf_grads(),
-            layout=layout.positions,
-            routes=layout.routes,
-            problem=self.problem,
-        )
-
-    def leaf_grads(self) -> dict[str, TensorSummary | None]:
-        """.grad of every named leaf that requires grad, and every parameter of a named module."""
-        grads: dict[str, TensorSummary | None] = {}
-        for name, value in self.interpreter.env.items():
-            if isinstance(value, torch.Tensor) and value.is_leaf:
-                if value.requires_grad or value.grad is not None:
-                    grads[name] = None if value.grad is None else summarize(value.grad)
-            elif isinstance(value, nn.Module):
-                for path, parameter in value.named_parameters():
-                    grad = parameter.grad
-                    grads[f"{name}.{path}"] = None if grad is None else summarize(grad)
-        return grads
+@contextmanager
+def recording(recorder: Recorder) -> Iterator[None]:
+    """What every run happens inside: grad on, warnings quiet, module hooks, no cycle pauses."""
+    with warnings.catch_warnings(), torch.enable_grad(), _no_cycle_collection(), recorder.modules:
+        warnings.simplefilter("ignore")
+        yield
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.snapshot import Problem, Snapshot
-from explorer.ui import about
+from explorer.ui import about, model_files
 from explorer.ui import theme as themes
 from explorer.ui.documents import Document
 from explorer.ui.editor import CodeEditor
@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         worker: Any,
         settings: QSettings,
         ask_restore: Callable[[], bool] | None = None,
+        ask_trust: Callable[[Path], bool] | None = None,
     ) -> None:
         super().__init__()
         self.worker = worker
@@ -56,6 +57,10 @@ class MainWindow(QMainWindow):
         self.model = ExplorerModel(self)
         self._pending: int | None = None  # the request whose reply we wait for
         self._play_on_reply = False
+        # Asked before a model file runs; tests answer it, as they answer ask_restore.
+        self._ask_trust = ask_trust or (lambda path: model_files.ask_trust(self, path))
+        self._pending_model: Path | None = None  # the model file of the pending run, if any
+        self._model_file: Path | None = None  # the model file the graph shows, if any
         self._build_panes()
         self.document = Document(settings, self.editor.toPlainText, self)
         self.document.changed.connect(self._on_document_changed)
@@ -142,6 +147,7 @@ class MainWindow(QMainWindow):
         self._action(files, "&Open…", self.open_file, QKeySequence.StandardKey.Open)
         self.recent_menu = files.addMenu("Open &Recent")
         self._fill_recent()
+        self._action(files, "Open &Model File…", self.open_model_file)
         self._action(files, "&Save", self.save_file, QKeySequence.StandardKey.Save)
         self._action(files, "Save &As…", self.save_file_as, QKeySequence.StandardKey.SaveAs)
         files.addSeparator()
@@ -284,6 +290,7 @@ class MainWindow(QMainWindow):
         self._play_on_reply = False
         if self.worker.busy:
             self.worker.cancel()
+        self._pending_model = None
         self._pending = self.worker.run(self.editor.toPlainText())
         self.model.set_running(True)
 
@@ -337,10 +344,12 @@ class MainWindow(QMainWindow):
         snapshot = reply.snapshot
         keep_pass = self._play_on_reply and snapshot.passes
         cursor = Cursor(len(snapshot.passes) - 1, -1) if keep_pass else Cursor(0, -1)
+        if not self._play_on_reply:  # a run, not a backward pass: it decides what is shown
+            self._model_file = self._pending_model
         self.model.set_snapshot(snapshot, cursor)
         self._show_problem(snapshot.problem)
         graph = snapshot.graph
-        self.statusBar().showMessage(
+        self._show_status(
             f"Ran in {reply.seconds:.2f} s · {graph.number_of_nodes():,} nodes · "
             f"{graph.number_of_edges():,} edges · {len(snapshot.passes)} backward passes"
         )
@@ -353,12 +362,21 @@ class MainWindow(QMainWindow):
             self.error_label.clear()
             self.error_label.setVisible(False)
             return
-        self.editor.mark_error(problem.line, problem.column)
-        where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
-        hint = f"\nHint: {problem.hint}" if problem.hint else ""
-        self.error_label.setText(f"{where}{problem.message}{hint}")
+        if self._model_file is not None:  # its line is in the model file, not in the editor
+            self.editor.clear_error()
+            self.error_label.setText(model_files.problem_text(self._model_file, problem))
+        else:
+            self.editor.mark_error(problem.line, problem.column)
+            where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
+            hint = f"\nHint: {problem.hint}" if problem.hint else ""
+            self.error_label.setText(f"{where}{problem.message}{hint}")
         self.error_label.setStyleSheet(f"color: {self.model.theme.error}; padding: 4px;")
         self.error_label.setVisible(True)
+
+    def _show_status(self, message: str) -> None:
+        if self._model_file is not None:
+            message = model_files.status_text(self._model_file, message)
+        self.statusBar().showMessage(message)
 
     def _on_running_changed(self, running: bool) -> None:
         self.cancel_action.setEnabled(running)
@@ -441,6 +459,32 @@ class MainWindow(QMainWindow):
         self.editor.setPlainText(text)
         self.document.opened(path)
         self.run_script()
+        return True
+
+    def open_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Model File", "", model_files.FILE_FILTER)
+        if path:
+            self.run_model_file(Path(path))
+
+    def run_model_file(self, path: Path) -> bool:
+        """Run a model file (trusted Python) in the worker, once the user says they trust it.
+
+        The editor keeps its script; the graph, output and status bar show the model file's.
+        """
+        if not self._ask_trust(path):
+            return False
+        try:
+            text = model_files.read_model(path)
+        except (OSError, ValueError) as error:
+            QMessageBox.warning(self, "Cannot open", f"Cannot open {path}:\n{error}")
+            return False
+        self._type_timer.stop()
+        self._play_on_reply = False
+        if self.worker.busy:
+            self.worker.cancel()
+        self._pending_model = path
+        self._pending = self.worker.open_model(str(path), text)
+        self.model.set_running(True)
         return True
 
     def save_file(self) -> bool:

@@ -28,6 +28,10 @@ class WorkerBridge(QObject):
     def run(self, text: str) -> int:
         return self.client.run(text)
 
+    def open_model(self, path: str, text: str) -> int:
+        """Run a model file's Python in the worker; only after the user said they trust it."""
+        return self.client.open_model(path, text)
+
     def backward(self, name: str, gradient: Any = None) -> int:
         return self.client.backward(name, gradient)
 

@@ -82,6 +82,14 @@ class WorkerClient:
         """Queue a run of script text; returns the request id its Reply will carry."""
         return self._submit(Request(0, "run", text=text))
 
+    def open_model(self, path: str, text: str) -> int:
+        """Queue a run of a model file's Python (text, read from path); returns the request id.
+
+        The file runs as ordinary Python in the worker: call this only once the user has said
+        they trust it.
+        """
+        return self._submit(Request(0, "model", text=text, path=path))
+
     def backward(self, name: str, gradient: list | None = None) -> int:
         """Queue name.backward(gradient) on the last run's tensors; returns the request id."""
         return self._submit(Request(0, "backward", name=name, gradient=gradient))

@@ -16,11 +16,12 @@ _LENGTH = struct.Struct(">Q")  # 8-byte big-endian length before each pickled fr
 
 @dataclass
 class Request:
-    """One job for the worker: run a script, or a backward pass on a tensor of the last run."""
+    """One job: run a script or a model file, or a backward pass on a tensor of the last run."""
 
     id: int
-    kind: str  # "run" | "backward"
-    text: str = ""  # the script, for "run"
+    kind: str  # "run" | "model" | "backward"
+    text: str = ""  # the script, for "run"; the model file's Python, for "model"
+    path: str = ""  # the model file, for "model": tracebacks and imports beside it use it
     name: str = ""  # the tensor to backward from, for "backward"
     gradient: list | None = None  # nested list of numbers, for "backward"; None means ones
 

@@ -10,7 +10,8 @@ from typing import BinaryIO
 
 import torch
 
-from explorer.pipeline import Session
+from explorer.model_file import ModelSession
+from explorer.pipeline import Session, Traced
 from explorer.snapshot import Problem, Snapshot
 from explorer.worker.protocol import READY, Reply, Request, encode_frame, read_frame
 
@@ -41,7 +42,7 @@ class Server:
 
     def __init__(self, memory_mb: int) -> None:
         self.memory_mb = memory_mb
-        self.session: Session | None = None
+        self.session: Traced | None = None
 
     def handle(self, request: Request) -> Reply:
         started = time.perf_counter()
@@ -80,18 +81,31 @@ class Server:
     def _dispatch(self, request: Request) -> Snapshot:
         if request.kind == "run":
             return self._run(request.text)
+        if request.kind == "model":
+            return self._model(request.path, request.text)
         if request.kind == "backward":
             return self._backward(request.name, request.gradient)
         return Snapshot(problem=Problem(f"the worker has no request kind {request.kind!r}"))
 
     def _run(self, text: str) -> Snapshot:
-        # Free the last run's tensors first: under a memory cap, holding both could fail.
-        self.session = None
-        gc.collect()  # a Session holds reference cycles; runs pause the cycle collector
+        self._drop_session()
         session = Session(text)
         snapshot = session.run()
         self.session = session
         return snapshot
+
+    def _model(self, path: str, text: str) -> Snapshot:
+        """Run a model file the user chose to trust; it replaces the last run, as a script does."""
+        self._drop_session()
+        session = ModelSession(path, text)
+        snapshot = session.run()
+        self.session = session
+        return snapshot
+
+    def _drop_session(self) -> None:
+        # Free the last run's tensors first: under a memory cap, holding both could fail.
+        self.session = None
+        gc.collect()  # a Session holds reference cycles; runs pause the cycle collector
 
     def _backward(self, name: str, gradient: list | None) -> Snapshot:
         if self.session is None:
