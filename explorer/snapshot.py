@@ -14,6 +14,11 @@ FULL_VALUES_LIMIT = 10_000  # tensors up to this many elements keep every value
 HEAD_LENGTH = 8  # first elements kept of a larger tensor
 
 
+def module_of_call(call: str) -> str:
+    """`cell#3` -> `cell`: the module's path without the call number."""
+    return call.partition("#")[0]
+
+
 def shape_text(shape: Any) -> str:
     """A shape as people write it: 2×3, or scalar."""
     if shape is None:

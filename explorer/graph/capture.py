@@ -18,7 +18,7 @@ import torch
 from torch.autograd.graph import Node
 
 from explorer.graph.summary import dtype_name, summarize
-from explorer.snapshot import TensorSummary
+from explorer.snapshot import TensorSummary, module_of_call
 
 _SAVED_PREFIX = "_saved_"
 _BOOKKEEPING = re.compile(r"_sym_(sizes|strides|storage_offset|argsize\w*)$")
@@ -31,7 +31,8 @@ class Naming(Protocol):
     def leaf_name(self, tensor: torch.Tensor) -> str | None: ...
     def output_name(self, node: Node) -> str | None: ...
     def output_value(self, node: Node) -> TensorSummary | None: ...
-    def module_path(self, node: Node) -> str | None: ...
+    # the module calls open when node was made, outermost first (`cell#1`: a second call)
+    def module_path(self, node: Node) -> tuple[str, ...] | None: ...
 
 
 @functools.cache
@@ -118,9 +119,10 @@ class GraphCapture:
         name = self.naming.output_name(node)
         if name:
             attrs["name"] = name
-        module = self.naming.module_path(node)
-        if module:
-            attrs["module"] = module
+        calls = self.naming.module_path(node)
+        if calls:
+            attrs["module"] = module_of_call(calls[-1])
+            attrs["calls"] = calls
         value = self.naming.output_value(node)
         metadata = node._input_metadata
         if value is not None:

@@ -25,12 +25,18 @@ def _next_sequence_nr() -> int:
 
 
 class ModuleTracker:
-    """Forward hooks on every module call: nodes made inside get the module's dotted path."""
+    """Forward hooks on every module call: nodes made inside get the calls they were made in.
+
+    A call is named by the module's dotted path, with `#n` added for its n-th call after the
+    first (`cell`, `cell#1`, ...), so each step of an unrolled loop is a group of its own.
+    """
 
     def __init__(self) -> None:
-        self.module_of: dict[int, str] = {}  # node sequence number -> module path
+        # node sequence number -> the calls open when it was made, outermost first
+        self.calls_of: dict[int, tuple[str, ...]] = {}
         self._paths: dict[int, tuple[str, nn.Module]] = {}  # the module keeps its id unique
-        self._starts: list[int] = []
+        self._call_counts: dict[str, int] = {}
+        self._open: list[tuple[int, str]] = []  # (first sequence number, call name) per call
         self._handles: list[Any] = []
 
     def name(self, prefix: str, module: nn.Module) -> None:
@@ -53,16 +59,22 @@ class ModuleTracker:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
-        self._starts.clear()
+        self._open.clear()
 
     def _before(self, module: nn.Module, args: Any) -> None:
-        self._starts.append(_next_sequence_nr() if torch.is_grad_enabled() else -1)
-
-    def _after(self, module: nn.Module, args: Any, output: Any) -> None:
-        start = self._starts.pop() if self._starts else -1
-        if start < 0:
+        if not torch.is_grad_enabled():
+            self._open.append((-1, ""))
             return
         path = self.path(module)
+        count = self._call_counts.get(path, 0)
+        self._call_counts[path] = count + 1
+        self._open.append((_next_sequence_nr(), f"{path}#{count}" if count else path))
+
+    def _after(self, module: nn.Module, args: Any, output: Any) -> None:
+        scope = tuple(call for start, call in self._open if start >= 0)  # one tuple per call
+        start = self._open.pop()[0] if self._open else -1
+        if start < 0:
+            return
         # Inner modules finish first, so a node keeps the innermost module that made it.
         stack = [t.grad_fn for t in _tensors(output) if t.grad_fn is not None]
         seen: set[Any] = set()
@@ -74,7 +86,7 @@ class ModuleTracker:
             sequence = node._sequence_nr()
             if sequence < start or sequence >= 2**63:  # made before this call, or a leaf
                 continue
-            self.module_of.setdefault(sequence, path)
+            self.calls_of.setdefault(sequence, scope)
             stack.extend(child for child, _ in node.next_functions)
 
 

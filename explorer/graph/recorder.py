@@ -78,8 +78,8 @@ class Recorder:
     def output_value(self, node: Node) -> TensorSummary | None:
         return self._op_values.get(node._sequence_nr())
 
-    def module_path(self, node: Node) -> str | None:
-        return self.modules.module_of.get(node._sequence_nr())
+    def module_path(self, node: Node) -> tuple[str, ...] | None:
+        return self.modules.calls_of.get(node._sequence_nr())
 
     # -- graph and passes ----------------------------------------------------------------
     def capture_tensors(self, tensors: list[torch.Tensor]) -> None:

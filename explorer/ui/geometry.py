@@ -32,6 +32,10 @@ class Geometry:
             return (-1.0, -1.0, 1.0, 1.0)
         low = self.pos.min(axis=0) - np.array([CARD_W, CARD_H])
         high = self.pos.max(axis=0) + np.array([CARD_W, CARD_H])
+        bent = [p for p in self.edge_points if len(p) > 2]  # routes may swing wider than cards
+        if bent:
+            points = np.vstack(bent)
+            low, high = np.minimum(low, points.min(axis=0)), np.maximum(high, points.max(axis=0))
         return (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
 
 

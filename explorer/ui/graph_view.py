@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.ui import geometry, labels
+from explorer.ui.boxes_item import BoxesItem
 from explorer.ui.geometry import CARD_H, CARD_W, Geometry
+from explorer.ui.minimap import Minimap
 from explorer.ui.model import ExplorerModel
 from explorer.ui.nodes_item import NodesItem
 
@@ -36,6 +38,8 @@ class GraphView(pg.GraphicsView):
         self.model = model
         self.upward = True
         self.geometry_: Geometry | None = None
+        self._font = QFont()
+        self._font.setPixelSize(40)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.view = pg.ViewBox(lockAspect=True, enableMenu=False)
         self.view.setAspectLocked(True)
@@ -51,6 +55,9 @@ class GraphView(pg.GraphicsView):
         self._stubs = NodesItem(geometry.STUB_SIZE, geometry.STUB_SIZE, dots=True)
         self._stubs.setZValue(3)
         self.view.addItem(self._stubs)
+        self._boxes = BoxesItem(self._font)
+        self._boxes.setZValue(-1)
+        self.view.addItem(self._boxes)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.scene().sigMouseMoved.connect(self._on_scene_moved)
         self._label_layer = QGraphicsRectItem()
@@ -67,13 +74,16 @@ class GraphView(pg.GraphicsView):
         self._stale_labels: set[str] | None = set()  # cards to rewrite once readable; None: all
         self._active_shown: str | None = None
         self._selected_shown: str | None = None
-        self._font = QFont()
-        self._font.setPixelSize(40)
+        self.minimap = Minimap(self)
+        self.minimap.go_to.connect(self._go_to)
+        self.minimap_enabled = True  # shown whenever part of the graph is out of sight
+        self.minimap.hide()
         self.view.sigRangeChanged.connect(self._on_range_changed)
         model.snapshot_changed.connect(self._on_snapshot_changed)
         model.cursor_changed.connect(self._on_cursor_changed)
         model.selection_changed.connect(self._on_selection_changed)
         model.theme_changed.connect(self._on_theme_changed)
+        model.grouping_changed.connect(self._on_grouping_changed)
         self._on_theme_changed()
 
     def _path_item(self, z: float) -> QGraphicsPathItem:
@@ -89,6 +99,43 @@ class GraphView(pg.GraphicsView):
         if upward != self.upward:
             self.upward = upward
             self._on_snapshot_changed()
+
+    def set_minimap_enabled(self, enabled: bool) -> None:
+        self.minimap_enabled = enabled
+        self._update_minimap()
+
+    def _go_to(self, x: float, y: float) -> None:
+        rect = self.view.viewRect()
+        rect.moveCenter(QPointF(x, y))
+        self.view.setRange(rect, padding=0)
+
+    def _place_minimap(self) -> None:
+        margin = 10
+        self.minimap.move(
+            self.width() - self.minimap.width() - margin,
+            self.height() - self.minimap.height() - margin,
+        )
+
+    def _update_minimap(self) -> None:
+        geo = self.geometry_
+        if geo is None or not self.minimap_enabled:
+            self.minimap.hide()
+            return
+        x0, y0, x1, y1 = geo.bounds()
+        visible = self.view.viewRect()
+        whole = visible.contains(QRectF(x0, y0, x1 - x0, y1 - y0).adjusted(1, 1, -1, -1))
+        self.minimap.set_frame(visible)
+        self.minimap.setVisible(not whole)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "minimap"):  # pyqtgraph resizes the view while it is constructed
+            self._place_minimap()
+
+    def zoom_to_selection(self) -> None:
+        """Frame the selected card with a little of its neighbourhood."""
+        if self.model.selected is not None:
+            self.center_on(self.model.selected)
 
     def fit(self) -> None:
         if self.geometry_ is not None:
@@ -111,25 +158,46 @@ class GraphView(pg.GraphicsView):
             return None
         return item.text()
 
+    def card_look(self, node: str) -> tuple[str, str] | None:
+        """A drawn card's fill and outline colours (#rrggbb), or None if it is not drawn."""
+        geo = self.geometry_
+        if geo is None or node not in geo.index:
+            return None
+        return self._nodes.look(geo.index[node])
+
     def lit_edges(self) -> set[tuple[str, str, int]]:
         """The edges drawn as having carried gradient (including the ones sent just now)."""
         return set(self._lit)
 
     # -- building ------------------------------------------------------------------------
     def _on_snapshot_changed(self) -> None:
-        snapshot = self.model.snapshot
+        self._build()
+        self.fit()  # first: whether the cards' text is readable decides what _restyle writes
+        self._restyle(None)
+
+    def _on_grouping_changed(self) -> None:
+        """Keep the zoom; centre on what was opened or closed if it went out of sight."""
+        rect = self.view.viewRect()
+        self._build()
+        self.view.setRange(rect, padding=0)
+        self._restyle(None)
+
+    def _build(self) -> None:
+        snapshot, shown = self.model.snapshot, self.model.shown
         for item in [*self._node_labels.values(), *self._edge_labels.values()]:
             item.setParentItem(None)
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self._node_labels.clear()
         self._edge_labels.clear()
-        if snapshot is None:
+        self._boxes.clear()
+        if snapshot is None or shown is None:
             self.geometry_ = None
             return
-        self.geometry_ = geo = geometry.build(
-            snapshot.graph, snapshot.layout, self.upward, snapshot.routes
-        )
+        self.geometry_ = geo = geometry.build(shown.graph, shown.layout, self.upward, shown.routes)
+        self._boxes.set_boxes(shown.boxes, geo)
+        self.minimap.set_points(geo.pos, geo.bounds())
+        self._place_minimap()
         self._nodes.set_positions(geo.pos)
         self._edges.setPath(_lines_path(geo.edge_points))
         self._stub_lines.setPath(_lines_path(geo.stub_lines, arrows=False))
@@ -140,10 +208,8 @@ class GraphView(pg.GraphicsView):
         self._shown_cursor = self.model.cursor
         muted = QColor(self.model.theme.muted)
         for (node, slot), (x, y) in zip(geo.stub_owner, geo.stub_pos, strict=True):
-            text = labels.const_text(snapshot.graph.nodes[node], slot)
+            text = labels.const_text(shown.graph.nodes[node], slot)
             self._place(self._node_labels, (node, slot), text, x + 0.2, y, muted, 0.75, left=True)
-        self.fit()  # first: whether the cards' text is readable decides what _restyle writes
-        self._restyle(None)
 
     def _on_cursor_changed(self) -> None:
         self._restyle(self._moved_nodes())
@@ -172,7 +238,12 @@ class GraphView(pg.GraphicsView):
             "normal": _pen(theme.edge, 1.3),
             "running": _pen(theme.active, 4.0),
             "selected": _pen(theme.selection, 4.0),
+            "group": _pen(theme.box, 2.2),
         }
+        self._boxes.set_theme(theme)
+        self.minimap.set_theme(theme)
+        if self.geometry_ is not None:
+            self.minimap.set_points(self.geometry_.pos, self.geometry_.bounds())
         self._label_color = QColor(theme.node_text)
         self._restyle(None)
 
@@ -192,34 +263,55 @@ class GraphView(pg.GraphicsView):
         steps = replay.passes[cursor.pass_index].steps if replay.passes else []
         low, high = sorted((shown.step_index, cursor.step_index))
         moved = {steps[i].node for i in range(max(low, 0), min(high + 1, len(steps)))}
+        if self.model.shown is not None and self.model.shown.owner is not None:
+            moved = {self.model.shown.visible(n) for n in moved}
         return moved | {self._active_shown} - {None}
+
+    def _edge_state(self, step: Any) -> tuple[set, set, dict]:
+        """Edges that carried gradient, the active ones, and gradients, as drawn."""
+        shown = self.model.shown
+        if shown is None or shown.edge_of is None:
+            return step.flowed, step.active_edges, step.edge_grads
+        edge_of = shown.edge_of
+        flowed = {edge_of[e] for e in step.flowed if e in edge_of}
+        active = {edge_of[e] for e in step.active_edges if e in edge_of}
+        grads = {
+            edge_of[e]: grad
+            for e, grad in step.edge_grads.items()
+            if e in edge_of and edge_of[e] in shown.single
+        }
+        return flowed, active, grads
 
     def _restyle(self, changed: set[str] | None) -> None:
         geo = self.geometry_
         if geo is None:
             return
-        step = self.model.step_view()
+        flowed_keys, active_keys, grads = self._edge_state(self.model.step_view())
         keys = geo.edge_keys
-        flowed = [i for i, k in enumerate(keys) if k in step.flowed and k not in step.active_edges]
-        active = [i for i, k in enumerate(keys) if k in step.active_edges]
+        flowed = [i for i, k in enumerate(keys) if k in flowed_keys and k not in active_keys]
+        active = [i for i, k in enumerate(keys) if k in active_keys]
         self._lit = [keys[i] for i in flowed + active]
         self._flow.setPath(_lines_path([geo.edge_points[i] for i in flowed]))
         self._active_edges.setPath(_lines_path([geo.edge_points[i] for i in active]))
         self._restyle_nodes(changed)
         self._update_labels(changed)
-        self._update_edge_labels(step)
+        self._update_edge_labels(grads)
 
     def _restyle_nodes(self, changed: set[str] | None) -> None:
         """Set fill and outline of the changed nodes (all when None), then repaint once."""
-        geo, snapshot = self.geometry_, self.model.snapshot
-        if geo is None or snapshot is None or not len(geo.ids):
+        geo, shown = self.geometry_, self.model.shown
+        if geo is None or shown is None or not len(geo.ids):
             return
         theme = self.model.theme
         step = self.model.step_view()
         nodes = geo.ids if changed is None else [n for n in changed if n in geo.index]
         indices, styles = [], []
         for node in nodes:
-            attrs = snapshot.graph.nodes[node]
+            attrs = shown.graph.nodes[node]
+            if attrs.get("kind") == "group":
+                indices.append(geo.index[node])
+                styles.append(self._group_style(node, step))
+                continue
             if node == step.accumulated:
                 color = theme.accumulated
             elif node in step.done and node != step.active:
@@ -239,14 +331,29 @@ class GraphView(pg.GraphicsView):
             indices.append(geo.index[node])
             styles.append(self._nodes.style_id(self._brush(color), pen))
         self._nodes.set_styles(indices, styles)
-        self._active_shown = step.active
+        self._active_shown = None if step.active is None else shown.visible(step.active)
         self._selected_shown = self.model.selected
+
+    def _group_style(self, card: str, step: Any) -> int:
+        """A module card: lit while any node inside runs, "ran" once all of them have."""
+        theme, shown, at = self.model.theme, self.model.shown, self.model.cursor.step_index
+        span = self.model.span(card)
+        inside = step.active is not None and shown.visible(step.active) == card
+        running = inside or (span is not None and span[0] <= at < span[1])
+        color = theme.done if span is not None and at >= span[1] else theme.group
+        if step.accumulated is not None and shown.visible(step.accumulated) == card:
+            color = theme.accumulated
+        if card == self.model.selected:
+            pen = self._pens["selected"]
+        else:
+            pen = self._pens["running" if running else "group"]
+        return self._nodes.style_id(self._brush(color), pen)
 
     # -- labels --------------------------------------------------------------------------
     def _update_labels(self, changed: set[str] | None) -> None:
         """Rewrite the cards' text; while too small to read, only remember which to rewrite."""
-        geo, snapshot = self.geometry_, self.model.snapshot
-        if geo is None or snapshot is None:
+        geo, shown = self.geometry_, self.model.shown
+        if geo is None or shown is None:
             return
         if not self._readable():
             if changed is None:
@@ -259,7 +366,7 @@ class GraphView(pg.GraphicsView):
         grads = self._node_grads(nodes)
         for node in nodes:
             x, y = geo.pos[geo.index[node]]
-            lines = labels.node_lines(snapshot.graph.nodes[node], grads.get(node))
+            lines = labels.node_lines(shown.graph.nodes[node], grads.get(node))
             self._place(
                 self._node_labels, node, "\n".join(lines), x, y, self._label_color, len(lines)
             )
@@ -281,7 +388,7 @@ class GraphView(pg.GraphicsView):
                 )
         return out
 
-    def _update_edge_labels(self, step: Any) -> None:
+    def _update_edge_labels(self, grads: dict) -> None:
         geo = self.geometry_
         assert geo is not None
         if len(geo.edge_keys) > EDGE_LABELS_MAX:
@@ -289,7 +396,7 @@ class GraphView(pg.GraphicsView):
         theme = self.model.theme
         shown = set()
         for i, key in enumerate(geo.edge_keys):
-            grad = step.edge_grads.get(key)
+            grad = grads.get(key)
             if grad is None:
                 continue
             shown.add(key)
@@ -329,6 +436,8 @@ class GraphView(pg.GraphicsView):
             stale, self._stale_labels = self._stale_labels, set()
             self._update_labels(stale)
         self._label_layer.setVisible(readable)
+        self._boxes.set_names_visible(readable)
+        self._update_minimap()
 
     # -- interaction ---------------------------------------------------------------------
     def node_at(self, scene_x: float, scene_y: float) -> str | None:
@@ -340,27 +449,43 @@ class GraphView(pg.GraphicsView):
         index = self._nodes.index_at(point.x(), point.y())
         return None if index is None else geo.ids[index]
 
+    def box_at(self, scene_x: float, scene_y: float) -> str | None:
+        """The innermost open module call whose frame holds a point of the scene."""
+        point = self.view.mapSceneToView(QPointF(scene_x, scene_y))
+        return self._boxes.call_at(point.x(), point.y())
+
     def _on_scene_clicked(self, event: Any) -> None:
-        node = self.node_at(event.scenePos().x(), event.scenePos().y())
-        if event.double() and node is not None:
-            self.node_activated.emit(node)
+        x, y = event.scenePos().x(), event.scenePos().y()
+        node = self.node_at(x, y)
+        if event.double():
+            shown = self.model.shown
+            if node is not None and shown is not None and node in shown.members:
+                self.model.expand(node)
+                return
+            if node is None and (call := self.box_at(x, y)) is not None:
+                self.model.collapse(call)
+                return
+            if node is not None:
+                self.node_activated.emit(node)
         self.model.select(node)
 
     def _on_scene_moved(self, position: QPointF) -> None:
-        snapshot = self.model.snapshot
+        shown = self.model.shown
         node = self.node_at(position.x(), position.y())
-        if node is None or snapshot is None:
+        if node is None or shown is None:
             QToolTip.hideText()
             return
-        QToolTip.showText(QCursor.pos(), labels.tooltip(snapshot.graph.nodes[node]), self)
+        QToolTip.showText(QCursor.pos(), labels.tooltip(shown.graph.nodes[node]), self)
 
     def keyPressEvent(self, event: Any) -> None:
-        """Arrows step, Home/End jump, Space plays, F fits, Escape clears the selection."""
+        """Arrows step, Home/End jump, Space plays, F fits, Z zooms to the selection,
+        Escape clears the selection."""
         model = self.model
         keys = {
             Qt.Key.Key_Right: model.step_forward, Qt.Key.Key_Left: model.step_back,
             Qt.Key.Key_Home: model.to_start, Qt.Key.Key_End: model.to_end,
             Qt.Key.Key_Space: model.toggle_play, Qt.Key.Key_F: self.fit,
+            Qt.Key.Key_Z: self.zoom_to_selection,
             Qt.Key.Key_Escape: lambda: model.select(None),
         }  # fmt: skip
         action = keys.get(Qt.Key(event.key()))

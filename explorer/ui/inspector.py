@@ -47,9 +47,42 @@ def _table(values: np.ndarray, theme: Theme) -> str:
     return f"<table cellspacing='0' style='border-collapse:collapse;margin:4px 0'>{rows}</table>"
 
 
+def _module_html(model: ExplorerModel, card: str) -> str:
+    """A collapsed module call: what it holds and how far the backward pass is through it."""
+    assert model.shown is not None and model.snapshot is not None
+    attrs, esc = model.shown.graph.nodes[card], html.escape
+    members = model.shown.members[card]
+    ops: dict[str, int] = {}
+    for node in members:
+        label = model.snapshot.graph.nodes[node].get("label", "?")
+        ops[label] = ops.get(label, 0) + 1
+    common = ", ".join(f"{esc(k)} × {v}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1]))
+    out = [
+        f"<h2 style='margin:0'>{esc(attrs.get('label', 'module'))}</h2>",
+        f"<p>{_muted('module call', model.theme)} <b>{esc(attrs.get('call', ''))}</b></p>",
+        f"<p>{len(members):,} nodes inside: {common}</p>",
+    ]
+    if attrs.get("repeats"):
+        out.append(f"<p>{attrs['repeats']} identical calls folded into this card.</p>")
+    span = model.span(card)
+    if span is not None:
+        at = model.cursor.step_index
+        ran = sum(
+            1
+            for node in members
+            if (i := model.replay.step_index(model.cursor.pass_index, node)) is not None and i <= at
+        )
+        out.append(f"<p>Backward, this pass: {ran:,} of its nodes ran "
+                   f"(steps {span[0] + 1}–{span[1] + 1}).</p>")  # fmt: skip
+    out.append(f"<p>{_muted('Double-click the card to open it.', model.theme)}</p>")
+    return "".join(out)
+
+
 def node_html(model: ExplorerModel, node: str) -> str:
     """The inspector page for node, as HTML."""
     snapshot, theme = model.snapshot, model.theme
+    if model.shown is not None and node in model.shown.members:
+        return _module_html(model, node)
     if snapshot is None or node not in snapshot.graph:
         return ""
     attrs = snapshot.graph.nodes[node]

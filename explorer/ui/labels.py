@@ -56,6 +56,8 @@ def node_title(attrs: dict[str, Any]) -> str:
 
 def node_lines(attrs: dict[str, Any], grad: TensorSummary | None = None) -> list[str]:
     """The card's text: title, shape and value, and the gradient once it is known."""
+    if attrs.get("kind") == "group":
+        return [_fit(attrs.get("label", "module"), MAX_CHARS), _group_size(attrs)]
     lines = [node_title(attrs)]
     shape = shape_text(attrs.get("shape"))
     value = attrs.get("value")
@@ -68,7 +70,19 @@ def node_lines(attrs: dict[str, Any], grad: TensorSummary | None = None) -> list
     return lines
 
 
+def _group_size(attrs: dict[str, Any]) -> str:
+    size = f"{attrs.get('size', 0):,} nodes"
+    shape = shape_text(attrs.get("shape")) if attrs.get("shape") is not None else ""
+    return _fit(f"{shape} · {size}" if shape else size, MAX_CHARS)
+
+
 def tooltip(attrs: dict[str, Any]) -> str:
+    if attrs.get("kind") == "group":
+        repeats = f", {attrs['repeats']} calls folded" if attrs.get("repeats") else ""
+        return (
+            f"module {attrs.get('call', '')}: {attrs.get('size', 0):,} nodes{repeats}\n"
+            "double-click to open; double-click inside an open frame to close it"
+        )
     parts = [node_title(attrs), attrs.get("op", "")]
     if attrs.get("shape") is not None:
         parts.append(f"shape {shape_text(attrs['shape'])}, {attrs.get('dtype', '')}")

@@ -186,6 +186,19 @@ class MainWindow(QMainWindow):
 
     def _build_view_menu(self, view: Any) -> None:
         self._action(view, "&Fit Graph", self.graph.fit, "Ctrl+0")
+        self._action(view, "Zoom to &Selection", self.graph.zoom_to_selection, "Ctrl+J")
+        self.minimap_action = QAction("&Minimap", self, checkable=True)
+        self.minimap_action.setChecked(self.settings.value("view/minimap", True, type=bool))
+        self.minimap_action.toggled.connect(self._on_minimap)
+        self.graph.set_minimap_enabled(self.minimap_action.isChecked())
+        view.addAction(self.minimap_action)
+        view.addSeparator()
+        self._action(view, "&Collapse All Modules", self.model.collapse_all, "Ctrl+[")
+        self._action(view, "&Expand All Modules", self.model.expand_all, "Ctrl+]")
+        self.fold_action = QAction("F&old Repeated Blocks", self, checkable=True)
+        self.fold_action.toggled.connect(self.model.set_fold)
+        view.addAction(self.fold_action)
+        view.addSeparator()
         self.upward_action = QAction("Flow &Upward (inputs at the bottom)", self, checkable=True)
         self.upward_action.setChecked(self.settings.value("view/upward", True, type=bool))
         self.upward_action.toggled.connect(self._on_direction)
@@ -279,6 +292,10 @@ class MainWindow(QMainWindow):
             app.setPalette(themes.palette(theme))
         self.editor.set_theme(theme)
         self.model.set_theme(theme)
+
+    def _on_minimap(self, enabled: bool) -> None:
+        self.settings.setValue("view/minimap", enabled)
+        self.graph.set_minimap_enabled(enabled)
 
     def _on_direction(self, upward: bool) -> None:
         self.settings.setValue("view/upward", upward)
@@ -402,6 +419,7 @@ class MainWindow(QMainWindow):
         for key in ("name", "label", "op"):
             for node, value in snapshot.graph.nodes(data=key):
                 if value and needle in str(value).lower():
+                    self.model.reveal(node)  # open the modules it is folded into
                     self.model.select(node)
                     self.graph.center_on(node)
                     return node

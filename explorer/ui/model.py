@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.snapshot import Snapshot
+from explorer.ui.grouping import Groups, Shown
 from explorer.ui.replay import Cursor, Replay, StepView
 from explorer.ui.theme import LIGHT, Theme
 
@@ -20,6 +21,7 @@ class ExplorerModel(QObject):
     playing_changed = Signal(bool)  # playback started or stopped
     running_changed = Signal(bool)  # a script started or finished running
     theme_changed = Signal()  # the colours changed
+    grouping_changed = Signal()  # module calls were collapsed, expanded or folded
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -30,6 +32,11 @@ class ExplorerModel(QObject):
         self.running = False
         self.theme: Theme = LIGHT
         self._view: StepView | None = None
+        self.groups: Groups | None = None
+        self.collapsed: set[str] = set()  # module calls drawn as one card
+        self.fold = False  # repeated identical calls drawn as one card
+        self.shown: Shown | None = None  # the graph as drawn
+        self._spans: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self.set_speed(2.0)
@@ -39,12 +46,80 @@ class ExplorerModel(QObject):
         self.stop()
         self.snapshot = snapshot
         self.replay = Replay(snapshot)
-        if self.selected is not None and self.selected not in snapshot.graph:
-            self.selected = None
+        self.selected = self.selected if self.selected in snapshot.graph else None
         self.cursor = cursor
         self._view = None
+        self._set_groups(Groups(snapshot))
         self.snapshot_changed.emit()
         self.cursor_changed.emit()
+
+    # -- module groups -------------------------------------------------------------------
+    def _set_groups(self, groups: Groups) -> None:
+        same_calls = self.groups is not None and self.groups.all_calls == groups.all_calls
+        self.groups = groups
+        if not same_calls:  # a re-run of the same model keeps what was open
+            self.collapsed = groups.initial_collapsed()
+        self._regroup()
+
+    def _regroup(self) -> None:
+        assert self.groups is not None
+        self.shown = self.groups.shown(self.collapsed, self.fold)
+        self._spans.clear()
+        if self.selected is not None and self.selected not in self.shown.graph:
+            self.selected = None
+
+    def set_collapsed(self, collapsed: set[str]) -> None:
+        if self.groups is not None and collapsed != self.collapsed:
+            self.collapsed = set(collapsed)
+            self._regroup()
+            self.grouping_changed.emit()
+
+    def expand(self, card: str) -> None:
+        """Open a collapsed module card (all the calls folded into it)."""
+        if self.shown is None:
+            return
+        members = self.shown.members.get(card, [])
+        opened = {call for n in members for call in self.groups.calls[n]} & self.collapsed
+        depth = self.groups.depth.get(self.shown.graph.nodes[card].get("call"), 0)
+        self.set_collapsed(self.collapsed - {c for c in opened if self.groups.depth[c] == depth})
+
+    def collapse(self, call: str) -> None:
+        self.set_collapsed(self.collapsed | {call})
+
+    def collapse_all(self) -> None:
+        if self.groups is not None:
+            self.set_collapsed(set(self.groups.all_calls))
+
+    def expand_all(self) -> None:
+        self.set_collapsed(set())
+
+    def set_fold(self, fold: bool) -> None:
+        if fold != self.fold and self.groups is not None:
+            self.fold = fold
+            self._regroup()
+            self.grouping_changed.emit()
+
+    def reveal(self, node: str) -> None:
+        """Open the calls around a snapshot node so its own card is drawn."""
+        if self.groups is not None:
+            self.set_collapsed(self.collapsed - set(self.groups.calls.get(node, ())))
+
+    def span(self, card: str) -> tuple[int, int] | None:
+        """First and last step, in the current pass, of the nodes inside a module card."""
+        if self.replay is None or self.shown is None:
+            return None
+        if not 0 <= self.cursor.pass_index < len(self.replay.passes):
+            return None
+        key = (id(self.shown), self.cursor.pass_index)
+        spans = self._spans.get(key)
+        if spans is None:
+            spans = self._spans[key] = {}
+            for group, members in self.shown.members.items():
+                found = [self.replay.step_index(key[1], n) for n in members]
+                steps = [i for i in found if i is not None]
+                if steps:
+                    spans[group] = (min(steps), max(steps))
+        return spans.get(card)
 
     def set_running(self, running: bool) -> None:
         if running != self.running:

@@ -71,6 +71,11 @@ class NodesItem(QGraphicsItem):
             margin = self.width * 0.1
             self.update(self._rects[i].adjusted(-margin, -margin, margin, margin))
 
+    def look(self, index: int) -> tuple[str, str]:
+        """The fill and outline colours of one card, as #rrggbb."""
+        brush, pen = self._styles[self._style[index]]
+        return brush.color().name(), pen.color().name()
+
     def index_at(self, x: float, y: float) -> int | None:
         """The node whose shape contains (x, y), if any."""
         if not len(self._pos):

@@ -28,6 +28,8 @@ class Theme:
     selection: str
     error: str
     node_text: str
+    group: str  # a collapsed module's card
+    box: str  # the frame of an open module and a module card's outline
 
 
 LIGHT = Theme(
@@ -35,12 +37,14 @@ LIGHT = Theme(
     edge="#9aa3b2", edge_faded="#d4d8df", flow="#e8590c", active="#d6336c",
     leaf="#d0ebff", op="#eef0f4", output="#d3f9d8", const="#f1f3f5", done="#ffe8cc",
     accumulated="#ffd43b", selection="#1c7ed6", error="#c92a2a", node_text="#1d2330",
+    group="#e5dbff", box="#9775fa",
 )  # fmt: skip
 DARK = Theme(
     name="dark", background="#15171c", panel="#1d2027", text="#e6e8ee", muted="#9aa1ae",
     edge="#5c6473", edge_faded="#343944", flow="#ff922b", active="#f06595",
     leaf="#1f4e79", op="#2b2f38", output="#1e5631", const="#23262d", done="#5c3b14",
     accumulated="#b08900", selection="#4dabf7", error="#ff6b6b", node_text="#f1f3f5",
+    group="#362a5e", box="#9775fa",
 )  # fmt: skip
 THEMES = {"light": LIGHT, "dark": DARK}
 

@@ -1,0 +1,254 @@
+"""Module groups: which module calls are collapsed to one card, and the graph that is drawn.
+
+Every node knows the module calls it was made in (`calls`, outermost first). A collapsed
+call stands for all its nodes as one card; an open call is drawn as a box around its parts.
+Repeated identical calls side by side (the 24 layers of an encoder, the steps of an unrolled
+cell) can be folded into one card, "× 24". Plain data (networkx and the layout), no Qt.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from explorer.layout.sugiyama import layered
+from explorer.snapshot import Snapshot, module_of_call
+
+GROUP = "module:"  # id prefix of a collapsed call's card
+OPEN_COLLAPSED_ABOVE = 2000  # larger graphs open with their modules collapsed
+EdgeKey = tuple[str, str, int]
+
+
+@dataclass
+class Box:
+    """An open module call: drawn as a frame around the cards it contains."""
+
+    call: str
+    label: str
+    members: list[str]  # visible ids inside, at any depth
+    depth: int  # how many open calls it sits in
+
+
+@dataclass
+class Shown:
+    """The graph as drawn: snapshot nodes, collapsed calls and folds, with its layout."""
+
+    graph: nx.MultiDiGraph
+    layout: dict[str, tuple[float, float]]
+    routes: dict[EdgeKey, list[tuple[float, float]]]
+    boxes: list[Box] = field(default_factory=list)
+    # None when every snapshot node and edge is drawn as itself
+    owner: dict[str, str] | None = None  # snapshot node -> the visible node standing for it
+    edge_of: dict[EdgeKey, EdgeKey] | None = None  # snapshot edge -> visible edge (not inside)
+    single: set[EdgeKey] = field(default_factory=set)  # visible edges standing for exactly one
+    members: dict[str, list[str]] = field(default_factory=dict)  # card -> snapshot nodes
+
+    def visible(self, node: str) -> str:
+        return node if self.owner is None else self.owner.get(node, node)
+
+
+class Groups:
+    """The module calls of one snapshot, and the drawn graph for any choice of collapsed calls."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.graph: nx.MultiDiGraph = snapshot.graph
+        self.calls = _node_calls(self.graph)
+        ordered: dict[str, None] = {}
+        for chain in self.calls.values():
+            ordered.update(dict.fromkeys(chain))
+        self.all_calls = sorted(ordered, key=_natural)
+        self.parent: dict[str, str | None] = {}
+        self.depth: dict[str, int] = {}  # how many calls a call is made inside
+        for chain in self.calls.values():
+            for i, call in enumerate(chain):
+                self.parent[call] = chain[i - 1] if i else None
+                self.depth[call] = i
+        self._cache: dict[tuple[frozenset[str], bool], Shown] = {}
+
+    def initial_collapsed(self) -> set[str]:
+        """Nothing for small graphs; else the top-level calls (opening any that stands alone)."""
+        if self.graph.number_of_nodes() <= OPEN_COLLAPSED_ABOVE:
+            return set()
+        collapsed = set(self.all_calls)
+        while True:
+            tops = {_first_collapsed(chain, collapsed) for chain in self.calls.values()} - {None}
+            if len(tops) != 1:
+                return collapsed
+            (alone,) = tops
+            if not any(self.parent.get(c) == alone for c in self.all_calls):
+                return collapsed
+            collapsed.discard(alone)
+
+    def shown(self, collapsed: set[str], fold: bool = False) -> Shown:
+        collapsed = collapsed & set(self.all_calls)
+        key = (frozenset(collapsed), fold)
+        if key not in self._cache:
+            if len(self._cache) > 16:
+                self._cache.clear()
+            self._cache[key] = self._build(collapsed, fold)
+        return self._cache[key]
+
+    def label(self, call: str) -> str:
+        """`enc.layers.3` inside `enc` -> `layers.3`; a repeated call gets its number."""
+        path, _, number = call.partition("#")
+        parent = self.parent.get(call)
+        base = module_of_call(parent) if parent else ""
+        short = path[len(base) + 1 :] if base and path.startswith(base + ".") else path
+        return f"{short} · call {int(number) + 1}" if number else short
+
+    # -- building ------------------------------------------------------------------------
+    def _build(self, collapsed: set[str], fold: bool) -> Shown:
+        owner = {n: _owner(n, chain, collapsed) for n, chain in self.calls.items()}
+        if fold:
+            owner = self._fold(owner)
+        if all(v == n for n, v in owner.items()):
+            snapshot = self.snapshot
+            boxes = self._boxes(owner, collapsed)
+            return Shown(self.graph, snapshot.layout, snapshot.routes, boxes)
+        members: dict[str, list[str]] = {}
+        for node, card in owner.items():
+            members.setdefault(card, []).append(node)
+        # a card's output: its first node (in capture order, from the root) with an edge out
+        outputs: dict[str, str] = {}
+        for node in self.graph.nodes:
+            card = owner[node]
+            if card not in outputs and any(owner[s] != card for s in self.graph.successors(node)):
+                outputs[card] = node
+        graph = nx.MultiDiGraph()
+        for card, inside in members.items():
+            if card in self.graph and owner[card] == card:
+                graph.add_node(card, **self.graph.nodes[card])
+            else:
+                graph.add_node(card, **self._card_attrs(card, inside, outputs.get(card)))
+        edge_of: dict[EdgeKey, EdgeKey] = {}
+        counts: Counter[EdgeKey] = Counter()
+        for u, v, k, data in self.graph.edges(keys=True, data=True):
+            cu, cv = owner[u], owner[v]
+            if cu == cv:
+                continue  # inside one card
+            key = (u, v, k) if (cu, cv) == (u, v) else (cu, cv, 0)
+            if key not in counts:
+                graph.add_edge(cu, cv, key=key[2], **data)
+            counts[key] += 1
+            edge_of[(u, v, k)] = key
+        layout = layered(graph)
+        return Shown(
+            graph,
+            layout.positions,
+            layout.routes,
+            self._boxes(owner, collapsed),
+            owner,
+            edge_of,
+            {key for key, count in counts.items() if count == 1},
+            {card: inside for card, inside in members.items() if card.startswith(GROUP)},
+        )
+
+    def _card_attrs(self, card: str, inside: list[str], output: str | None) -> dict:
+        call = card[len(GROUP) :]
+        depth = self.depth[call]
+        calls = sorted({self.calls[n][depth] for n in inside}, key=_natural)  # several: a fold
+        label = self.label(call) if len(calls) == 1 else _fold_label(list(map(self.label, calls)))
+        attrs: dict = {"kind": "group", "label": label, "call": call, "size": len(inside)}
+        attrs["module"] = module_of_call(call)
+        if len(calls) > 1:
+            attrs["repeats"] = len(calls)
+        if output is not None:
+            attrs["shape"] = self.graph.nodes[output].get("shape")
+        return attrs
+
+    def _fold(self, owner: dict[str, str]) -> dict[str, str]:
+        """Merge sibling collapsed calls of the same module and ops, while the graph stays a DAG."""
+        cards: dict[str, list[str]] = {}
+        for node, card in owner.items():
+            if card.startswith(GROUP):
+                cards.setdefault(card, []).append(node)
+        alike: dict[tuple, list[str]] = {}
+        for card, inside in cards.items():
+            call = card[len(GROUP) :]
+            # the same kinds of op: the first of a stack may lack one (its input needs no grad)
+            ops = tuple(sorted({str(self.graph.nodes[n].get("op")) for n in inside}))
+            pattern = re.sub(r"\d+", "N", module_of_call(call))
+            alike.setdefault((self.parent.get(call), pattern, ops), []).append(card)
+        merged = dict(owner)
+        for group in alike.values():
+            if len(group) < 2:
+                continue
+            group.sort(key=_natural)
+            trial = {n: group[0] if c in group else c for n, c in merged.items()}
+            if _acyclic(self.graph, trial):
+                merged = trial
+        return merged
+
+    def _boxes(self, owner: dict[str, str], collapsed: set[str]) -> list[Box]:
+        inside: dict[str, list[str]] = {}
+        for node, card in owner.items():
+            chain = self.calls[node]
+            if card.startswith(GROUP):  # only the open calls around the collapsed one
+                chain = chain[: self.depth[card[len(GROUP) :]]]
+            for call in chain:
+                inside.setdefault(call, []).append(card)
+        return [
+            Box(call, self.label(call), list(dict.fromkeys(cards)), self.depth[call])
+            for call, cards in inside.items()
+            if call not in collapsed
+        ]
+
+
+def _node_calls(graph: nx.MultiDiGraph) -> dict[str, tuple[str, ...]]:
+    """Each node's module calls; a module's own parameter joins the calls its uses share."""
+    calls = {n: tuple(c or ()) for n, c in graph.nodes(data="calls")}
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") != "leaf" or calls[node] or not attrs.get("name"):
+            continue
+        shared = _common_prefix([calls[s] for s in graph.successors(node)])
+        name = attrs["name"]
+        while shared and not name.startswith(module_of_call(shared[-1]) + "."):
+            shared = shared[:-1]
+        calls[node] = shared
+    return calls
+
+
+def _common_prefix(chains: list[tuple[str, ...]]) -> tuple[str, ...]:
+    if not chains:
+        return ()
+    first = chains[0]
+    length = len(first)
+    for chain in chains[1:]:
+        length = min(length, len(chain))
+        while length and chain[:length] != first[:length]:
+            length -= 1
+    return first[:length]
+
+
+def _first_collapsed(chain: tuple[str, ...], collapsed: set[str]) -> str | None:
+    return next((call for call in chain if call in collapsed), None)
+
+
+def _owner(node: str, chain: tuple[str, ...], collapsed: set[str]) -> str:
+    call = _first_collapsed(chain, collapsed)
+    return node if call is None else GROUP + call
+
+
+def _acyclic(graph: nx.MultiDiGraph, owner: dict[str, str]) -> bool:
+    quotient = nx.DiGraph()
+    quotient.add_edges_from((owner[u], owner[v]) for u, v in graph.edges() if owner[u] != owner[v])
+    return nx.is_directed_acyclic_graph(quotient)
+
+
+def _natural(text: str) -> list:
+    """`layers.10` after `layers.9`; `cell#12` after `cell#2`."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _fold_label(labels: list[str]) -> str:
+    """`layers.0` … `layers.23` -> `layers.0–23 × 24`; `cell`, `cell · call 2`… -> `cell × 3`."""
+    first, last = labels[0], labels[-1]
+    head = re.match(r"(.*?)(\d+)$", first)
+    tail = re.match(r"(.*?)(\d+)$", last)
+    if head and tail and head.group(1) == tail.group(1) and "·" not in first:
+        return f"{first}–{tail.group(2)} × {len(labels)}"
+    return f"{first.split(' · ')[0]} × {len(labels)}"
