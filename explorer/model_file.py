@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
 import sys
 import traceback
 import types
@@ -25,7 +26,6 @@ import torch
 from torch import nn
 
 from explorer.graph.trace import root_node
-from explorer.lang.errors import ScriptError
 from explorer.pipeline import SEED, Traced, recording
 from explorer.snapshot import Output, Problem, Snapshot, shape_text
 
@@ -60,12 +60,10 @@ class ModelSession(Traced):
     def run(self) -> Snapshot:
         torch.manual_seed(SEED)
         try:
-            with recording(self.recorder), _importable_from(self.path.parent):
+            with recording(self.recorder), _importable_from(self.path.parent), _no_input():
                 self._run_file()
         except ModelFileError as error:
             self.problem = self._problem(error)
-        except ScriptError as error:  # raised by the recorder, never by the user's code
-            self.problem = error.problem
         return self.snapshot()
 
     # -- the steps of a run --------------------------------------------------------------
@@ -88,9 +86,11 @@ class ModelSession(Traced):
         # Named before its forward runs, so the module hooks give nodes paths like model.0.
         self.recorder.bound("model", model)
         if "loss" in namespace:
-            self.root_name, root = "loss", self._loss(namespace["loss"], model)
+            self.root_name = "loss"
+            root = self._loss(namespace["loss"], model)
         elif "example_input" in namespace:
-            self.root_name, root = "output", self._output(model, namespace["example_input"])
+            self.root_name = "output"
+            root = self._output(model, namespace["example_input"])
         else:
             raise ModelFileError(
                 "the file defines neither `example_input` nor `loss`",
@@ -208,10 +208,9 @@ class ModelSession(Traced):
         return value
 
     def _name_the_rest(self, namespace: dict[str, Any], model: nn.Module) -> None:
-        """Name the file's other tensors and modules in the graph, and list their grads.
+        """Name the file's other tensors and modules, so the graph and grads use its names.
 
-        Only leaves and modules outside the model are kept as names: the root stays the one
-        output the window's Backward button finds, and no parameter is listed twice.
+        Modules inside the model are left out, so no parameter is listed twice.
         """
         inside = {id(m) for m in model.modules()}
         for name, value in namespace.items():
@@ -219,11 +218,19 @@ class ModelSession(Traced):
                 continue
             if isinstance(value, torch.Tensor):
                 self.recorder.bound(name, value)
-                if value.is_leaf and value.requires_grad:
-                    self.names[name] = value
+                self.names[name] = value  # Backward from it, when its node is selected
             elif isinstance(value, nn.Module) and id(value) not in inside:
                 self.recorder.bound(name, value)
                 self.names[name] = value
+
+    def named_tensors(self) -> dict[str, torch.Tensor]:
+        """The graph's roots: the root and the file's leaves.
+
+        The file's other tensors are named where the root's graph passes through them, but
+        are not roots of their own: the root stays the one output Backward starts from.
+        """
+        tensors = super().named_tensors()
+        return {k: v for k, v in tensors.items() if k == self.root_name or v.is_leaf}
 
     # -- where things are in the file ----------------------------------------------------
     def _call_text(self) -> str:
@@ -351,6 +358,18 @@ def _installed(module: types.ModuleType) -> Iterator[None]:
             sys.modules.pop(module.__name__, None)
         else:
             sys.modules[module.__name__] = previous
+
+
+@contextmanager
+def _no_input() -> Iterator[None]:
+    """An empty stdin while the file runs: in the worker, stdin carries the window's requests,
+    and an input() or breakpoint() left in the file must fail rather than read them."""
+    previous = sys.stdin
+    sys.stdin = io.StringIO()
+    try:
+        yield
+    finally:
+        sys.stdin = previous
 
 
 @contextmanager

@@ -192,6 +192,31 @@ def test_a_tuple_input_is_passed_as_separate_arguments(tmp_path: Path) -> None:
             np.testing.assert_array_equal(values(after.grads[f"{prefix}.{name}"]), parameter.grad)
 
 
+def test_the_files_own_names_label_the_graph_and_backward_works_from_them(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "import torch\nfrom torch import nn\n"
+        "w = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)\n"
+        "scaled = w * 2\n"
+        "model = nn.Linear(3, 1)\n"
+        "name = input()  # a stray prompt reads nothing, rather than the worker's requests\n"
+    )
+    session = ModelSession(write(tmp_path, text), text)
+    problem = session.run().problem
+    assert problem is not None and problem.line == 6 and problem.message.startswith("EOFError")
+
+    text = text.replace("name = input()", "def loss():\n    return model(scaled).sum()\n#")
+    session, snapshot = run_ok(write(tmp_path, text))
+    names = {a.get("name") for _, a in snapshot.graph.nodes(data=True)} - {None}
+    assert names == {"loss", "scaled", "w", "model.weight", "model.bias"}
+    outputs = [n for n, a in snapshot.graph.nodes(data=True) if a.get("output")]
+    assert outputs == ["n0"]  # the root is the only output, so Backward starts there
+    after = session.backward("scaled")  # as when its node is selected
+    assert after.problem is None
+    np.testing.assert_array_equal(values(after.grads["w"]), [2.0, 2.0, 2.0])
+
+
 HEAD = "import torch\nfrom torch import nn\n"
 # (file text, line, column, words in the message); columns count from 1, as the editor does.
 MISTAKES = {
