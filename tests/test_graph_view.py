@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from explorer.ui.graph_view import GraphView
 from explorer.ui.model import ExplorerModel
 from tests.helpers import run_ok
@@ -41,3 +44,35 @@ def test_an_edge_across_layers_bends_around_the_cards_between() -> None:
     assert layers == sorted(layers) and len(layers) == 3  # one bend per layer crossed
     others = {snapshot.layout[n] for n in snapshot.graph if n not in (source, target)}
     assert not others & set(route)  # no bend sits on a card
+
+
+def test_edges_are_laid_out_once_as_arrays_with_an_arrowhead_each() -> None:
+    from explorer.ui import geometry
+
+    snapshot = run_ok(
+        "x = torch.ones(2, requires_grad=True)\ny = x.exp().sin().cos()\nz = y * x + x * x\n"
+    )
+    geo = geometry.build(snapshot.graph, snapshot.layout, True, snapshot.routes)
+    arrows, bare = geo.arrows(), geo.bare()
+    for i, (source, target, _) in enumerate(geo.edge_keys):
+        line = geo.edge_line(i)
+        tail, head = geo.pos[geo.index[source]], geo.pos[geo.index[target]]
+        assert line[0][1] == pytest.approx(tail[1] + geometry.CARD_H / 2)  # leaves the top
+        assert line[-1][1] == pytest.approx(head[1] - geometry.CARD_H / 2)  # enters the bottom
+        assert len(line) == 2 + len(snapshot.routes.get((source, target, _), []))
+        mine = arrows.owner == i
+        points = np.column_stack([arrows.x[mine], arrows.y[mine]])
+        assert np.allclose(points[: len(line)], line)
+        left, tip, right = points[len(line) :]
+        assert np.allclose(tip, line[-1])
+        assert np.linalg.norm(left - tip) == pytest.approx(np.linalg.norm(right - tip))
+        wings = [False, True, True, False]  # no line to the left wing, none after the right
+        assert arrows.connect[mine].tolist() == [True] * (len(line) - 1) + wings
+        assert bare.connect[bare.owner == i].tolist() == [True] * (len(line) - 1) + [False]
+    # x * x: the two parallel edges are drawn side by side, not on top of each other
+    x = next(n for n, a in snapshot.graph.nodes(data=True) if a.get("name") == "x")
+    twins = [i for i, (u, v, _) in enumerate(geo.edge_keys) if u == x and
+             snapshot.graph.nodes[v]["op"] == "MulBackward0" and
+             snapshot.graph.number_of_edges(u, v) == 2]  # fmt: skip
+    assert len(twins) == 2
+    assert geo.edge_line(twins[0])[0][0] != geo.edge_line(twins[1])[0][0]

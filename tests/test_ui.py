@@ -85,6 +85,7 @@ def test_type_run_and_step_through_backward(qtbot, window: MainWindow) -> None:
         )
     (leaf,) = window.leaves.leaf_nodes()
     assert window.leaves.grad_text(leaf) == "None → all 16"
+    qtbot.waitUntil(lambda: ".grad after" in window.inspector.toPlainText())
     after = window.inspector.toPlainText().split(".grad after")[1]
     assert after.split() == [":", "2×3", "·", "float32"] + ["16"] * 6
 

@@ -6,8 +6,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+)
 
 from explorer.ui.geometry import CARD_H, CARD_W, Geometry
 from explorer.ui.grouping import Box
@@ -15,6 +20,7 @@ from explorer.ui.grouping import Box
 PAD = 0.3  # scene units between a frame and the cards inside, per level of nesting
 NAME_HEIGHT = 0.34  # the module's name, in scene units
 NAMES_MAX = 400  # more frames than this are drawn without names
+SOLID_BELOW_PX = 6  # while a name would be shorter than this, frames are drawn solid
 
 
 class BoxesItem(QGraphicsPathItem):
@@ -78,6 +84,17 @@ class BoxesItem(QGraphicsPathItem):
         item.setTransform(QTransform.fromScale(factor, -factor))  # the view's y axis points up
         item.setPos(x, y)
         return item
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None
+    ) -> None:
+        if abs(painter.worldTransform().m11()) * NAME_HEIGHT >= SOLID_BELOW_PX:
+            super().paint(painter, option, widget)
+            return
+        # far out, dashes are not seen, and a solid one-pixel line is Qt's fast path
+        painter.setPen(QPen(self.pen().color(), 0))
+        painter.setBrush(self.brush())
+        painter.drawPath(self.path())
 
     def set_names_visible(self, visible: bool) -> None:
         for name in self._names:

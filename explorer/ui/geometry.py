@@ -14,6 +14,27 @@ ARROW = 0.18
 
 
 @dataclass
+class PathArrays:
+    """Points of many polylines in one array, ready for one QPainterPath.
+
+    connect[i] says whether point i joins point i + 1; owner[i] is the polyline it belongs to,
+    so any subset of the polylines is a mask away.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    connect: np.ndarray
+    owner: np.ndarray
+
+    def subset(self, chosen: np.ndarray | None) -> PathArrays:
+        """Only the polylines whose index is in chosen (a boolean mask over polylines)."""
+        if chosen is None:
+            return self
+        keep = chosen[self.owner]
+        return PathArrays(self.x[keep], self.y[keep], self.connect[keep], self.owner[keep])
+
+
+@dataclass
 class Geometry:
     """Scene positions for one graph, in one direction."""
 
@@ -22,20 +43,46 @@ class Geometry:
     pos: np.ndarray  # (n, 2) card centres
     upward: bool  # True: inputs at the bottom, flow upward; False: left to right
     edge_keys: list[tuple[str, str, int]]
-    edge_points: list[np.ndarray]  # each edge as a polyline (k, 2), bends in between
+    # every edge as a polyline from tail to head, all in one array: edge i is
+    # points[offsets[i]:offsets[i + 1]], with its bends in between
+    edge_flat: np.ndarray  # (p, 2)
+    edge_offsets: np.ndarray  # (e + 1,)
     stub_pos: np.ndarray  # (s, 2): faded stubs for inputs that need no gradient
     stub_lines: np.ndarray  # (s, 2, 2)
     stub_owner: list[tuple[str, int]]  # (op node, slot) of each stub
+
+    def __post_init__(self) -> None:
+        self.edge_index = {key: i for i, key in enumerate(self.edge_keys)}
+        self._arrows: PathArrays | None = None
+        self._bare: PathArrays | None = None
+
+    def edge_line(self, i: int) -> np.ndarray:
+        return self.edge_flat[self.edge_offsets[i] : self.edge_offsets[i + 1]]
+
+    def arrows(self) -> PathArrays:
+        """Every edge with an arrowhead at its end, laid out once."""
+        if self._arrows is None:
+            self._arrows = _arrow_arrays(self.edge_flat, self.edge_offsets)
+        return self._arrows
+
+    def bare(self) -> PathArrays:
+        """Every edge without arrowheads."""
+        if self._bare is None:
+            self._bare = _bare_arrays(self.edge_flat, self.edge_offsets)
+        return self._bare
+
+    def stub_arrays(self) -> PathArrays:
+        lines = self.stub_lines.reshape(-1, 2)
+        return _bare_arrays(lines, np.arange(0, len(lines) + 1, 2))
 
     def bounds(self) -> tuple[float, float, float, float]:
         if not len(self.pos):
             return (-1.0, -1.0, 1.0, 1.0)
         low = self.pos.min(axis=0) - np.array([CARD_W, CARD_H])
         high = self.pos.max(axis=0) + np.array([CARD_W, CARD_H])
-        bent = [p for p in self.edge_points if len(p) > 2]  # routes may swing wider than cards
-        if bent:
-            points = np.vstack(bent)
-            low, high = np.minimum(low, points.min(axis=0)), np.maximum(high, points.max(axis=0))
+        if len(self.edge_flat):  # routes may swing wider than the cards
+            low = np.minimum(low, self.edge_flat.min(axis=0))
+            high = np.maximum(high, self.edge_flat.max(axis=0))
         return (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
 
 
@@ -49,9 +96,9 @@ def build(
     index = {n: i for i, n in enumerate(ids)}
     raw = np.array([layout.get(n, (0.0, 0.0)) for n in ids], dtype=float).reshape(-1, 2)
     pos = _scene(raw, upward)
-    keys, lines = _edges(graph, index, pos, upward, routes or {})
+    keys, flat, offsets = _edges(graph, index, pos, upward, routes or {})
     stub_pos, stub_lines, owners = _stubs(graph, index, pos, upward)
-    return Geometry(ids, index, pos, upward, keys, lines, stub_pos, stub_lines, owners)
+    return Geometry(ids, index, pos, upward, keys, flat, offsets, stub_pos, stub_lines, owners)
 
 
 def _scene(raw: np.ndarray, upward: bool) -> np.ndarray:
@@ -69,26 +116,33 @@ def _exit_and_entry(upward: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _edges(graph, index, pos, upward, routes):
+    """All edges' polylines in one array: tail, bends, head; parallel edges side by side."""
     keys = list(graph.edges(keys=True))
     out, into = _exit_and_entry(upward)
     across = np.array([1.0, 0.0]) if upward else np.array([0.0, 1.0])
     parallel: dict[tuple[str, str], int] = {}
-    for source, target, _slot in keys:
-        parallel[(source, target)] = parallel.get((source, target), 0) + 1
-    seen: dict[tuple[str, str], int] = {}
-    polylines: list[np.ndarray] = []
-    for key in keys:
-        source, target, _slot = key
-        count = parallel[(source, target)]
-        k = seen.get((source, target), 0)
-        seen[(source, target)] = k + 1
-        shift = across * (k - (count - 1) / 2) * 0.35
-        bends = routes.get(key)
-        middle = _scene(np.array(bends, dtype=float), upward) if bends else np.zeros((0, 2))
-        start = pos[index[source]] + out + shift
-        end = pos[index[target]] + into + shift
-        polylines.append(np.vstack([start, middle + shift, end]))
-    return keys, polylines
+    rank = np.zeros(len(keys))  # which of its parallel edges each one is
+    for i, (source, target, _slot) in enumerate(keys):
+        rank[i] = parallel.get((source, target), 0)
+        parallel[(source, target)] = int(rank[i]) + 1
+    count = np.array([parallel[(u, v)] for u, v, _ in keys], dtype=float)
+    shift = across[None, :] * ((rank - (count - 1) / 2) * 0.35)[:, None]
+    tails = np.array([index[u] for u, _, _ in keys], dtype=np.int64)
+    heads = np.array([index[v] for _, v, _ in keys], dtype=np.int64)
+    bends = [routes.get(key, ()) for key in keys]
+    sizes = np.array([len(b) + 2 for b in bends], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    flat = np.zeros((int(offsets[-1]), 2))
+    if not keys:
+        return keys, flat, offsets
+    flat[offsets[:-1]] = pos[tails] + out + shift
+    flat[offsets[1:] - 1] = pos[heads] + into + shift
+    inner = [point for b in bends for point in b]
+    if inner:
+        owner = np.repeat(np.arange(len(keys)), sizes - 2)
+        slots = np.concatenate([np.arange(1, n - 1) for n in sizes]) + offsets[owner]
+        flat[slots] = _scene(np.array(inner, dtype=float), upward) + shift[owner]
+    return keys, flat, offsets
 
 
 def midpoint(points: np.ndarray) -> np.ndarray:
@@ -120,15 +174,32 @@ def _stubs(graph, index, pos, upward):
     return np.array(points), np.array(lines), owners
 
 
-def arrow_path_arrays(polylines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x, y and connect arrays drawing each polyline with a small arrowhead at its end."""
-    straight = [p for p in polylines if len(p) == 2]
-    bent = [p for p in polylines if len(p) > 2]
-    parts = [_straight_arrays(np.array(straight).reshape(-1, 2, 2))]
-    parts += [_bent_arrays(points) for points in bent]
-    points = np.vstack([p for p, _ in parts])
-    connect = np.concatenate([c for _, c in parts])
-    return points[:, 0], points[:, 1], connect
+def _arrow_arrays(flat: np.ndarray, offsets: np.ndarray) -> PathArrays:
+    """Each polyline, then its arrowhead (left wing, tip, right wing), all vectorised."""
+    count = len(offsets) - 1
+    if not count:
+        return _bare_arrays(flat, offsets)
+    sizes = np.diff(offsets)
+    ends = offsets[1:] - 1
+    left, right = _arrowheads(flat[ends - 1], flat[ends])
+    out_offsets = np.concatenate([[0], np.cumsum(sizes + 3)])
+    owner = np.repeat(np.arange(count), sizes)
+    points = np.zeros((int(out_offsets[-1]), 2))
+    points[np.arange(len(flat)) + 3 * owner] = flat
+    wing = out_offsets[1:] - 3
+    points[wing], points[wing + 1], points[wing + 2] = left, flat[ends], right
+    connect = np.ones(len(points), dtype=bool)
+    connect[wing - 1] = False  # from the polyline's end, no line to the left wing
+    connect[wing + 2] = False  # nor from the right wing to the next polyline
+    return PathArrays(points[:, 0], points[:, 1], connect, np.repeat(np.arange(count), sizes + 3))
+
+
+def _bare_arrays(flat: np.ndarray, offsets: np.ndarray) -> PathArrays:
+    """The polylines alone."""
+    connect = np.ones(len(flat), dtype=bool)
+    connect[offsets[1:] - 1] = False  # no line on to the next polyline
+    owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    return PathArrays(flat[:, 0].copy(), flat[:, 1].copy(), connect, owner)
 
 
 def _arrowheads(before: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,19 +208,3 @@ def _arrowheads(before: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.nda
     unit = direction / np.where(length == 0, 1, length)
     normal = np.stack([-unit[..., 1], unit[..., 0]], axis=-1)
     return end - unit * ARROW + normal * ARROW * 0.6, end - unit * ARROW - normal * ARROW * 0.6
-
-
-def _straight_arrays(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Many two-point edges at once: start-end, then left-end-right; a gap after each."""
-    start, end = lines[:, 0], lines[:, 1]
-    left, right = _arrowheads(start, end)
-    points = np.stack([start, end, left, end, right], axis=1).reshape(-1, 2)
-    return points, np.tile(np.array([1, 0, 1, 1, 0], dtype=bool), len(lines))
-
-
-def _bent_arrays(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    left, right = _arrowheads(points[-2], points[-1])
-    connect = np.ones(len(points) + 3, dtype=bool)
-    connect[len(points) - 1] = False
-    connect[-1] = False
-    return np.vstack([points, left, points[-1], right]), connect

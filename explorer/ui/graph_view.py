@@ -6,8 +6,17 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainterPath, QPen, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QCursor,
+    QFont,
+    QPainterPath,
+    QPen,
+    QPixmapCache,
+    QTransform,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -18,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from explorer.ui import geometry, labels
 from explorer.ui.boxes_item import BoxesItem
+from explorer.ui.edges_item import EdgesItem
 from explorer.ui.geometry import CARD_H, CARD_W, Geometry
 from explorer.ui.minimap import Minimap
 from explorer.ui.model import ExplorerModel
@@ -26,6 +36,10 @@ from explorer.ui.nodes_item import NodesItem
 LABEL_MIN_PX = 46  # cards narrower than this on screen show no text
 EDGE_LABELS_MAX = 160  # edges that may carry a gradient label
 LINE_HEIGHT = 0.3  # scene units per text line on a card
+HAIRLINE_EDGES = 1500  # more edges than this are drawn one pixel wide
+FLOW_WINDOW = 400  # steps between redraws of the edges that carried gradient earlier
+CACHE_KB = 256 * 1024  # room for the cached layers of a large window
+ZOOM_REST_MS = 250  # layers are cached again once the zoom has not changed for this long
 
 
 class GraphView(pg.GraphicsView):
@@ -35,6 +49,9 @@ class GraphView(pg.GraphicsView):
 
     def __init__(self, model: ExplorerModel, parent: Any = None) -> None:
         super().__init__(parent)
+        # Each cached layer is a viewport-sized pixmap; Qt's default 10 MB cache holds only
+        # two at full HD, and an evicted layer is repainted edge by edge on every pan.
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), CACHE_KB))
         self.model = model
         self.upward = True
         self.geometry_: Geometry | None = None
@@ -44,10 +61,13 @@ class GraphView(pg.GraphicsView):
         self.view = pg.ViewBox(lockAspect=True, enableMenu=False)
         self.view.setAspectLocked(True)
         self.setCentralItem(self.view)
-        self._edges = self._path_item(z=0)
-        self._stub_lines = self._path_item(z=0)
-        self._flow = self._path_item(z=1)
-        self._active_edges = self._path_item(z=2)
+        self._edges = self._add(EdgesItem(z=0))
+        self._stub_lines = self._add(EdgesItem(z=0))
+        # Edges that carried gradient: those sent up to a recent step (redrawn now and then)
+        # and those sent since (a few, redrawn each step), so a step repaints little.
+        self._flow_before = self._add(EdgesItem(z=1))
+        self._flow = self._add(EdgesItem(z=1))
+        self._active_edges = self._add(EdgesItem(z=2))
         self._nodes = NodesItem(CARD_W, CARD_H)
         self._nodes.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._nodes.setZValue(3)
@@ -69,7 +89,8 @@ class GraphView(pg.GraphicsView):
         self._brushes: dict[str, QBrush] = {}
         self._pens: dict[str, QPen] = {}
         self._label_color = QColor()
-        self._lit: list[tuple[str, str, int]] = []
+        self._lit = np.zeros(0, dtype=bool)  # mask over drawn edges: carried gradient so far
+        self._flow_split: tuple[int, int] | None = None  # (pass, last step) drawn "before"
         self._shown_cursor: Any = None  # the replay cursor the scene shows
         self._stale_labels: set[str] | None = set()  # cards to rewrite once readable; None: all
         self._active_shown: str | None = None
@@ -78,6 +99,10 @@ class GraphView(pg.GraphicsView):
         self.minimap.go_to.connect(self._go_to)
         self.minimap_enabled = True  # shown whenever part of the graph is out of sight
         self.minimap.hide()
+        self._scale = 0.0  # scene units per pixel, to tell a zoom from a pan
+        self._caching = True
+        self._zoom_rest = QTimer(self, singleShot=True, interval=ZOOM_REST_MS)
+        self._zoom_rest.timeout.connect(self._cache_again)
         self.view.sigRangeChanged.connect(self._on_range_changed)
         model.snapshot_changed.connect(self._on_snapshot_changed)
         model.cursor_changed.connect(self._on_cursor_changed)
@@ -86,11 +111,7 @@ class GraphView(pg.GraphicsView):
         model.grouping_changed.connect(self._on_grouping_changed)
         self._on_theme_changed()
 
-    def _path_item(self, z: float) -> QGraphicsPathItem:
-        item = QGraphicsPathItem()
-        item.setZValue(z)
-        # Painted once per zoom level into a pixmap; a step's repaint only blits it.
-        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    def _add(self, item: EdgesItem) -> EdgesItem:
         self.view.addItem(item)
         return item
 
@@ -167,7 +188,10 @@ class GraphView(pg.GraphicsView):
 
     def lit_edges(self) -> set[tuple[str, str, int]]:
         """The edges drawn as having carried gradient (including the ones sent just now)."""
-        return set(self._lit)
+        geo = self.geometry_
+        if geo is None:
+            return set()
+        return {geo.edge_keys[i] for i in np.flatnonzero(self._lit)}
 
     # -- building ------------------------------------------------------------------------
     def _on_snapshot_changed(self) -> None:
@@ -195,12 +219,15 @@ class GraphView(pg.GraphicsView):
             self.geometry_ = None
             return
         self.geometry_ = geo = geometry.build(shown.graph, shown.layout, self.upward, shown.routes)
+        self._set_edge_pens()
         self._boxes.set_boxes(shown.boxes, geo)
         self.minimap.set_points(geo.pos, geo.bounds())
         self._place_minimap()
         self._nodes.set_positions(geo.pos)
-        self._edges.setPath(_lines_path(geo.edge_points))
-        self._stub_lines.setPath(_lines_path(geo.stub_lines, arrows=False))
+        for item in (self._edges, self._flow_before, self._flow, self._active_edges):
+            item.set_arrays(geo.bare(), geo.arrows())
+        self._flow_split = None
+        self._stub_lines.set_arrays(geo.stub_arrays())
         self._stubs.set_positions(geo.stub_pos)
         self._stubs.set_styles(
             list(range(len(geo.stub_pos))), [self._stub_style] * len(geo.stub_pos)
@@ -210,6 +237,22 @@ class GraphView(pg.GraphicsView):
         for (node, slot), (x, y) in zip(geo.stub_owner, geo.stub_pos, strict=True):
             text = labels.const_text(shown.graph.nodes[node], slot)
             self._place(self._node_labels, (node, slot), text, x + 0.2, y, muted, 0.75, left=True)
+
+    def _set_edge_pens(self) -> None:
+        """Bold lines for a graph one can read; hairlines for thousands of edges.
+
+        Qt draws a one-pixel cosmetic line on a fast path; wider ones are stroked, which
+        costs about twenty times as much once there are thousands of them.
+        """
+        theme = self.model.theme
+        many = self.geometry_ is not None and len(self.geometry_.edge_keys) > HAIRLINE_EDGES
+        self._edges.setPen(_pen(theme.edge, 1.0 if many else 1.4))
+        dashed = _pen(theme.edge_faded, 1.0 if many else 1.2)
+        dashed.setStyle(Qt.PenStyle.DashLine)
+        self._stub_lines.setPen(dashed)
+        self._flow.setPen(_pen(theme.flow, 1.0 if many else 3.2))
+        self._flow_before.setPen(self._flow.pen())
+        self._active_edges.setPen(_pen(theme.active, 4.5))
 
     def _on_cursor_changed(self) -> None:
         self._restyle(self._moved_nodes())
@@ -222,12 +265,7 @@ class GraphView(pg.GraphicsView):
         theme = self.model.theme
         self.setBackground(theme.background)
         self._brushes.clear()
-        self._edges.setPen(_pen(theme.edge, 1.4))
-        dashed = _pen(theme.edge_faded, 1.2)
-        dashed.setStyle(Qt.PenStyle.DashLine)
-        self._stub_lines.setPen(dashed)
-        self._flow.setPen(_pen(theme.flow, 3.2))
-        self._active_edges.setPen(_pen(theme.active, 4.5))
+        self._set_edge_pens()
         self._stubs.reset_styles()
         self._stub_pen = _pen(theme.edge_faded, 1.0)
         self._stub_style = self._stubs.style_id(self._brush(theme.const), self._stub_pen)
@@ -286,16 +324,58 @@ class GraphView(pg.GraphicsView):
         geo = self.geometry_
         if geo is None:
             return
-        flowed_keys, active_keys, grads = self._edge_state(self.model.step_view())
-        keys = geo.edge_keys
-        flowed = [i for i, k in enumerate(keys) if k in flowed_keys and k not in active_keys]
-        active = [i for i, k in enumerate(keys) if k in active_keys]
-        self._lit = [keys[i] for i in flowed + active]
-        self._flow.setPath(_lines_path([geo.edge_points[i] for i in flowed]))
-        self._active_edges.setPath(_lines_path([geo.edge_points[i] for i in active]))
+        self._restyle_edges()
         self._restyle_nodes(changed)
         self._update_labels(changed)
-        self._update_edge_labels(grads)
+        if len(geo.edge_keys) <= EDGE_LABELS_MAX:
+            self._update_edge_labels(self._edge_state(self.model.step_view())[2])
+
+    def _restyle_edges(self) -> None:
+        """Light the edges that carried gradient so far, and those the running node sends.
+
+        Gradient flows along the edges sent by every step up to the cursor. Those sent up to
+        a split step are drawn as one layer, redrawn only when the cursor leaves the window
+        of FLOW_WINDOW steps after the split; the few sent since are redrawn each step.
+        """
+        geo, replay, cursor = self.geometry_, self.model.replay, self.model.cursor
+        assert geo is not None
+        count = len(geo.edge_keys)
+        if replay is None or not 0 <= cursor.pass_index < len(replay.passes):
+            self._lit = np.zeros(count, dtype=bool)
+            for item in (self._flow_before, self._flow, self._active_edges):
+                item.show_only(self._lit)
+            return
+        steps = replay.passes[cursor.pass_index].steps
+        at = min(cursor.step_index, len(steps) - 1)
+        split = self._flow_split
+        if (
+            split is None
+            or split[0] != cursor.pass_index
+            or not split[1] <= at <= split[1] + FLOW_WINDOW
+        ):
+            split = self._flow_split = (cursor.pass_index, max(-1, at - FLOW_WINDOW // 2))
+            self._before = self._sent_mask(steps[: split[1] + 1])
+            self._flow_before.show_only(self._before)
+        since = self._sent_mask(steps[split[1] + 1 : max(at, split[1] + 1)])
+        active = self._sent_mask(steps[at : at + 1] if at >= 0 else [])
+        self._flow.show_only(since & ~active)
+        self._active_edges.show_only(active)
+        self._lit = self._before | since | active
+
+    def _sent_mask(self, steps: list) -> np.ndarray:
+        """A mask over the drawn edges: those the given steps sent gradient along."""
+        geo, replay, shown = self.geometry_, self.model.replay, self.model.shown
+        assert geo is not None and replay is not None and shown is not None
+        index, edge_of = geo.edge_index, shown.edge_of
+        mask = np.zeros(len(geo.edge_keys), dtype=bool)
+        hit = []
+        for step in steps:
+            for edge, _ in replay.sent_edges(step):
+                drawn = edge if edge_of is None else edge_of.get(edge)
+                if drawn is not None:
+                    hit.append(index[drawn])
+        mask[hit] = True
+        return mask
 
     def _restyle_nodes(self, changed: set[str] | None) -> None:
         """Set fill and outline of the changed nodes (all when None), then repaint once."""
@@ -400,7 +480,7 @@ class GraphView(pg.GraphicsView):
             if grad is None:
                 continue
             shown.add(key)
-            x, y = geometry.midpoint(geo.edge_points[i])
+            x, y = geometry.midpoint(geo.edge_line(i))
             pill = self._edge_labels.get(key)
             if pill is None:
                 pill = self._edge_labels[key] = _Pill(self._label_layer, self._font)
@@ -431,6 +511,7 @@ class GraphView(pg.GraphicsView):
         return pixel > 0 and CARD_W / pixel >= LABEL_MIN_PX
 
     def _on_range_changed(self, *args: Any) -> None:
+        self._pause_caches_while_zooming()
         readable = self._readable()
         if readable and self._stale_labels != set():
             stale, self._stale_labels = self._stale_labels, set()
@@ -438,6 +519,31 @@ class GraphView(pg.GraphicsView):
         self._label_layer.setVisible(readable)
         self._boxes.set_names_visible(readable)
         self._update_minimap()
+
+    def _pause_caches_while_zooming(self) -> None:
+        """Draw straight to the screen while the zoom changes, cache again once it rests.
+
+        A cached layer is re-rendered into a pixmap at every new zoom level, which costs
+        more than drawing it; panning and stepping, at one zoom level, gain from the cache.
+        """
+        scale = self.view.viewPixelSize()[0] if self.view.width() > 0 else 0.0
+        if scale == self._scale:
+            return
+        self._scale = scale
+        if self._caching:
+            self._caching = False
+            for item in self._cached_layers():
+                item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        self._zoom_rest.start()
+
+    def _cache_again(self) -> None:
+        self._caching = True
+        for item in self._cached_layers():
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def _cached_layers(self) -> list[QGraphicsItem]:
+        edges = [self._edges, self._stub_lines, self._flow_before, self._flow, self._active_edges]
+        return [*edges, self._nodes, self._boxes]
 
     # -- interaction ---------------------------------------------------------------------
     def node_at(self, scene_x: float, scene_y: float) -> str | None:
@@ -532,15 +638,3 @@ def _pen(color: str, width: float) -> QPen:
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
     return pen
-
-
-def _lines_path(lines: np.ndarray, arrows: bool = True) -> QPainterPath:
-    if not len(lines):
-        return QPainterPath()
-    if arrows:
-        x, y, connect = geometry.arrow_path_arrays(lines)
-    else:
-        x = lines[:, :, 0].reshape(-1)
-        y = lines[:, :, 1].reshape(-1)
-        connect = np.tile(np.array([1, 0], dtype=bool), len(lines))
-    return pg.arrayToQPath(x, y, connect=connect)

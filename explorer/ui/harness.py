@@ -29,8 +29,11 @@ def settle(ms: int = 300) -> None:
 
 
 @contextmanager
-def open_window(width: int = 1500, height: int = 900) -> Iterator[Any]:
-    """A shown MainWindow with a fresh worker, its first run done; closed and stopped after."""
+def open_window(width: int = 1500, height: int = 900, trust: bool = False) -> Iterator[Any]:
+    """A shown MainWindow with a fresh worker, its first run done; closed and stopped after.
+
+    trust: model files are opened without asking (the caller chose them).
+    """
     make_app()
     from explorer.ui.main_window import MainWindow
     from explorer.ui.worker_bridge import WorkerBridge
@@ -38,7 +41,9 @@ def open_window(width: int = 1500, height: int = 900) -> Iterator[Any]:
     with tempfile.TemporaryDirectory() as folder:
         settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
         worker = WorkerBridge()
-        window = MainWindow(worker, settings, ask_restore=lambda: False)
+        window = MainWindow(
+            worker, settings, ask_restore=lambda: False, ask_trust=lambda path: trust
+        )
         window.resize(width, height)
         window.show()
         wait_for(window.model.snapshot_changed)

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from explorer.snapshot import TensorSummary
@@ -160,8 +161,12 @@ class Inspector(QTextBrowser):
         super().__init__(parent)
         self.model = model
         self.setOpenLinks(False)
+        # Steps come faster than a page is laid out while playing: show the latest once the
+        # graph has been repainted, instead of every step in turn.
+        self._pending = QTimer(self, singleShot=True, interval=0)
+        self._pending.timeout.connect(self._on_change)
         model.selection_changed.connect(self._on_change)
-        model.cursor_changed.connect(self._on_change)
+        model.cursor_changed.connect(self._pending.start)
         model.snapshot_changed.connect(self._on_change)
         model.theme_changed.connect(self._on_change)
         self._on_change()

@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 ROUNDED_FROM_PX = 14  # cards at least this wide on screen get rounded corners
+HAIRLINE_BELOW_PX = 12  # narrower cards are outlined one pixel wide
 
 
 class NodesItem(QGraphicsItem):
@@ -109,12 +110,15 @@ class NodesItem(QGraphicsItem):
         radius = min(self.width, self.height) * 0.18
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, rounded)
         styles = self._style[shown]
+        tiny = pixels < HAIRLINE_BELOW_PX
         for style in np.unique(styles):
             brush, pen = self._styles[style]
             painter.setBrush(brush)
-            painter.setPen(pen)
+            # wide outlines are stroked, a one-pixel one takes Qt's fast path: at a glance
+            # over thousands of cards the colour is what shows, not the outline's width
+            painter.setPen(QPen(pen.color(), 0) if tiny else pen)
             rects = [self._rects[i] for i in shown[styles == style]]
-            if self.dots:
+            if self.dots and not tiny:
                 for rect in rects:
                     painter.drawEllipse(rect)
             elif rounded:
