@@ -155,10 +155,8 @@ def test_stepping_lights_a_collapsed_module_while_its_nodes_run(qtbot) -> None:
         for index in range(len(steps)):
             model.move_to(type(model.cursor)(0, index))
             fill, outline = view.card_look(GROUP + card)
-            if ran[0] <= index < ran[-1] or index in ran:
-                assert outline == theme.active.lower(), (card, index)
-            else:
-                assert outline != theme.active.lower(), (card, index)
+            running = outline == theme.active.lower()
+            assert running == (index in ran), (card, index)
             leaf = model.snapshot.graph.nodes[steps[index].node]["kind"] == "leaf"
             if leaf and index in ran:  # a parameter inside: its .grad was just filled
                 assert fill == theme.accumulated.lower(), (card, index)
@@ -217,3 +215,14 @@ def test_the_minimap_shows_when_zoomed_in_and_moves_the_view(qtbot) -> None:
     assert abs(after.x() - (x0 + x1) / 2) < (x1 - x0) * 0.1
     assert abs(after.y() - (y0 + y1) / 2) < (y1 - y0) * 0.1
     assert (before - after).manhattanLength() > 1
+
+
+def test_a_large_unrolled_loop_opens_folded_to_one_card(qtbot) -> None:
+    model, view = _view(qtbot, CELL.format(glue="").replace("range(4)", "range(450)"))
+    assert model.snapshot.graph.number_of_nodes() > OPEN_COLLAPSED_ABOVE
+    assert model.fold
+    (card,) = [n for n in model.shown.graph if n.startswith(GROUP)]
+    assert model.shown.graph.nodes[card]["label"] == "cell × 450"
+    assert view.card_look(card) is not None
+    model.set_fold(False)
+    assert len([n for n in model.shown.graph if n.startswith(GROUP)]) == 450

@@ -415,11 +415,14 @@ class GraphView(pg.GraphicsView):
         self._selected_shown = self.model.selected
 
     def _group_style(self, card: str, step: Any) -> int:
-        """A module card: lit while any node inside runs, "ran" once all of them have."""
+        """A module card: lit while a node inside runs, "ran" once all of them have.
+
+        Its nodes need not run in one stretch: the engine runs the ready node made last, so
+        a call's first ops (a weight's transpose) may wait until the end of the pass.
+        """
         theme, shown, at = self.model.theme, self.model.shown, self.model.cursor.step_index
         span = self.model.span(card)
-        inside = step.active is not None and shown.visible(step.active) == card
-        running = inside or (span is not None and span[0] <= at < span[1])
+        running = step.active is not None and shown.visible(step.active) == card
         color = theme.done if span is not None and at >= span[1] else theme.group
         if step.accumulated is not None and shown.visible(step.accumulated) == card:
             color = theme.accumulated

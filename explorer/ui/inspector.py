@@ -40,7 +40,10 @@ def tensor_html(summary: Any, theme: Theme) -> str:
 
 def _table(values: np.ndarray, theme: Theme) -> str:
     grid = np.atleast_2d(values.astype(float))
-    cell = f"style='padding:2px 8px;border:1px solid {theme.edge_faded};text-align:right'"
+    cell = (
+        f"style='padding:2px 8px;border:1px solid {theme.edge_faded};text-align:right;"
+        "white-space:nowrap'"  # a wide row scrolls sideways rather than stack digits
+    )
     rows = "".join(
         "<tr>" + "".join(f"<td {cell}>{labels.number(float(v))}</td>" for v in row) + "</tr>"
         for row in grid

@@ -57,7 +57,9 @@ def node_title(attrs: dict[str, Any]) -> str:
 def node_lines(attrs: dict[str, Any], grad: TensorSummary | None = None) -> list[str]:
     """The card's text: title, shape and value, and the gradient once it is known."""
     if attrs.get("kind") == "group":
-        return [_fit(attrs.get("label", "module"), MAX_CHARS), _group_size(attrs)]
+        shape = shape_text(attrs["shape"]) if attrs.get("shape") is not None else ""
+        size = f"{attrs.get('size', 0):,} nodes"
+        return [_fit(attrs.get("label", "module"), MAX_CHARS), *([shape] if shape else []), size]
     lines = [node_title(attrs)]
     shape = shape_text(attrs.get("shape"))
     value = attrs.get("value")
@@ -68,12 +70,6 @@ def node_lines(attrs: dict[str, Any], grad: TensorSummary | None = None) -> list
     if grad is not None:
         lines.append(_fit(f"grad {tensor_text(grad, MAX_CHARS - 5)}", MAX_CHARS))
     return lines
-
-
-def _group_size(attrs: dict[str, Any]) -> str:
-    size = f"{attrs.get('size', 0):,} nodes"
-    shape = shape_text(attrs.get("shape")) if attrs.get("shape") is not None else ""
-    return _fit(f"{shape} · {size}" if shape else size, MAX_CHARS)
 
 
 def tooltip(attrs: dict[str, Any]) -> str:

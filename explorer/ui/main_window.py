@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
         self._action(view, "&Expand All Modules", self.model.expand_all, "Ctrl+]")
         self.fold_action = QAction("F&old Repeated Blocks", self, checkable=True)
         self.fold_action.toggled.connect(self.model.set_fold)
+        self.model.snapshot_changed.connect(self._sync_fold_action)  # large graphs fold
         view.addAction(self.fold_action)
         view.addSeparator()
         self.upward_action = QAction("Flow &Upward (inputs at the bottom)", self, checkable=True)
@@ -292,6 +293,11 @@ class MainWindow(QMainWindow):
             app.setPalette(themes.palette(theme))
         self.editor.set_theme(theme)
         self.model.set_theme(theme)
+
+    def _sync_fold_action(self) -> None:
+        self.fold_action.blockSignals(True)
+        self.fold_action.setChecked(self.model.fold)
+        self.fold_action.blockSignals(False)
 
     def _on_minimap(self, enabled: bool) -> None:
         self.settings.setValue("view/minimap", enabled)

@@ -59,6 +59,7 @@ class ExplorerModel(QObject):
         self.groups = groups
         if not same_calls:  # a re-run of the same model keeps what was open
             self.collapsed = groups.initial_collapsed()
+            self.fold = bool(self.collapsed)  # a large graph opens as an overview
         self._regroup()
 
     def _regroup(self) -> None:
