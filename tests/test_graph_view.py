@@ -24,6 +24,8 @@ def test_card_text_follows_stepping_once_zoomed_in(qtbot) -> None:
     view.show()
     model.set_snapshot(run_ok(CHAIN))
     first = model.snapshot.passes[0].steps[0].node
+    assert view.card_text(first) is not None  # too tall to read whole: it opens on the output
+    view.fit()
     assert view.card_text(first) is None  # 600 cards fitted in the view: too small to read
     for _ in range(3):
         model.step_forward()
@@ -76,3 +78,20 @@ def test_edges_are_laid_out_once_as_arrays_with_an_arrowhead_each() -> None:
              snapshot.graph.number_of_edges(u, v) == 2]  # fmt: skip
     assert len(twins) == 2
     assert geo.edge_line(twins[0])[0][0] != geo.edge_line(twins[1])[0][0]
+
+
+def test_stepping_keeps_the_running_node_in_sight(qtbot) -> None:
+    model = ExplorerModel()
+    view = GraphView(model)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    model.set_snapshot(run_ok(CHAIN))
+    start = view.view.viewRect()
+    for _ in range(400):
+        model.step_forward()
+        geo = view.geometry_
+        x, y = geo.pos[geo.index[model.step_view().active]]
+        assert view.view.viewRect().contains(x, y)
+    assert view.view.viewRect().center() != start.center()  # it moved down the chain
+    assert abs(view.view.viewRect().width() - start.width()) < 1e-6 * start.width()  # same zoom

@@ -36,6 +36,8 @@ from explorer.ui.nodes_item import NodesItem
 LABEL_MIN_PX = 46  # cards narrower than this on screen show no text
 EDGE_LABELS_MAX = 160  # edges that may carry a gradient label
 LINE_HEIGHT = 0.3  # scene units per text line on a card
+OPEN_MIN_PX = 60  # a graph whose cards would be narrower than this opens on its output
+OPEN_CARD_PX = 120  # ... with its cards this wide
 HAIRLINE_EDGES = 1500  # more edges than this are drawn one pixel wide
 FLOW_WINDOW = 400  # steps between redraws of the edges that carried gradient earlier
 CACHE_KB = 256 * 1024  # room for the cached layers of a large window
@@ -196,8 +198,44 @@ class GraphView(pg.GraphicsView):
     # -- building ------------------------------------------------------------------------
     def _on_snapshot_changed(self) -> None:
         self._build()
-        self.fit()  # first: whether the cards' text is readable decides what _restyle writes
+        self._open_view()  # first: whether the cards' text is readable decides what _restyle writes
         self._restyle(None)
+
+    def _open_view(self) -> None:
+        """The whole graph when its cards can be read at that size; otherwise the output,
+        readable, where backward starts (the minimap and Fit show the rest)."""
+        self.fit()
+        geo, shown = self.geometry_, self.model.shown
+        if geo is None or shown is None or not len(geo.ids) or self._card_pixels() >= OPEN_MIN_PX:
+            return
+        outputs = [n for n in geo.ids if shown.graph.nodes[n].get("output")]
+        along = 1 if geo.upward else 0
+        root = outputs[0] if outputs else geo.ids[int(np.argmax(geo.pos[:, along]))]
+        x, y = geo.pos[geo.index[root]]
+        scale = OPEN_CARD_PX / CARD_W  # pixels per scene unit
+        width, height = self.view.width() / scale, self.view.height() / scale
+        if geo.upward:  # the output near the top edge, its inputs below it
+            rect = QRectF(x - width / 2, y + 2 * CARD_H - height, width, height)
+        else:  # flowing right: the output near the right edge
+            rect = QRectF(x + 2 * CARD_W - width, y - height / 2, width, height)
+        self.view.setRange(rect, padding=0)
+
+    def _card_pixels(self) -> float:
+        pixel = self.view.viewPixelSize()[0] if self.view.width() > 0 else 0.0
+        return CARD_W / pixel if pixel > 0 else 0.0
+
+    def _follow(self, node: str | None) -> None:
+        """Keep the running node in sight while stepping through a graph larger than the view."""
+        geo = self.geometry_
+        if geo is None or node is None or node not in geo.index:
+            return
+        x, y = geo.pos[geo.index[node]]
+        rect = self.view.viewRect()
+        inner = rect.adjusted(rect.width() * 0.1, rect.height() * 0.1,
+                              -rect.width() * 0.1, -rect.height() * 0.1)  # fmt: skip
+        if not inner.contains(QPointF(x, y)):
+            rect.moveCenter(QPointF(x, y))
+            self.view.setRange(rect, padding=0)
 
     def _on_grouping_changed(self) -> None:
         """Keep the zoom; centre on what was opened or closed if it went out of sight."""
@@ -256,6 +294,7 @@ class GraphView(pg.GraphicsView):
 
     def _on_cursor_changed(self) -> None:
         self._restyle(self._moved_nodes())
+        self._follow(self._active_shown)
 
     def _on_selection_changed(self, node: object) -> None:
         changed = {self._selected_shown, node} - {None}
