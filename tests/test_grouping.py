@@ -226,3 +226,20 @@ def test_a_large_unrolled_loop_opens_folded_to_one_card(qtbot) -> None:
     assert view.card_look(card) is not None
     model.set_fold(False)
     assert len([n for n in model.shown.graph if n.startswith(GROUP)]) == 450
+
+
+def test_folding_collapses_repeated_blocks_and_opening_unfolds_them_one_level(qtbot) -> None:
+    model, view = _view(qtbot, ENCODER)
+    assert not model.collapsed  # small: it opens with everything shown
+    model.set_fold(True)
+    (card,) = [n for n in model.shown.graph if n.startswith(GROUP)]
+    assert model.shown.graph.nodes[card]["label"] == "layers.0–3 × 4"
+    model.expand(card)  # the fold opens into one card per layer
+    layers = {f"{GROUP}enc.layers.{i}" for i in range(4)}
+    assert {n for n in model.shown.graph if n.startswith(GROUP)} == layers
+    model.expand(f"{GROUP}enc.layers.2")  # and a layer into its ops
+    assert {n for n in model.shown.graph if n.startswith(GROUP)} == layers - {
+        f"{GROUP}enc.layers.2"
+    }
+    inside = [n for n, chain in model.groups.calls.items() if "enc.layers.2" in chain]
+    assert all(n in model.shown.graph for n in inside)

@@ -63,11 +63,20 @@ class Groups:
         self.all_calls = sorted(ordered, key=_natural)
         self.parent: dict[str, str | None] = {}
         self.depth: dict[str, int] = {}  # how many calls a call is made inside
-        for chain in self.calls.values():
+        ops: dict[str, set[str]] = {}
+        for node, chain in self.calls.items():
+            op = str(self.graph.nodes[node].get("op"))
             for i, call in enumerate(chain):
                 self.parent[call] = chain[i - 1] if i else None
                 self.depth[call] = i
-        self._cache: dict[tuple[frozenset[str], bool], Shown] = {}
+                ops.setdefault(call, set()).add(op)
+        # Calls alike enough to fold: siblings of one module pattern with the same kinds of op.
+        # Kinds, not counts: the first layer of a stack may lack one (its input needs no grad).
+        self.signature = {
+            call: (self.parent[call], re.sub(r"\d+", "N", module_of_call(call)), frozenset(kinds))
+            for call, kinds in ops.items()
+        }
+        self._cache: dict[tuple[frozenset[str], bool, frozenset[str]], Shown] = {}
 
     def initial_collapsed(self) -> set[str]:
         """Nothing for small graphs; else the top-level calls (opening any that stands alone)."""
@@ -83,13 +92,17 @@ class Groups:
                 return collapsed
             collapsed.discard(alone)
 
-    def shown(self, collapsed: set[str], fold: bool = False) -> Shown:
+    def shown(
+        self, collapsed: set[str], fold: bool = False, apart: frozenset[str] = frozenset()
+    ) -> Shown:
+        """The drawn graph: collapsed calls as cards; with fold, alike sibling cards merged
+        (except the calls kept apart)."""
         collapsed = collapsed & set(self.all_calls)
-        key = (frozenset(collapsed), fold)
+        key = (frozenset(collapsed), fold, apart)
         if key not in self._cache:
             if len(self._cache) > 16:
                 self._cache.clear()
-            self._cache[key] = self._build(collapsed, fold)
+            self._cache[key] = self._build(collapsed, fold, apart)
         return self._cache[key]
 
     def label(self, call: str) -> str:
@@ -101,10 +114,10 @@ class Groups:
         return f"{short} · call {int(number) + 1}" if number else short
 
     # -- building ------------------------------------------------------------------------
-    def _build(self, collapsed: set[str], fold: bool) -> Shown:
+    def _build(self, collapsed: set[str], fold: bool, apart: frozenset[str]) -> Shown:
         owner = {n: _owner(n, chain, collapsed) for n, chain in self.calls.items()}
         if fold:
-            owner = self._fold(owner)
+            owner = self._fold(owner, apart)
         if all(v == n for n, v in owner.items()):
             snapshot = self.snapshot
             boxes = self._boxes(owner, collapsed)
@@ -160,19 +173,28 @@ class Groups:
             attrs["shape"] = self.graph.nodes[output].get("shape")
         return attrs
 
-    def _fold(self, owner: dict[str, str]) -> dict[str, str]:
-        """Merge sibling collapsed calls of the same module and ops, while the graph stays a DAG."""
-        cards: dict[str, list[str]] = {}
-        for node, card in owner.items():
-            if card.startswith(GROUP):
-                cards.setdefault(card, []).append(node)
+    def repeated_calls(self) -> set[str]:
+        """The outermost calls that have identical siblings: what folding collapses."""
         alike: dict[tuple, list[str]] = {}
-        for card, inside in cards.items():
-            call = card[len(GROUP) :]
-            # the same kinds of op: the first of a stack may lack one (its input needs no grad)
-            ops = tuple(sorted({str(self.graph.nodes[n].get("op")) for n in inside}))
-            pattern = re.sub(r"\d+", "N", module_of_call(call))
-            alike.setdefault((self.parent.get(call), pattern, ops), []).append(card)
+        for call, signature in self.signature.items():
+            alike.setdefault(signature, []).append(call)
+        repeated = {c for calls in alike.values() if len(calls) > 1 for c in calls}
+        return {c for c in repeated if not self._inside(c, repeated)}
+
+    def _inside(self, call: str, calls: set[str]) -> bool:
+        parent = self.parent.get(call)
+        while parent is not None:
+            if parent in calls:
+                return True
+            parent = self.parent.get(parent)
+        return False
+
+    def _fold(self, owner: dict[str, str], apart: frozenset[str]) -> dict[str, str]:
+        """Merge sibling collapsed calls that are alike, while the graph stays a DAG."""
+        alike: dict[tuple, list[str]] = {}
+        for card in set(owner.values()):
+            if card.startswith(GROUP) and card[len(GROUP) :] not in apart:
+                alike.setdefault(self.signature[card[len(GROUP) :]], []).append(card)
         merged = dict(owner)
         for group in alike.values():
             if len(group) < 2:

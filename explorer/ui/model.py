@@ -35,6 +35,7 @@ class ExplorerModel(QObject):
         self.groups: Groups | None = None
         self.collapsed: set[str] = set()  # module calls drawn as one card
         self.fold = False  # repeated identical calls drawn as one card
+        self.apart: frozenset[str] = frozenset()  # calls a folded card was opened into
         self.shown: Shown | None = None  # the graph as drawn
         self._spans: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
         self._timer = QTimer(self)
@@ -60,11 +61,12 @@ class ExplorerModel(QObject):
         if not same_calls:  # a re-run of the same model keeps what was open
             self.collapsed = groups.initial_collapsed()
             self.fold = bool(self.collapsed)  # a large graph opens as an overview
+            self.apart = frozenset()
         self._regroup()
 
     def _regroup(self) -> None:
         assert self.groups is not None
-        self.shown = self.groups.shown(self.collapsed, self.fold)
+        self.shown = self.groups.shown(self.collapsed, self.fold, self.apart)
         self._spans.clear()
         if self.selected is not None and self.selected not in self.shown.graph:
             self.selected = None
@@ -76,13 +78,18 @@ class ExplorerModel(QObject):
             self.grouping_changed.emit()
 
     def expand(self, card: str) -> None:
-        """Open a collapsed module card (all the calls folded into it)."""
-        if self.shown is None:
+        """Open a module card: a folded one into its calls, one card each; a call's card into
+        what it contains."""
+        if self.shown is None or self.groups is None or card not in self.shown.members:
             return
-        members = self.shown.members.get(card, [])
-        opened = {call for n in members for call in self.groups.calls[n]} & self.collapsed
-        depth = self.groups.depth.get(self.shown.graph.nodes[card].get("call"), 0)
-        self.set_collapsed(self.collapsed - {c for c in opened if self.groups.depth[c] == depth})
+        depth = self.groups.depth[self.shown.graph.nodes[card]["call"]]
+        calls = {self.groups.calls[n][depth] for n in self.shown.members[card]}
+        if len(calls) > 1:  # a fold
+            self.apart = self.apart | calls
+            self._regroup()
+            self.grouping_changed.emit()
+        else:
+            self.set_collapsed(self.collapsed - calls)
 
     def collapse(self, call: str) -> None:
         self.set_collapsed(self.collapsed | {call})
@@ -95,8 +102,13 @@ class ExplorerModel(QObject):
         self.set_collapsed(set())
 
     def set_fold(self, fold: bool) -> None:
+        """Fold repeated blocks: collapse the calls that have identical siblings, and draw
+        each run of them as one card. Opening such a card shows its calls one by one."""
         if fold != self.fold and self.groups is not None:
             self.fold = fold
+            self.apart = frozenset()
+            if fold:
+                self.collapsed |= self.groups.repeated_calls()
             self._regroup()
             self.grouping_changed.emit()
 
