@@ -465,3 +465,28 @@ def test_the_window_module_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.strip() == "False"
+
+
+def test_presenter_mode_enlarges_hides_the_side_panes_and_comes_back(qtbot, window) -> None:
+    run(qtbot, window, NOTES)
+    shown = {name: dock.isVisible() for name, dock in window.docks.items()}
+    normal_theme = window.model.theme
+    editor_size = window.editor.font().pointSize()
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert window.presenter.active and window.presenter_action.isChecked()
+    assert window.isFullScreen()
+    assert not any(window.docks[name].isVisible() for name in ("output", "inspector", "leaves"))
+    assert window.docks["editor"].isVisible()
+    assert window.model.theme.line_scale > normal_theme.line_scale
+    assert window.model.theme.text in ("#000000", "#ffffff")  # high contrast
+    assert window.editor.font().pointSize() > editor_size
+    assert window.presenter.caption.isVisible()
+    window.model.step_forward()
+    assert window.presenter.caption.text() == window.stepper.caption_text()
+    assert window.presenter.caption.font().pointSize() >= 24
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert not window.presenter.active and not window.isFullScreen()
+    assert window.model.theme == normal_theme
+    assert window.editor.font().pointSize() == editor_size
+    assert {name: dock.isVisible() for name, dock in window.docks.items()} == shown
+    assert not window.presenter.caption.isVisible()

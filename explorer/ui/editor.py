@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QRect, QSize, QStringListModel, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -169,6 +169,16 @@ class CodeEditor(QPlainTextEdit):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._place_numbers()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # zoomed: wider digits need a wider gutter (fonts change in __init__ too, before it)
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "_numbers"):
+            self._update_margin()
+            self._place_numbers()
+
+    def _place_numbers(self) -> None:
         area = self.contentsRect()
         self._numbers.setGeometry(
             QRect(area.left(), area.top(), self.line_number_width(), area.height())

@@ -198,21 +198,24 @@ class GraphView(pg.GraphicsView):
     # -- building ------------------------------------------------------------------------
     def _on_snapshot_changed(self) -> None:
         self._build()
-        self._open_view()  # first: whether the cards' text is readable decides what _restyle writes
+        self.open_view()  # first: whether the cards' text is readable decides what _restyle writes
         self._restyle(None)
 
-    def _open_view(self) -> None:
+    def open_view(self) -> None:
         """The whole graph when its cards can be read at that size; otherwise the output,
         readable, where backward starts (the minimap and Fit show the rest)."""
         self.fit()
         geo, shown = self.geometry_, self.model.shown
-        if geo is None or shown is None or not len(geo.ids) or self._card_pixels() >= OPEN_MIN_PX:
+        large = self.model.theme.line_scale  # presenting: cards larger still
+        if geo is None or shown is None or not len(geo.ids):
+            return
+        if self._card_pixels() >= OPEN_MIN_PX * large:
             return
         outputs = [n for n in geo.ids if shown.graph.nodes[n].get("output")]
         along = 1 if geo.upward else 0
         root = outputs[0] if outputs else geo.ids[int(np.argmax(geo.pos[:, along]))]
         x, y = geo.pos[geo.index[root]]
-        scale = OPEN_CARD_PX / CARD_W  # pixels per scene unit
+        scale = OPEN_CARD_PX * large / CARD_W  # pixels per scene unit
         width, height = self.view.width() / scale, self.view.height() / scale
         if geo.upward:  # the output near the top edge, its inputs below it
             rect = QRectF(x - width / 2, y + 2 * CARD_H - height, width, height)
@@ -284,13 +287,14 @@ class GraphView(pg.GraphicsView):
         """
         theme = self.model.theme
         many = self.geometry_ is not None and len(self.geometry_.edge_keys) > HAIRLINE_EDGES
-        self._edges.setPen(_pen(theme.edge, 1.0 if many else 1.4))
-        dashed = _pen(theme.edge_faded, 1.0 if many else 1.2)
+        wide = theme.line_scale
+        self._edges.setPen(_pen(theme.edge, 1.0 if many else 1.4 * wide))
+        dashed = _pen(theme.edge_faded, 1.0 if many else 1.2 * wide)
         dashed.setStyle(Qt.PenStyle.DashLine)
         self._stub_lines.setPen(dashed)
-        self._flow.setPen(_pen(theme.flow, 1.0 if many else 3.2))
+        self._flow.setPen(_pen(theme.flow, 1.0 if many else 3.2 * wide))
         self._flow_before.setPen(self._flow.pen())
-        self._active_edges.setPen(_pen(theme.active, 4.5))
+        self._active_edges.setPen(_pen(theme.active, 4.5 * wide))
 
     def _on_cursor_changed(self) -> None:
         self._restyle(self._moved_nodes())
@@ -311,11 +315,12 @@ class GraphView(pg.GraphicsView):
         count = len(self.geometry_.stub_pos) if self.geometry_ is not None else 0
         self._stubs.set_styles(list(range(count)), [self._stub_style] * count)
         self._nodes.reset_styles()
+        wide = theme.line_scale
         self._pens = {
-            "normal": _pen(theme.edge, 1.3),
-            "running": _pen(theme.active, 4.0),
-            "selected": _pen(theme.selection, 4.0),
-            "group": _pen(theme.box, 2.2),
+            "normal": _pen(theme.edge, 1.3 * wide),
+            "running": _pen(theme.active, 4.0 * wide),
+            "selected": _pen(theme.selection, 4.0 * wide),
+            "group": _pen(theme.box, 2.2 * wide),
         }
         self._boxes.set_theme(theme)
         self.minimap.set_theme(theme)

@@ -33,6 +33,7 @@ from explorer.ui.leaves import LeavesPanel
 from explorer.ui.legend import Legend
 from explorer.ui.model import ExplorerModel
 from explorer.ui.output_pane import OutputPane
+from explorer.ui.presenter import Presenter
 from explorer.ui.replay import Cursor
 from explorer.ui.stepper import StepperBar
 from explorer.worker.client import DEFAULT_MEMORY_MB
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.legend)
         column.addWidget(self.graph, 1)
+        self.presenter = Presenter(self)
+        column.addWidget(self.presenter.caption)
         column.addWidget(self.stepper)
         self.setCentralWidget(centre)
         self.error_label = QLabel()
@@ -213,6 +216,11 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             themes_menu.addAction(action)
             self.theme_actions[key] = action
+        self.presenter_action = QAction("&Presenter Mode", self, checkable=True)
+        self.presenter_action.setShortcut(QKeySequence("F11"))
+        self.presenter_action.triggered.connect(self.toggle_presenter)
+        view.addAction(self.presenter_action)
+        self.addAction(self.presenter_action)
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -287,12 +295,22 @@ class MainWindow(QMainWindow):
     def set_theme(self, choice: str) -> None:
         self.settings.setValue("view/theme", choice)
         self.theme_actions[choice if choice in self.theme_actions else "system"].setChecked(True)
-        theme = themes.resolve(choice)
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """The chosen theme; its high-contrast version while presenting."""
+        theme = themes.resolve(str(self.settings.value("view/theme", "system")))
+        if self.presenter.active:
+            theme = themes.presenter(theme)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.setPalette(themes.palette(theme))
         self.editor.set_theme(theme)
         self.model.set_theme(theme)
+
+    def toggle_presenter(self) -> None:
+        self.presenter.toggle()
+        self.presenter_action.setChecked(self.presenter.active)
 
     def _sync_fold_action(self) -> None:
         self.fold_action.blockSignals(True)

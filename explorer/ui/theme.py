@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -30,6 +30,7 @@ class Theme:
     node_text: str
     group: str  # a collapsed module's card
     box: str  # the frame of an open module and a module card's outline
+    line_scale: float = 1.0  # how much wider than usual lines and outlines are drawn
 
 
 LIGHT = Theme(
@@ -47,6 +48,32 @@ DARK = Theme(
     group="#362a5e", box="#9775fa",
 )  # fmt: skip
 THEMES = {"light": LIGHT, "dark": DARK}
+
+# For a projector: stronger colours, black on white or white on black, lines twice as wide.
+_PRESENTER = {
+    "light": dict(
+        background="#ffffff", panel="#ffffff", text="#000000", muted="#343a40",
+        edge="#495057", edge_faded="#adb5bd", flow="#d9480f", active="#c2255c",
+        leaf="#74c0fc", op="#dee2e6", output="#69db7c", const="#e9ecef", done="#ffc078",
+        accumulated="#fab005", selection="#1864ab", node_text="#000000", group="#b197fc",
+        box="#6741d9",
+    ),
+    "dark": dict(
+        background="#000000", panel="#101114", text="#ffffff", muted="#ced4da",
+        edge="#adb5bd", edge_faded="#495057", flow="#ff922b", active="#ff6b9a",
+        leaf="#1c7ed6", op="#343a40", output="#2b8a3e", const="#212529", done="#a85d00",
+        accumulated="#f59f00", selection="#74c0fc", node_text="#ffffff", group="#5f3dc4",
+        box="#b197fc",
+    ),
+}  # fmt: skip
+
+
+def presenter(theme: Theme) -> Theme:
+    """The high-contrast version of a theme, for presenting to a room."""
+    if theme.name.endswith("-presenter"):
+        return theme
+    base = "dark" if theme.name.startswith("dark") else "light"
+    return replace(theme, name=f"{base}-presenter", line_scale=2.0, **_PRESENTER[base])
 
 
 def system_theme() -> Theme:
