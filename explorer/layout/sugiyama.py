@@ -2,7 +2,15 @@
 
 Inputs sit in layer 0 and every edge points to a higher layer. An edge spanning several
 layers is routed through one dummy node per layer it crosses, so it bends around cards
-instead of running through them. Deterministic: the same graph gives the same picture.
+instead of running through them; only very long edges are drawn straight.
+
+Crossings are reduced the way graphviz dot does it: an initial order from a depth-first
+walk down from the outputs (a tree comes out without crossings), then weighted-median
+sweeps alternating in direction, each followed by transposition (swapping neighbours in a
+layer while that removes crossings), keeping the order with the fewest crossings seen.
+Crossings are counted between one-layer steps of edges, parallel edges weighing what
+they number. Work budgets bound the sweeps and exchanges, so a huge graph gets fewer.
+Deterministic: the same graph gives the same picture.
 """
 
 from __future__ import annotations
@@ -12,11 +20,17 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-SWEEPS = 6  # barycenter passes, alternating down and up, for graphs of moderate depth
-SWEEP_BUDGET = 40_000  # layer visits in all sweeps: very deep graphs get fewer sweeps
-# Edges spanning more layers than this are drawn straight, without dummies: a weight shared
-# by every step of an unrolled RNN would otherwise need dummies quadratic in its length.
-MAX_ROUTED_SPAN = 8
+MAX_ITERATIONS = 24  # sweeps, alternating direction (dot's MaxIter)
+MIN_QUIT = 8  # sweeps in a row without a real improvement before giving up (dot's MinQuit)
+SWEEP_BUDGET = 300_000  # hops looked at by all sweeps: a huge graph gets fewer sweeps
+TRANSPOSE_ROUNDS = 16  # rounds of exchanges after a sweep, at most
+TRANSPOSE_BUDGET = 2_000_000  # hop ends looked at by all exchanges
+# Edges spanning up to ALWAYS_ROUTED_SPAN layers get dummies; longer ones up to
+# MAX_ROUTED_SPAN too, shortest first, while their dummies don't outnumber the nodes.
+# Longer edges are drawn straight: a weight shared by every step of an unrolled RNN
+# would otherwise need dummies quadratic in its length.
+ALWAYS_ROUTED_SPAN = 8
+MAX_ROUTED_SPAN = 32
 COORDINATE_PASSES = 6
 
 
@@ -33,10 +47,11 @@ def layered(graph: nx.MultiDiGraph) -> Layout:
         return Layout({}, {})
     ids = list(graph.nodes)
     index = {n: i for i, n in enumerate(ids)}
-    layer = _layers(graph, ids, index)
     edges = [(index[u], index[v], k) for u, v, k in graph.edges(keys=True)]
+    layer = _layers(len(ids), edges)
     chains, node_layer = _dummies(edges, layer)
-    order = _order(chains, node_layer)
+    slots = [k if isinstance(k, int) else 0 for _, _, k in edges]  # keys are input slots
+    order = _order(chains, slots, node_layer)
     x = _coordinates(chains, node_layer, order)
     positions = {n: (float(x[i]), float(layer[i])) for i, n in enumerate(ids)}
     routes = {}
@@ -47,92 +62,359 @@ def layered(graph: nx.MultiDiGraph) -> Layout:
     return Layout(positions, routes)
 
 
-def _layers(graph: nx.MultiDiGraph, ids: list[str], index: dict[str, int]) -> np.ndarray:
+def _layers(count: int, edges: list[tuple[int, int, int]]) -> np.ndarray:
     """Longest path from the inputs, then each node as late as its consumers allow."""
-    order = [index[n] for n in nx.topological_sort(graph)]
-    preds = [[index[p] for p in graph.predecessors(n)] for n in ids]
-    succs = [[index[s] for s in graph.successors(n)] for n in ids]
-    layer = np.zeros(len(ids), dtype=np.int64)
-    for node in order:
-        if preds[node]:
-            layer[node] = max(layer[p] for p in preds[node]) + 1
+    tails = np.array([u for u, _, _ in edges], dtype=np.int64)
+    heads = np.array([v for _, v, _ in edges], dtype=np.int64)
+    succs, start = _grouped(tails, heads, count)
+    waiting = np.bincount(heads, minlength=count).tolist()
+    order = [n for n in range(count) if waiting[n] == 0]
+    layer = [0] * count
+    for node in order:  # Kahn's topological sort: the list grows while it is read
+        later = layer[node] + 1
+        for s in succs[start[node] : start[node + 1]]:
+            layer[s] = max(layer[s], later)
+            waiting[s] -= 1
+            if waiting[s] == 0:
+                order.append(s)
+    if len(order) < count:
+        raise nx.NetworkXUnfeasible("Graph contains a cycle")
     for node in reversed(order):
-        if succs[node]:
-            layer[node] = min(layer[s] for s in succs[node]) - 1
-    return layer
+        if start[node] < start[node + 1]:
+            layer[node] = min([layer[s] for s in succs[start[node] : start[node + 1]]]) - 1
+    return np.array(layer, dtype=np.int64)
+
+
+def _grouped(keys: np.ndarray, values: np.ndarray, count: int) -> tuple[list[int], list[int]]:
+    """values by key (0 .. count - 1), stable: group i is flat[start[i] : start[i + 1]].
+
+    Two flat lists rather than a list per group: far fewer objects for the garbage
+    collector to walk, which it does often while a big graph is laid out.
+    """
+    order = np.argsort(keys, kind="stable")
+    start = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=count))])
+    return values[order].tolist(), start.tolist()
 
 
 def _dummies(
     edges: list[tuple[int, int, int]], layer: np.ndarray
 ) -> tuple[list[list[int]], np.ndarray]:
     """Each edge as a chain of node indices, one per layer; dummies numbered after the nodes."""
-    chains: list[list[int]] = []
+    pairs = list(dict.fromkeys((u, v) for u, v, _ in edges))  # parallel edges share a route
+    layers = layer.tolist()
+    spans = [layers[v] - layers[u] for u, v in pairs]
+    routed = _routed_span(np.array(spans, dtype=np.int64), len(layers))
     extra_layers: list[int] = []
-    next_id = len(layer)
-    shared: dict[tuple[int, int], list[int]] = {}  # parallel edges (x * x) share one route
-    for u, v, _ in edges:
-        if (u, v) in shared:
-            chains.append(shared[(u, v)])
-            continue
+    next_id = len(layers)
+    shared: dict[tuple[int, int], list[int]] = {}
+    for (u, v), span in zip(pairs, spans, strict=True):
         chain = [u]
-        span = int(layer[v]) - int(layer[u])
-        for step in range(int(layer[u]) + 1, int(layer[v])) if span <= MAX_ROUTED_SPAN else ():
+        for step in range(layers[u] + 1, layers[v]) if span <= routed else ():
             chain.append(next_id)
             extra_layers.append(step)
             next_id += 1
         chain.append(v)
-        chains.append(chain)
         shared[(u, v)] = chain
+    chains = [shared[(u, v)] for u, v, _ in edges]
     node_layer = np.concatenate([layer, np.array(extra_layers, dtype=np.int64)])
     return chains, node_layer
 
 
+def _routed_span(spans: np.ndarray, node_count: int) -> int:
+    """The longest span that gets dummies: see ALWAYS_ROUTED_SPAN."""
+    lengths = np.arange(MAX_ROUTED_SPAN + 1)
+    edges = np.bincount(spans, minlength=MAX_ROUTED_SPAN + 1)[: MAX_ROUTED_SPAN + 1]
+    dummies = np.cumsum(edges * np.maximum(lengths - 1, 0))  # to route every span up to i
+    longest = ALWAYS_ROUTED_SPAN
+    while longest < MAX_ROUTED_SPAN and dummies[longest + 1] <= node_count:
+        longest += 1
+    return longest
+
+
 def _segments(chains: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Every one-layer hop as (lower, upper) arrays."""
+    """Every step of every chain as (lower, upper) arrays; a straight long edge is one step."""
     lower = [a for chain in chains for a in chain[:-1]]
     upper = [b for chain in chains for b in chain[1:]]
     return np.array(lower, dtype=np.int64), np.array(upper, dtype=np.int64)
 
 
-def _by_layer(nodes: np.ndarray, node_layer: np.ndarray, layer_count: int) -> list[np.ndarray]:
-    """Indices into nodes, grouped by the layer of each node."""
-    keys = node_layer[nodes]
-    order = np.argsort(keys, kind="stable")
-    bounds = np.searchsorted(keys[order], np.arange(layer_count + 1))
-    return [order[bounds[k] : bounds[k + 1]] for k in range(layer_count)]
+@dataclass
+class _Hops:
+    """Steps from one layer to the next, each once: crossings happen only between these."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    weight: np.ndarray  # edges taking the step: parallel edges share their chain
 
 
-def _order(chains: list[list[int]], node_layer: np.ndarray) -> np.ndarray:
-    """Position of each node within its layer, after barycenter sweeps."""
-    count = len(node_layer)
-    layer_count = int(node_layer.max()) + 1
+def _hops(chains: list[list[int]], node_layer: np.ndarray) -> _Hops:
     lower, upper = _segments(chains)
-    layers = _by_layer(np.arange(count), node_layer, layer_count)
-    up_segments = _by_layer(upper, node_layer, layer_count)  # segments arriving from below
-    down_segments = _by_layer(lower, node_layer, layer_count)  # segments leaving upward
-    position = np.zeros(count)
-    for members in layers:
-        position[members] = np.arange(len(members))
-    sweeps = max(2, min(SWEEPS, SWEEP_BUDGET // layer_count))
-    for sweep in range(sweeps):
-        downward = sweep % 2 == 1
-        steps = range(layer_count - 2, -1, -1) if downward else range(1, layer_count)
-        for k in steps:
-            members = layers[k]
-            chosen = down_segments[k] if downward else up_segments[k]
-            if len(members) < 2 or not len(chosen):
-                continue
-            moving = lower[chosen] if downward else upper[chosen]
-            fixed = upper[chosen] if downward else lower[chosen]
-            # positions within a layer are 0..n-1, so they index the layer's own bins
-            slot = position[moving].astype(np.int64)
-            sums = np.bincount(slot, weights=position[fixed], minlength=len(members))
-            hits = np.bincount(slot, minlength=len(members))
-            by_slot = members[np.argsort(position[members], kind="stable")]
-            centre = np.where(hits > 0, sums / np.maximum(hits, 1), np.arange(len(members)))
-            ranked = by_slot[np.lexsort((np.arange(len(members)), centre))]
-            position[ranked] = np.arange(len(ranked))
+    short = node_layer[upper] - node_layer[lower] == 1
+    count = len(node_layer)
+    pair, weight = np.unique(lower[short] * count + upper[short], return_counts=True)
+    return _Hops(pair // count, pair % count, weight.astype(np.int64))
+
+
+def _order(chains: list[list[int]], slots: list[int], node_layer: np.ndarray) -> np.ndarray:
+    """Position of each node within its layer (0, 1, ...), with few crossings."""
+    hops = _hops(chains, node_layer)
+    layer_count = int(node_layer.max()) + 1
+    position = _initial_order(chains, slots, node_layer)
+    sweeper = _Sweeper(hops, node_layer, layer_count)
+    exchanger = _Exchanger(hops, node_layer)
+    best, fewest = position.copy(), int(_band_crossings(hops, node_layer, position).sum())
+    iterations = min(MAX_ITERATIONS, max(2, SWEEP_BUDGET // max(len(hops.lower), 1)))
+    stale = 0
+    for iteration in range(iterations):
+        if fewest == 0 or stale >= MIN_QUIT:
+            break
+        stale += 1
+        # As dot, to get off a plateau: every other pair of sweeps sorts equal medians the
+        # other way, and the exchanges in the others swap pairs that cross as much swapped.
+        reverse = iteration % 4 >= 2
+        sweeper.sweep(position, upward=iteration % 2 == 0, reverse=reverse)
+        bands = _band_crossings(hops, node_layer, position)
+        # the exchanges' gains are exact, so the count after them needs no recounting
+        crossings = int(bands.sum()) - exchanger.transpose(position, bands > 0, not reverse)
+        if crossings <= fewest:
+            if crossings < 0.995 * fewest:  # dot's Convergence: still improving
+                stale = 0
+            best, fewest = position.copy(), crossings
+    if fewest > 0:
+        exchanger.transpose(best, _band_crossings(hops, node_layer, best) > 0, False)
+    return best
+
+
+def _initial_order(chains: list[list[int]], slots: list[int], node_layer: np.ndarray) -> np.ndarray:
+    """Order of first visit in a depth-first walk from the outputs toward the inputs.
+
+    Each node's inputs are walked in slot order, so a tree comes out without crossings,
+    and anything shared sits with the first consumer that reaches it.
+    """
+    count = len(node_layer)
+    lower, upper = _segments(chains)
+    slot = np.repeat(np.array(slots, dtype=np.int64), [len(chain) - 1 for chain in chains])
+    # each node's inputs, last slot first: pushed so, the first slot is popped first
+    by_input = np.lexsort((-lower, -slot))
+    inputs, start = _grouped(upper[by_input], lower[by_input], count)
+    has_output = np.bincount(lower, minlength=count) > 0
+    seen = bytearray(count)
+    visited: list[int] = []
+    stack = np.flatnonzero(~has_output)[::-1].tolist()
+    while stack:
+        node = stack.pop()
+        if seen[node]:
+            continue
+        seen[node] = 1
+        visited.append(node)
+        stack += inputs[start[node] : start[node + 1]]
+    rank = np.empty(count, dtype=np.int64)
+    rank[np.array(visited, dtype=np.int64)] = np.arange(count)
+    # 0, 1, ... within each layer, in the order of the walk
+    sequence = np.lexsort((rank, node_layer))
+    sizes = np.bincount(node_layer)
+    position = np.empty(count, dtype=np.int64)
+    position[sequence] = np.arange(count) - (np.cumsum(sizes) - sizes)[node_layer[sequence]]
     return position
+
+
+class _Sweeper:
+    """Weighted-median sweeps: each layer sorted by its neighbours in the layer before it.
+
+    Sequential, layer after layer, in plain Python: layers are mostly a handful of nodes,
+    where list operations beat numpy's cost per call.
+    """
+
+    def __init__(self, hops: _Hops, node_layer: np.ndarray, layer_count: int) -> None:
+        self.below = self._side(hops.upper, hops.lower, node_layer, layer_count)
+        self.above = self._side(hops.lower, hops.upper, node_layer, layer_count)
+
+    @staticmethod
+    def _side(node: np.ndarray, other: np.ndarray, node_layer: np.ndarray, layer_count: int):
+        """Each node's neighbours on one side, and by layer the nodes that have any: the
+        others have nothing to go by and keep their slots, as in dot."""
+        count = len(node_layer)
+        having = np.flatnonzero(np.bincount(node, minlength=count))
+        return (*_grouped(node, other, count), *_grouped(node_layer[having], having, layer_count))
+
+    def sweep(self, position: np.ndarray, upward: bool, reverse: bool) -> None:
+        # node's neighbours: seen[start[node] : start[node + 1]]; layer k's nodes that have
+        # any: movable[bounds[k] : bounds[k + 1]]
+        seen, start, movable, bounds = self.below if upward else self.above
+        layer_count = len(bounds) - 1
+        steps = range(1, layer_count) if upward else range(layer_count - 2, -1, -1)
+        slot_of = position.tolist()
+        tie = -1 if reverse else 1  # equal medians keep their order, or swap it
+        for k in steps:
+            if bounds[k + 1] - bounds[k] < 2:
+                continue  # one node that can move has nowhere to go
+            slots, ranked = [], []
+            for node in movable[bounds[k] : bounds[k + 1]]:
+                first, last = start[node], start[node + 1]
+                middle = (
+                    slot_of[seen[first]]
+                    if last - first == 1
+                    else _median(sorted([slot_of[m] for m in seen[first:last]]))
+                )
+                slot = slot_of[node]
+                slots.append(slot)
+                ranked.append((middle, tie * slot, node))
+            slots.sort()
+            ranked.sort()
+            for slot, (_, _, node) in zip(slots, ranked, strict=True):
+                slot_of[node] = slot
+        position[:] = slot_of
+
+
+def _median(values: list[int]) -> float:
+    """dot's weighted median: with an even count, lean toward the side packed tighter."""
+    count = len(values)
+    if count % 2:
+        return values[count // 2]
+    left, right = values[count // 2 - 1], values[count // 2]
+    left_span, right_span = left - values[0], values[-1] - right
+    if left_span + right_span == 0:
+        return (left + right) / 2
+    return (left * right_span + right * left_span) / (left_span + right_span)
+
+
+def _band_crossings(hops: _Hops, node_layer: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Weighted crossings in each band (between layer k and k + 1): hop pairs whose ends
+    come in opposite orders in the two layers."""
+    band = node_layer[hops.lower]
+    low, high = position[hops.lower], position[hops.upper]
+    order = np.lexsort((high, low, band))  # equal lows (one node) never cross
+    return _inversions(band[order], high[order], hops.weight[order], int(node_layer.max()) + 1)
+
+
+def _inversions(group: np.ndarray, values: np.ndarray, weight: np.ndarray, groups: int):
+    """Per group, the sum of weight[i] * weight[j] over pairs i < j of the group with
+    values[i] > values[j]; the arrays come sorted by group.
+
+    A bottom-up merge sort within each group, a level at a time in numpy: in every block
+    of 2w elements, each element of the right half meets the weight of the larger elements
+    in its sorted left half. Blocks start where groups start, so small groups (most
+    layers) are done in a few levels however many there are.
+    """
+    sizes = np.bincount(group, minlength=groups)
+    first = (np.cumsum(sizes) - sizes)[group]  # where each element's group starts
+    rank = np.arange(len(group)) - first  # place within the group
+    big = int(values.max(initial=0)) + 1
+    found = np.zeros(groups)
+    width = 1
+    while width < sizes.max(initial=0):
+        block = first + rank // (2 * width)  # rises along the array, one number a block
+        right = rank % (2 * width) >= width
+        keyed = block * big + values  # each half is sorted; blocks keep apart
+        left_keys = keyed[~right]
+        left_weight = np.concatenate([[0], np.cumsum(weight[~right])])
+        end = np.searchsorted(left_keys, (block[right] + 1) * big)
+        larger = left_weight[end] - left_weight[np.searchsorted(left_keys, keyed[right], "right")]
+        found += np.bincount(group[right], weights=weight[right] * larger, minlength=groups)
+        merged = np.argsort(keyed, kind="stable")
+        values, weight = values[merged], weight[merged]
+        width *= 2
+    return np.rint(found).astype(np.int64)
+
+
+class _Exchanger:
+    """dot's transpose: swap neighbours in a layer when that removes crossings with both
+    neighbouring layers, until no swap does.
+
+    Many pairs are weighed at once: a swap's gain depends only on the layers beside the
+    pair's, so pairs at slots of one parity in layers of one parity can all swap together,
+    each gain staying exact. Only layers next to a crossing, or to a swap, are looked at.
+    """
+
+    def __init__(self, hops: _Hops, node_layer: np.ndarray) -> None:
+        count = len(node_layer)
+        self.node_layer = node_layer
+        self.sizes = np.bincount(node_layer)
+        self.budget = TRANSPOSE_BUDGET
+        # Every hop from both ends: (node, side, other end, weight), sorted by node.
+        node = np.concatenate([hops.lower, hops.upper])
+        side = np.concatenate([np.ones_like(hops.lower), np.zeros_like(hops.upper)])
+        other = np.concatenate([hops.upper, hops.lower])
+        weight = np.concatenate([hops.weight, hops.weight])
+        by_node = np.argsort(node, kind="stable")
+        self.side, self.other, self.weight = side[by_node], other[by_node], weight[by_node]
+        self.degree = np.bincount(node, minlength=count)
+        self.start = np.cumsum(self.degree) - self.degree
+
+    def transpose(self, position: np.ndarray, crossed: np.ndarray, equal_swaps: bool) -> int:
+        """Exchange in place; return the crossings removed. crossed: the bands (between
+        layer k and k + 1) that have crossings, so only their layers are looked at first."""
+        active = crossed.copy()
+        active[1:] |= crossed[:-1]
+        sequence = np.lexsort((position, self.node_layer))  # by layer, then slot
+        removed = 0
+        for _ in range(TRANSPOSE_ROUNDS):
+            gained, swapped = 0, np.zeros_like(active)
+            for parities in ((0, 0), (0, 1), (1, 0), (1, 1)):
+                if self.budget <= 0:
+                    return removed + gained
+                gained += self._step(position, sequence, parities, active, equal_swaps, swapped)
+            removed += gained
+            if gained == 0:
+                break
+            # a swap changes what the layers beside it see: they get another look
+            active = swapped.copy()
+            active[1:] |= swapped[:-1]
+            active[:-1] |= swapped[1:]
+        return removed
+
+    def _step(self, position, sequence, parities, active, equal_swaps, swapped) -> int:
+        layer_parity, slot_parity = parities
+        layer, slot = self.node_layer[sequence], position[sequence]
+        candidate = np.flatnonzero(
+            active[layer]
+            & (layer % 2 == layer_parity)
+            & (slot % 2 == slot_parity)
+            & (slot + 1 < self.sizes[layer])
+        )
+        if not len(candidate):
+            return 0
+        left, right = sequence[candidate], sequence[candidate + 1]
+        now, after = self._weigh(position, left, right)
+        swap = (after < now) | (equal_swaps & (after == now) & (now > 0))
+        if not swap.any():
+            return 0
+        position[left[swap]] += 1
+        position[right[swap]] -= 1
+        moved = candidate[swap]
+        sequence[moved], sequence[moved + 1] = right[swap], left[swap]
+        swapped[layer[moved]] = True
+        return int((now - after)[swap].sum())
+
+    def _weigh(self, position, left, right) -> tuple[np.ndarray, np.ndarray]:
+        """Crossings between the hops of left[i] and right[i], as they are and swapped."""
+        left_pair, left_end = self._ends(left)
+        right_pair, right_end = self._ends(right)
+        self.budget -= len(left_end) + len(right_end)
+        width = int(self.sizes.max()) + 1
+        # a group: one pair's hops to one side; keyed by the far end's slot within it
+        group = left_pair * 2 + self.side[left_end]
+        key = group * width + position[self.other[left_end]]
+        right_key = (right_pair * 2 + self.side[right_end]) * width
+        right_key += position[self.other[right_end]]
+        by_key = np.argsort(right_key, kind="stable")
+        right_key = right_key[by_key]
+        total = np.concatenate([[0], np.cumsum(self.weight[right_end][by_key])])
+        first = total[np.searchsorted(right_key, group * width)]
+        last = total[np.searchsorted(right_key, group * width + width)]
+        lower = total[np.searchsorted(right_key, key)] - first
+        higher = last - total[np.searchsorted(right_key, key, "right")]
+        weight = self.weight[left_end]
+        now = np.bincount(left_pair, weights=weight * lower, minlength=len(left))
+        after = np.bincount(left_pair, weights=weight * higher, minlength=len(left))
+        return now, after
+
+    def _ends(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every hop end at the given nodes: which of the nodes it belongs to, and its entry."""
+        degree = self.degree[nodes]
+        pair = np.repeat(np.arange(len(nodes)), degree)
+        offset = np.arange(len(pair)) - np.repeat(np.cumsum(degree) - degree, degree)
+        return pair, self.start[nodes][pair] + offset
 
 
 def _coordinates(chains: list[list[int]], node_layer: np.ndarray, order: np.ndarray) -> np.ndarray:
