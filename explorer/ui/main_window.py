@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -22,15 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.lessons import where as script_place
 from explorer.snapshot import Problem, Snapshot
-from explorer.ui import about, model_files
+from explorer.ui import about, lesson_files, model_files
 from explorer.ui import theme as themes
+from explorer.ui.bookmark_caption import BookmarkCaption
 from explorer.ui.documents import Document
 from explorer.ui.editor import CodeEditor
 from explorer.ui.graph_view import GraphView
 from explorer.ui.inspector import Inspector
 from explorer.ui.leaves import LeavesPanel
 from explorer.ui.legend import Legend
+from explorer.ui.lesson_panel import LessonPanel
 from explorer.ui.model import ExplorerModel
 from explorer.ui.output_pane import OutputPane
 from explorer.ui.presenter import Presenter
@@ -76,6 +79,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._start_text(ask_restore or self._ask_restore)
         self._on_document_changed()
+        self.setAcceptDrops(True)  # a script or lesson file dropped on the window opens
 
     # -- building ------------------------------------------------------------------------
     def _build_panes(self) -> None:
@@ -90,6 +94,8 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.legend)
         column.addWidget(self.graph, 1)
+        self.lessons = lesson_files.LessonFiles(self)  # after the graph: it fits first
+        column.addWidget(BookmarkCaption(self.lessons.state, self.model))
         self.presenter = Presenter(self)
         column.addWidget(self.presenter.caption)
         column.addWidget(self.stepper)
@@ -117,6 +123,12 @@ class MainWindow(QMainWindow):
                 "Leaves and .grad", self.leaves, Qt.DockWidgetArea.RightDockWidgetArea
             ),
         }
+        self.lesson_panel = LessonPanel(self.lessons.state, self.model, self.lessons.examples)
+        self.lesson_panel.example_chosen.connect(self.lessons.open_example)
+        self.lesson_panel.message.connect(self.statusBar().showMessage)
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.docks["lesson"] = self._dock("Lesson", self.lesson_panel, left)
+        self.tabifyDockWidget(self.docks["output"], self.docks["lesson"])
         self.graph.node_activated.connect(self.graph.center_on)
         self.statusBar().showMessage("Starting the worker…")
 
@@ -184,6 +196,8 @@ class MainWindow(QMainWindow):
         settings = bar.addMenu("&Settings")
         self._action(settings, "Worker &Memory Limit…", self.ask_memory_limit)
         help_menu = bar.addMenu("&Help")
+        self.examples_menu = help_menu.addMenu("&Examples")
+        self.lessons.fill_examples_menu(self.examples_menu)
         self._action(help_menu, "&About Autograd Explorer", self.show_about)
         self._build_toolbar()
 
@@ -408,7 +422,7 @@ class MainWindow(QMainWindow):
             self.error_label.setText(model_files.problem_text(self._model_file, problem))
         else:
             self.editor.mark_error(problem.line, problem.column)
-            where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
+            where = script_place(self.editor.toPlainText(), problem.line, problem.column)
             hint = f"\nHint: {problem.hint}" if problem.hint else ""
             self.error_label.setText(f"{where}{problem.message}{hint}")
         self.error_label.setStyleSheet(f"color: {self.model.theme.error}; padding: 4px;")
@@ -478,12 +492,13 @@ class MainWindow(QMainWindow):
         if self._confirm_discard():
             self.editor.setPlainText("")
             self.document.new()
+            self.lessons.close()
 
     def open_file(self) -> None:
         if not self._confirm_discard():
             return
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open Script", "", "Python scripts (*.py);;All files (*)"
+            self, "Open Script or Lesson", "", lesson_files.OPEN_FILTER
         )
         if path:
             self.open_path(Path(path))
@@ -493,6 +508,8 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: Path) -> bool:
+        if lesson_files.is_lesson(path):
+            return self.lessons.open(path)
         try:
             text = self.document.read(path)
         except (OSError, ValueError) as error:
@@ -500,8 +517,24 @@ class MainWindow(QMainWindow):
             return False
         self.editor.setPlainText(text)
         self.document.opened(path)
+        self.lessons.close()
         self.run_script()
         return True
+
+    def dragEnterEvent(self, event: Any) -> None:
+        lesson_files.accept_drop(event)
+
+    def dragMoveEvent(self, event: Any) -> None:
+        lesson_files.accept_drop(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = lesson_files.dropped_file(event.mimeData())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if self._confirm_discard():
+            self.open_path(path)
 
     def open_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open Model File", "", model_files.FILE_FILTER)
@@ -530,17 +563,21 @@ class MainWindow(QMainWindow):
         return True
 
     def save_file(self) -> bool:
-        if self.document.path is None:
+        if self.document.path is None or lesson_files.read_only(self.document.path):
             return self.save_file_as()
         return self._save_to(self.document.path)
 
     def save_file_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save Script", "untitled.py", "Python scripts (*.py)"
-        )
-        return self._save_to(Path(path)) if path else False
+        lesson = self.lessons.state.lesson is not None
+        name = "lesson.json" if lesson else "untitled.py"
+        chosen = lesson_files.LESSON_FILTER if lesson else lesson_files.SCRIPT_FILTER
+        filters = f"{lesson_files.SCRIPT_FILTER};;{lesson_files.LESSON_FILTER}"
+        path, chosen = QFileDialog.getSaveFileName(self, "Save As", name, filters, chosen)
+        return self._save_to(lesson_files.save_target(path, chosen)) if path else False
 
     def _save_to(self, path: Path) -> bool:
+        if lesson_files.is_lesson(path):
+            return self.lessons.save(path)
         try:
             self.document.save(path, self.editor.toPlainText())
         except OSError as error:

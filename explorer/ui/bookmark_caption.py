@@ -1,0 +1,47 @@
+"""The caption of the bookmark the replay is on, large, above the stepper, for the class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel
+
+from explorer.ui.lesson_state import LessonState
+from explorer.ui.model import ExplorerModel
+
+SCALE = 1.45  # readable from the back of a classroom next to the stepper's own caption
+
+
+class BookmarkCaption(QLabel):
+    """Visible while the cursor is on a bookmark of the open lesson; hidden otherwise."""
+
+    def __init__(self, state: LessonState, model: ExplorerModel, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.model = model
+        self.setWordWrap(True)
+        self.setContentsMargins(10, 6, 10, 6)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * SCALE)
+        font.setBold(True)
+        self.setFont(font)
+        self.setVisible(False)
+        model.cursor_changed.connect(self._update)
+        model.snapshot_changed.connect(self._update)
+        model.theme_changed.connect(self._restyle)
+        state.opened.connect(self._update)
+        state.bookmarks_changed.connect(self._update)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        theme = self.model.theme
+        self.setStyleSheet(
+            f"QLabel {{ background: {theme.panel}; color: {theme.text}; "
+            f"border-top: 3px solid {theme.accumulated}; }}"
+        )
+
+    def _update(self) -> None:
+        bookmark = self.state.bookmark_at(self.model.cursor) if self.model.pass_count else None
+        self.setText(bookmark.caption if bookmark else "")
+        self.setVisible(bookmark is not None)

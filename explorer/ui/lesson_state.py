@@ -1,0 +1,70 @@
+"""The open lesson as state with signals: its title, notes and bookmarks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Signal
+
+from explorer.lessons import Bookmark, Lesson
+from explorer.ui.replay import Cursor
+
+
+def cursor_of(bookmark: Bookmark) -> Cursor:
+    """Where a bookmark points, as the replay counts: pass and step from 0, -1 before."""
+    return Cursor(bookmark.pass_number - 1, bookmark.step - 1)
+
+
+def bookmark_for(cursor: Cursor, caption: str) -> Bookmark:
+    return Bookmark(cursor.pass_index + 1, cursor.step_index + 1, caption)
+
+
+class LessonState(QObject):
+    """The lesson the window shows (None: a plain script); views paint it."""
+
+    opened = Signal()  # another lesson, or none, is open
+    bookmarks_changed = Signal()  # a bookmark was added or removed
+    notes_changed = Signal()  # the title or notes were edited
+    edited = Signal()  # any change the file does not have yet
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lesson: Lesson | None = None
+
+    def open(self, lesson: Lesson) -> None:
+        self.lesson = lesson
+        self.opened.emit()
+
+    def close(self) -> None:
+        if self.lesson is not None:
+            self.lesson = None
+            self.opened.emit()
+
+    @property
+    def bookmarks(self) -> list[Bookmark]:
+        return self.lesson.bookmarks if self.lesson else []
+
+    def bookmark_at(self, cursor: Cursor) -> Bookmark | None:
+        return next((b for b in self.bookmarks if cursor_of(b) == cursor), None)
+
+    def add_bookmark(self, bookmark: Bookmark) -> None:
+        if self.lesson is None:
+            return
+        marks = [b for b in self.lesson.bookmarks if cursor_of(b) != cursor_of(bookmark)]
+        marks.append(bookmark)
+        marks.sort(key=lambda b: (b.pass_number, b.step))
+        self.lesson.bookmarks = marks
+        self.bookmarks_changed.emit()
+        self.edited.emit()
+
+    def remove_bookmark(self, index: int) -> None:
+        if self.lesson is not None and 0 <= index < len(self.lesson.bookmarks):
+            del self.lesson.bookmarks[index]
+            self.bookmarks_changed.emit()
+            self.edited.emit()
+
+    def set_notes(self, title: str, notes: str) -> None:
+        if self.lesson is not None and (title, notes) != (self.lesson.title, self.lesson.notes):
+            self.lesson = replace(self.lesson, title=title, notes=notes)
+            self.notes_changed.emit()
+            self.edited.emit()

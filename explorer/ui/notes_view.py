@@ -1,0 +1,49 @@
+"""A text browser for a lesson's Markdown that loads nothing and opens nothing.
+
+A lesson file comes from someone else. Its notes may name images or links anywhere (a
+local path, /dev/zero, a web address); here an image is never fetched, raw HTML is not
+interpreted, and a click on a link only reports the link, for the window to act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QTextBrowser
+
+MARKDOWN = (
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
+
+
+class NotesView(QTextBrowser):
+    """Shows Markdown or the window's own HTML; `link_clicked` says which link was clicked."""
+
+    link_clicked = Signal(QUrl)  # a link was clicked; nothing was opened
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)  # never navigate, not even to a local file
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self.link_clicked)
+        self.loaded: list[str] = []  # every resource the text asked for, refused
+
+    def show_markdown(self, text: str) -> None:
+        self.loaded.clear()
+        self.document().setMarkdown(text, MARKDOWN)
+
+    def show_html(self, html: str) -> None:
+        """HTML the window wrote itself (the start page), never a lesson's text."""
+        self.loaded.clear()
+        self.setHtml(html)
+
+    def loadResource(self, kind: int, url: QUrl) -> Any:
+        # Qt would read local files (any path) for images and style sheets: refuse them all.
+        self.loaded.append(url.toString())
+        return None
+
+    def setSource(self, *args: Any, **kwargs: Any) -> None:
+        """Navigation is off: a source, such as a backward or forward step, is ignored."""
