@@ -34,7 +34,9 @@ from explorer.snapshot import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = "@TARGET@"  # replaced by an absolute path under tmp_path that must never appear
-SECONDS = 5.0  # the goal is 1 s; 5 s keeps a loaded CI machine from failing good code
+# Not a speed goal (bench/ has those): a bound that tells a refused bomb from one left to run,
+# wide enough that a machine loaded by other work does not fail good code.
+SECONDS = 15.0
 BOMB_TIMEOUT = SECONDS + 0.5  # a bomb child silent this long after its last answer is killed
 STARTUP_TIMEOUT = 120.0  # a bomb child importing torch on a loaded machine
 MEMORY_CAP = 3 * 2**30  # RLIMIT_AS of a bomb child
