@@ -33,18 +33,24 @@ SUBMODULES = {("torch", "nn"): "torch.nn", ("torch.nn", "functional"): "torch.nn
 def precheck(text: str, limits: Limits | None = None) -> None:
     """Raise ScriptError (with line and column) at the first thing the script can never do."""
     limits = limits or Limits()
+    # As a run does: a pasted transcript loses its prompts; an over-long text is refused as is.
     code = strip_prompts(text) if len(text) <= limits.max_source_chars else None
-    source = code.text if code is not None else text
-    tree = parse(source, limits)
-    lines = source.splitlines()
     try:
+        tree = parse(code.text if code else text, limits)
         _check_names(tree)
     except _Refused as refused:
         line, column = position(refused.node)
-        if code is not None:
-            column = code.original_column(line, column)
-        text_line = lines[line - 1] if 1 <= line <= len(lines) else ""
-        raise refused.error.locate(line, column, text_line) from None
+        error = refused.error.locate(line, column, "")
+    except ScriptError as error_:
+        error = error_
+    else:
+        return
+    problem = error.problem  # at the place in the text as written, prompts and all
+    lines = text.splitlines()
+    if code is not None:
+        problem.column = code.original_column(problem.line, problem.column)
+    problem.text = lines[problem.line - 1] if 1 <= problem.line <= len(lines) else ""
+    raise error
 
 
 class _Refused(Exception):

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.lessons import Lesson, LessonError, View, program, read_lesson, split_cells
@@ -56,6 +56,9 @@ class LessonFiles(QObject):
         self.state.edited.connect(lambda: window.document.set_modified(True))
         # After the graph view's own handler (it was connected first), which fits the graph.
         window.model.snapshot_changed.connect(self._on_snapshot)
+        # The editor and the graph take drops of their own (text, scene items): a file
+        # dropped on them goes to the window instead.
+        self._drops = FileDrops(window, [window.editor.viewport(), window.graph.viewport()])
 
     # -- opening -------------------------------------------------------------------------
     def open(self, path: Path) -> bool:
@@ -196,3 +199,27 @@ def accept_drop(event: Any) -> None:
         event.accept()
     else:
         event.ignore()
+
+
+class FileDrops(QObject):
+    """Hands a dragged script or lesson file from the panes it passes over to the window."""
+
+    DRAGS = (QEvent.Type.DragEnter, QEvent.Type.DragMove)
+
+    def __init__(self, window: Any, widgets: list[Any]) -> None:
+        super().__init__(window)
+        self.window = window
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        kind = event.type()
+        if kind not in (*self.DRAGS, QEvent.Type.Drop):
+            return False
+        if dropped_file(event.mimeData()) is None:
+            return False  # text and anything else: the pane's own business
+        if kind == QEvent.Type.Drop:
+            self.window.dropEvent(event)
+        else:
+            accept_drop(event)
+        return True

@@ -1,0 +1,311 @@
+"""Lessons in the window: the gallery, notes, bookmarks, saving, drag and drop, bad files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
+
+from explorer.lessons import Bookmark, program, read_lesson
+from explorer.ui.bookmark_caption import BookmarkCaption
+from explorer.ui.main_window import MainWindow
+from explorer.ui.notes_view import NotesView
+from explorer.ui.replay import Cursor
+from tests.test_lessons import HOSTILE
+from tests.test_ui import NOTES, WAIT_MS, run
+from tests.test_ui_app import (  # noqa: F401 (fixtures: private paths, no stray dialogs)
+    Windows,
+    no_modal_dialogs,
+    private_paths,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+GALLERY = sorted((ROOT / "resources" / "lessons").glob("*.json"))
+CHAIN_RULE = next(p for p in GALLERY if "chain-rule" in p.name)
+NETWORK = next(p for p in GALLERY if "two-layer" in p.name)
+
+
+@pytest.fixture
+def windows(qtbot, tmp_path: Path) -> Iterator[Windows]:
+    made = Windows(qtbot, tmp_path / "settings.ini")
+    yield made
+    made.close_all()
+
+
+@pytest.fixture
+def window(windows: Windows) -> MainWindow:
+    return windows.open()
+
+
+@pytest.fixture
+def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    return shown
+
+
+def open_lesson(qtbot, win: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
+        assert win.open_path(path)
+
+
+def caption(win: MainWindow) -> BookmarkCaption:
+    return win.findChild(BookmarkCaption)
+
+
+def click_bookmark(qtbot, win: MainWindow, row: int) -> None:
+    marks = win.lesson_panel.bookmarks
+    rect = marks.visualItemRect(marks.item(row))
+    qtbot.mouseClick(marks.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def active_op(win: MainWindow) -> str:
+    return win.model.snapshot.graph.nodes[win.model.step_view().active]["op"]
+
+
+# -- the gallery ---------------------------------------------------------------------------
+def test_the_start_page_lists_the_gallery_and_opens_a_lesson(qtbot, window: MainWindow) -> None:
+    panel = window.lesson_panel
+    assert window.docks["lesson"].isVisible()
+    assert panel.pages.currentWidget() is panel.start_page
+    page = panel.start_page.toPlainText()
+    for path in GALLERY:
+        lesson = read_lesson(path)
+        assert lesson.title in page and lesson.description in page
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        panel.start_page.anchorClicked.emit(QUrl("example:0"))  # a click on the first link
+    assert window.lessons.state.lesson == read_lesson(GALLERY[0])
+    assert panel.pages.currentIndex() == 1
+
+
+def test_help_examples_opens_a_lesson_whose_bookmarks_move_the_replay(
+    qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    titles = [a.text() for a in window.examples_menu.actions()]
+    assert titles == [read_lesson(p).title for p in GALLERY]
+    action = window.examples_menu.actions()[titles.index("The chain rule")]
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        action.trigger()  # Help → Examples → The chain rule
+    lesson = read_lesson(CHAIN_RULE)
+    assert window.editor.toPlainText() == program(lesson.cells)
+    assert window.model.snapshot.problem is None and window.model.pass_count == 1
+    assert "02-chain-rule.json" in window.windowTitle()
+    panel = window.lesson_panel
+    assert panel.title.text() == "The chain rule"
+    assert "Backward applies the chain rule" in panel.notes.toPlainText()
+    assert panel.bookmarks.count() == len(lesson.bookmarks) == 4
+    assert not caption(window).isVisible()
+
+    click_bookmark(qtbot, window, 2)
+    assert window.model.cursor == Cursor(0, 2)
+    assert active_op(window) == "PowBackward0"
+    assert caption(window).isVisible()
+    assert caption(window).text() == lesson.bookmarks[2].caption
+    assert "PowBackward0" in window.stepper.caption.text()
+    window.model.step_forward()  # off the bookmark: its caption goes
+    assert window.model.cursor == Cursor(0, 3)
+    assert caption(window).text() == lesson.bookmarks[3].caption  # the next one is a bookmark
+    window.model.to_start()
+    assert not caption(window).isVisible()
+    window.model.step_forward()
+    window.model.step_forward()
+    window.model.step_forward()  # back on the bookmark by stepping: the caption shows again
+    assert caption(window).isVisible() and panel.bookmarks.currentRow() == 2
+
+    asked: list[str] = []
+
+    def save_dialog(*args, **kwargs):
+        asked.append(args[1])
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    before = CHAIN_RULE.read_bytes()
+    window.editor.setPlainText(window.editor.toPlainText() + "x\n")
+    assert not window.save_file()  # an example is read-only: Save asks where, and we cancel
+    assert asked == ["Save As"]
+    assert CHAIN_RULE.read_bytes() == before
+
+
+# -- saving and reopening ------------------------------------------------------------------
+def test_a_saved_lesson_reopens_with_its_cells_notes_bookmarks_and_view(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_lesson(qtbot, window, NETWORK)
+    model, state = window.model, window.lessons.state
+    window.fold_action.trigger()
+    call = next(c for c in model.groups.all_calls if c.startswith("model.2"))
+    model.collapse(call)
+    window.upward_action.trigger()  # flow left to right
+    window.graph.fit()
+    window.graph.view.scaleBy((0.5, 0.5))  # twice as close as the fit
+    model.move_to(Cursor(0, 4))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Layer 2's weight", True))
+    qtbot.mouseClick(window.lesson_panel.add_button, Qt.MouseButton.LeftButton)
+    state.set_notes("My network", "Read *this* first.")
+    assert window.document.modified
+
+    saved = tmp_path / "mine.json"
+    assert window._save_to(saved)
+    assert not window.document.modified and "mine.json" in window.windowTitle()
+    lesson = read_lesson(saved)
+    original = read_lesson(NETWORK)
+    assert lesson.cells == original.cells
+    assert (lesson.title, lesson.notes) == ("My network", "Read *this* first.")
+    assert lesson.bookmarks == sorted(
+        [*original.bookmarks, Bookmark(1, 5, "Layer 2's weight")],
+        key=lambda b: (b.pass_number, b.step),
+    )
+    assert lesson.view.fold and lesson.view.direction == "right"
+    assert lesson.view.collapsed == sorted(model.collapsed) and call in lesson.view.collapsed
+    assert lesson.view.zoom == pytest.approx(2.0, abs=0.02)
+
+    script = tmp_path / "other.py"
+    script.write_text(NOTES)
+    open_lesson(qtbot, window, script)  # opens a plain script too: the lesson and its view go
+    assert state.lesson is None
+    window.upward_action.trigger()
+    window.fold_action.setChecked(False)
+    assert window.upward_action.isChecked() and not model.fold
+
+    open_lesson(qtbot, window, saved)
+    assert state.lesson == lesson
+    assert window.editor.toPlainText() == program(lesson.cells)
+    assert model.fold and not window.upward_action.isChecked()
+    assert model.collapsed == set(lesson.view.collapsed)
+    assert window.lessons.current_view() == lesson.view
+    assert window.document.recent()[:2] == [str(saved.resolve()), str(script.resolve())]
+    assert window.save_file()  # the user's own lesson: Save writes it again, no dialog
+    assert read_lesson(saved) == lesson
+
+
+def test_save_as_with_the_lesson_filter_makes_a_lesson_of_a_script(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(qtbot, window, NOTES)
+    target = tmp_path / "from-script"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Lessons (*.json)")
+    )
+    assert window.save_file_as()
+    lesson = read_lesson(target.with_suffix(".json"))
+    assert lesson.title == "from-script" and lesson.cells == [NOTES.rstrip("\n")]
+    assert window.lessons.state.lesson == lesson
+    assert window.lesson_panel.pages.currentIndex() == 1  # now bookmarks can be added
+
+
+def test_a_problem_in_a_later_cell_is_named_by_its_cell(qtbot, window: MainWindow) -> None:
+    run(qtbot, window, program(["x = torch.ones(2)", "y = 1\nz = x @ torch.ones(3)"]))
+    assert window.error_label.text().startswith("Cell 2, line 2, column ")
+
+
+# -- drag and drop -------------------------------------------------------------------------
+def drag(win_or_widget, path: Path) -> tuple[bool, bool]:
+    """Drag a file over a widget and drop it: (drag accepted, drop accepted)."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    action = Qt.DropAction.CopyAction
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(20, 20), action, mime, buttons, keys)
+    QApplication.sendEvent(win_or_widget, enter)
+    drop = QDropEvent(QPointF(20, 20), action, mime, buttons, keys)
+    QApplication.sendEvent(win_or_widget, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+def test_a_lesson_or_script_dropped_on_the_window_opens(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    lesson_file = tmp_path / "dropped lesson.json"
+    shutil.copy(GALLERY[0], lesson_file)
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        assert drag(window, lesson_file) == (True, True)
+    assert window.lessons.state.lesson == read_lesson(GALLERY[0])
+    assert window.document.path == lesson_file
+
+    script = tmp_path / "dropped.py"
+    script.write_text("d = torch.ones(2, requires_grad=True)\n")
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        assert drag(window.editor.viewport(), script) == (True, True)  # not pasted as text
+    assert window.editor.toPlainText() == script.read_text()
+    assert window.lessons.state.lesson is None
+
+    other = tmp_path / "notes.txt"
+    other.write_text("not a script")
+    assert drag(window, other) == (False, False)
+    assert window.editor.toPlainText() == script.read_text()
+
+
+# -- broken and hostile files --------------------------------------------------------------
+SAMPLE = [
+    "not-json", "invalid-utf8", "future-version", "deep-nesting", "huge-integer",
+    "bookmark-step-word", "unknown-key", "open", "getattr", "torch-save", "dunder-import",
+    "globals-cell-2",
+]  # fmt: skip
+
+
+def test_a_bad_lesson_leaves_the_window_as_it_was_and_runs_nothing(
+    qtbot, window: MainWindow, tmp_path: Path, warnings: list[str], monkeypatch
+) -> None:
+    open_lesson(qtbot, window, CHAIN_RULE)
+    window.lesson_panel.go_to(1)
+    snapshot, text, cursor = window.model.snapshot, window.editor.toPlainText(), window.model.cursor
+    lesson, recent = window.lessons.state.lesson, window.document.recent()
+    runs: list[str] = []
+    monkeypatch.setattr(window.worker, "run", lambda script: runs.append(script) or -1)
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    cases = {name: data for name, data, _ in HOSTILE if name in SAMPLE}
+    assert len(cases) == len(SAMPLE)
+    for name, data in cases.items():
+        (folder / f"{name}.json").write_bytes(data)
+    files = sorted(folder.iterdir())
+    for path in files:
+        assert not window.open_path(path)
+        (message,) = warnings
+        warnings.clear()
+        assert message.startswith(f"{path.name}: ")
+    too_big = folder / "too-big.json"
+    too_big.write_bytes(b" " * 1_000_001)
+    assert drag(window, too_big) == (True, True)  # dropped: refused the same way
+    assert warnings.pop().startswith("too-big.json: 1,000,001 bytes")
+    assert runs == [] and not window.model.running
+    assert window.model.snapshot is snapshot and window.model.cursor == cursor
+    assert window.editor.toPlainText() == text
+    assert window.lessons.state.lesson is lesson
+    assert window.document.path == CHAIN_RULE and not window.document.modified
+    assert window.document.recent() == recent
+    assert sorted(folder.iterdir()) == sorted([*files, too_big])  # nothing written
+
+
+# -- notes are shown, never followed -------------------------------------------------------
+def test_notes_load_no_image_run_no_html_and_open_no_link(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url))
+    image = tmp_path / "secret.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")
+    view = NotesView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    clicked: list[QUrl] = []
+    view.link_clicked.connect(clicked.append)
+    view.show_markdown(
+        f"![local]({image.as_uri()})\n\n![remote](https://example.com/track.png)\n\n"
+        "<b>raw</b> <img src='https://example.com/x.png'> <script>alert(1)</script>\n\n"
+        "[a link](https://example.com/page)\n"
+    )
+    qtbot.wait(50)  # let it lay out and ask for its images
+    assert image.as_uri() in view.loaded and "https://example.com/track.png" in view.loaded
+    text = view.toPlainText()
+    assert "<b>raw</b>" in text and "<script>" in text  # shown as text, never interpreted
+    view.anchorClicked.emit(QUrl("https://example.com/page"))
+    view.setSource(QUrl("https://example.com/page"))
+    assert clicked == [QUrl("https://example.com/page")]
+    assert opened == [] and view.source().isEmpty()
