@@ -9,6 +9,8 @@ from pathlib import Path
 
 def export_command(args: argparse.Namespace) -> int:
     from explorer.export import FORMATS, write
+    from explorer.lessons import LessonError
+    from explorer.lessons.cli import problem_place, read_source
 
     script = Path(args.script)
     out = Path(args.output)
@@ -19,9 +21,12 @@ def export_command(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        text = script.read_text(encoding="utf-8")
+        text = read_source(script, args.trusted)  # a lesson (.json): its cells, checked
     except (OSError, UnicodeDecodeError) as error:
         print(f"error: cannot read {script}: {error}", file=sys.stderr)
+        return 2
+    except LessonError as error:
+        print("\n".join(f"error: {problem}" for problem in error.problems), file=sys.stderr)
         return 2
     if args.trusted:  # the user's word that this Python file may run as Python
         from explorer.model_file import export_model_file
@@ -34,10 +39,8 @@ def export_command(args: argparse.Namespace) -> int:
     if snapshot.problem is not None:
         problem = snapshot.problem
         hint = f" (hint: {problem.hint})" if problem.hint else ""
-        print(
-            f"{script}:{problem.line}:{problem.column}: error: {problem.message}{hint}",
-            file=sys.stderr,
-        )
+        where = problem_place(script, text, problem.line, problem.column)
+        print(f"{where}: error: {problem.message}{hint}", file=sys.stderr)
         return 1
     try:
         write(snapshot, out)
@@ -54,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     export = sub.add_parser("export", help="run a script and write its graph and backward passes")
-    export.add_argument("script", help="the script to run (.py)")
+    export.add_argument("script", help="the script (.py) or lesson (.json) to run")
     export.add_argument("-o", "--output", required=True, help="OUT.json, OUT.dot or OUT.graphml")
     export.add_argument(
         "--trusted",

@@ -7,6 +7,9 @@ both in the source tree and where an installed wheel puts it.
 from __future__ import annotations
 
 import fnmatch
+import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from explorer.pipeline import Session
 from tests.helpers import run_ok, texts, values
 
 ROOT = Path(__file__).resolve().parents[1]
+LESSON = {"format": "autograd-explorer-lesson", "version": 1, "title": "A lesson"}
 GALLERY = sorted((ROOT / "resources" / "lessons").glob("*.json"))
 TOPICS = [  # what the eight lessons teach, in order, and a word each title must have
     "requires_grad", "chain rule", "tracking off", "gradient descent", "zero_",
@@ -149,3 +153,32 @@ def test_the_check_names_the_line_and_column_in_pasted_text() -> None:
         precheck(">>> x = 1\n>>> y = eval('x')\n")
     problem = refused.value.problem
     assert (problem.line, problem.column, problem.text) == (2, 9, ">>> y = eval('x')")
+
+
+# -- the command line ----------------------------------------------------------------------
+def export(tmp_path: Path, lesson: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(ROOT / "main.py"), "export", str(lesson), "-o", "out.json"]
+    return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_export_runs_a_lesson_and_names_a_problem_by_its_cell(tmp_path: Path) -> None:
+    done = export(tmp_path, next(p for p in GALLERY if "detach" in p.name))
+    assert done.returncode == 0, done.stderr
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert len(written["backward"]) == 2 and written["grads"] == {"x": 18.0, "x2": 36.0}
+    (tmp_path / "out.json").unlink()
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(LESSON | {"cells": ["x = 1", "y = 2\nz = torch.ones(2) @ x"]}))
+    done = export(tmp_path, broken)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"{broken}: cell 2, line 2, column 5: error: ")
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(LESSON | {"cells": ["open('out.json', 'w')"]}))
+    done = export(tmp_path, hostile)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: hostile.json: $.cells[0] (cell 1), line 1, column 1: open is not available "
+        "in explorer scripts\n"
+    )
+    assert not (tmp_path / "out.json").exists()
