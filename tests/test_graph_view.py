@@ -33,7 +33,29 @@ def test_card_text_follows_stepping_once_zoomed_in(qtbot) -> None:
     assert view.card_text(first) == "loss = sum\nscalar · " + view.card_text(first).split("· ")[1]
     assert view.card_text(first).endswith("grad 1")
     untouched = model.snapshot.passes[0].steps[10].node
-    assert "grad" not in (view.card_text(untouched) or "grad")
+    view.center_on(untouched)  # text is written only on cards near the view
+    assert "grad" not in view.card_text(untouched)
+
+
+def test_only_cards_near_the_view_carry_text(qtbot) -> None:
+    model = ExplorerModel()
+    view = GraphView(model)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    model.set_snapshot(run_ok(CHAIN))
+    near = {n for n in model.snapshot.graph if view.card_text(n) is not None}
+    assert 0 < len(near) < model.snapshot.graph.number_of_nodes() / 4
+    rect = view.view.viewRect()
+    geo = view.geometry_
+    for node in near:  # within the view or half a view beyond it
+        x, y = geo.pos[geo.index[node]]
+        assert rect.adjusted(-rect.width(), -rect.height(), rect.width(), rect.height()).contains(
+            x, y
+        )
+    view.set_all_labels(True)  # as for rendering the whole graph to a file
+    view.fit()
+    assert all(view.card_text(n) is not None for n in model.snapshot.graph)
 
 
 def test_an_edge_across_layers_bends_around_the_cards_between() -> None:

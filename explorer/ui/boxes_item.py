@@ -34,6 +34,8 @@ class BoxesItem(QGraphicsPathItem):
         self._calls: list[str] = []
         self._names: list[QGraphicsSimpleTextItem] = []
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # paint() is told the part being painted, so it draws only the frames there
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     def clear(self) -> None:
         for name in self._names:
@@ -88,13 +90,19 @@ class BoxesItem(QGraphicsPathItem):
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: Any = None
     ) -> None:
+        """Only the frames that meet the part being painted; solid and thin when far out."""
+        r, area = self._rects, option.exposedRect
+        meets = np.flatnonzero(
+            (r[:, 2] >= area.left()) & (r[:, 0] <= area.right())
+            & (r[:, 3] >= area.top()) & (r[:, 1] <= area.bottom())
+        )  # fmt: skip
         if abs(painter.worldTransform().m11()) * NAME_HEIGHT >= SOLID_BELOW_PX:
-            super().paint(painter, option, widget)
-            return
-        # far out, dashes are not seen, and a solid one-pixel line is Qt's fast path
-        painter.setPen(QPen(self.pen().color(), 0))
+            painter.setPen(self.pen())
+        else:  # far out, dashes are not seen, and a solid one-pixel line is Qt's fast path
+            painter.setPen(QPen(self.pen().color(), 0))
         painter.setBrush(self.brush())
-        painter.drawPath(self.path())
+        for x0, y0, x1, y1 in r[meets]:
+            painter.drawRoundedRect(QRectF(x0, y0, x1 - x0, y1 - y0), 0.25, 0.25)
 
     def set_names_visible(self, visible: bool) -> None:
         for name in self._names:

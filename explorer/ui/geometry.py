@@ -55,6 +55,7 @@ class Geometry:
         self.edge_index = {key: i for i, key in enumerate(self.edge_keys)}
         self._arrows: PathArrays | None = None
         self._bare: PathArrays | None = None
+        self._bounds: tuple[float, float, float, float] | None = None
 
     def edge_line(self, i: int) -> np.ndarray:
         return self.edge_flat[self.edge_offsets[i] : self.edge_offsets[i + 1]]
@@ -71,11 +72,25 @@ class Geometry:
             self._bare = _bare_arrays(self.edge_flat, self.edge_offsets)
         return self._bare
 
+    def edge_boxes(self) -> np.ndarray:
+        """(e, 4): x0, y0, x1, y1 around each edge's polyline, arrowhead included."""
+        return _boxes(self.edge_flat, self.edge_offsets, ARROW)
+
+    def stub_boxes(self) -> np.ndarray:
+        lines = self.stub_lines.reshape(-1, 2)
+        return _boxes(lines, np.arange(0, len(lines) + 1, 2), 0.0)
+
     def stub_arrays(self) -> PathArrays:
         lines = self.stub_lines.reshape(-1, 2)
         return _bare_arrays(lines, np.arange(0, len(lines) + 1, 2))
 
     def bounds(self) -> tuple[float, float, float, float]:
+        """x0, y0, x1, y1 around every card and edge (computed once)."""
+        if self._bounds is None:
+            self._bounds = self._measure()
+        return self._bounds
+
+    def _measure(self) -> tuple[float, float, float, float]:
         if not len(self.pos):
             return (-1.0, -1.0, 1.0, 1.0)
         low = self.pos.min(axis=0) - np.array([CARD_W, CARD_H])
@@ -192,6 +207,15 @@ def _arrow_arrays(flat: np.ndarray, offsets: np.ndarray) -> PathArrays:
     connect[wing - 1] = False  # from the polyline's end, no line to the left wing
     connect[wing + 2] = False  # nor from the right wing to the next polyline
     return PathArrays(points[:, 0], points[:, 1], connect, np.repeat(np.arange(count), sizes + 3))
+
+
+def _boxes(flat: np.ndarray, offsets: np.ndarray, pad: float) -> np.ndarray:
+    if len(offsets) < 2:
+        return np.zeros((0, 4))
+    starts = offsets[:-1]
+    low = np.minimum.reduceat(flat, starts, axis=0) - pad
+    high = np.maximum.reduceat(flat, starts, axis=0) + pad
+    return np.column_stack([low, high])
 
 
 def _bare_arrays(flat: np.ndarray, offsets: np.ndarray) -> PathArrays:

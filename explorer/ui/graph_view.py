@@ -94,7 +94,9 @@ class GraphView(pg.GraphicsView):
         self._lit = np.zeros(0, dtype=bool)  # mask over drawn edges: carried gradient so far
         self._flow_split: tuple[int, int] | None = None  # (pass, last step) drawn "before"
         self._shown_cursor: Any = None  # the replay cursor the scene shows
-        self._stale_labels: set[str] | None = set()  # cards to rewrite once readable; None: all
+        self._label_keys: list[Any] = []  # node ids, then (node, slot) of constants' stubs
+        self._label_pos = np.zeros((0, 2))
+        self._all_labels = False  # text on every card whatever the zoom (for exports)
         self._active_shown: str | None = None
         self._selected_shown: str | None = None
         self.minimap = Minimap(self)
@@ -250,9 +252,7 @@ class GraphView(pg.GraphicsView):
     def _build(self) -> None:
         snapshot, shown = self.model.snapshot, self.model.shown
         for item in [*self._node_labels.values(), *self._edge_labels.values()]:
-            item.setParentItem(None)
-            if item.scene() is not None:
-                item.scene().removeItem(item)
+            _remove(item)
         self._node_labels.clear()
         self._edge_labels.clear()
         self._boxes.clear()
@@ -265,19 +265,19 @@ class GraphView(pg.GraphicsView):
         self.minimap.set_points(geo.pos, geo.bounds())
         self._place_minimap()
         self._nodes.set_positions(geo.pos)
+        boxes = geo.edge_boxes()
         for item in (self._edges, self._flow_before, self._flow, self._active_edges):
-            item.set_arrays(geo.bare(), geo.arrows())
+            item.set_arrays(geo.bare(), boxes, geo.arrows())
         self._flow_split = None
-        self._stub_lines.set_arrays(geo.stub_arrays())
+        self._stub_lines.set_arrays(geo.stub_arrays(), geo.stub_boxes())
         self._stubs.set_positions(geo.stub_pos)
         self._stubs.set_styles(
             list(range(len(geo.stub_pos))), [self._stub_style] * len(geo.stub_pos)
         )
         self._shown_cursor = self.model.cursor
-        muted = QColor(self.model.theme.muted)
-        for (node, slot), (x, y) in zip(geo.stub_owner, geo.stub_pos, strict=True):
-            text = labels.const_text(shown.graph.nodes[node], slot)
-            self._place(self._node_labels, (node, slot), text, x + 0.2, y, muted, 0.75, left=True)
+        # what may carry text: every card, then every constant's stub
+        self._label_keys = [*geo.ids, *geo.stub_owner]
+        self._label_pos = np.vstack([geo.pos, geo.stub_pos.reshape(-1, 2)])
 
     def _set_edge_pens(self) -> None:
         """Bold lines for a graph one can read; hairlines for thousands of edges.
@@ -477,19 +477,57 @@ class GraphView(pg.GraphicsView):
         return self._nodes.style_id(self._brush(color), pen)
 
     # -- labels --------------------------------------------------------------------------
+    def set_all_labels(self, on: bool) -> None:
+        """Text on every card at any zoom (for rendering the whole graph to a file), or only
+        on the readable cards in view, as on screen."""
+        self._all_labels = on
+        self._sync_labels()
+
     def _update_labels(self, changed: set[str] | None) -> None:
-        """Rewrite the cards' text; while too small to read, only remember which to rewrite."""
+        """Rewrite the text of the changed cards that carry text (all of them when None)."""
+        if changed is None:
+            self._drop_labels()  # fresh text comes as the cards come into view
+        else:
+            self._write_labels([n for n in changed if n in self._node_labels])
+        self._sync_labels()
+
+    def _sync_labels(self) -> None:
+        """Text only on the cards in and near the view, and only while it can be read.
+
+        A label is a scene item of its own: tens of thousands of them would make every pan
+        slow, while those on screen at a readable zoom are a few hundred.
+        """
+        readable = self._all_labels or self._readable()
+        self._label_layer.setVisible(readable)
+        self._boxes.set_names_visible(readable)
+        if self.geometry_ is None or self.model.shown is None:
+            return
+        if not readable:
+            self._drop_labels()
+            return
+        wanted = self._keys_near_view()
+        gone = [key for key in self._node_labels if key not in wanted]
+        for key in gone:
+            _remove(self._node_labels.pop(key))
+        self._write_labels([key for key in wanted if key not in self._node_labels])
+
+    def _keys_near_view(self) -> set[Any]:
+        if self._all_labels:
+            return set(self._label_keys)
+        rect = self.view.viewRect()
+        margin_x, margin_y = rect.width() / 2, rect.height() / 2  # ready for a short pan
+        x, y = self._label_pos[:, 0], self._label_pos[:, 1]
+        near = (
+            (x >= rect.left() - margin_x) & (x <= rect.right() + margin_x)
+            & (y >= rect.top() - margin_y) & (y <= rect.bottom() + margin_y)
+        )  # fmt: skip
+        return {self._label_keys[i] for i in np.flatnonzero(near)}
+
+    def _write_labels(self, keys: list[Any]) -> None:
         geo, shown = self.geometry_, self.model.shown
-        if geo is None or shown is None:
+        if geo is None or shown is None or not keys:
             return
-        if not self._readable():
-            if changed is None:
-                self._stale_labels = None  # all of them
-            elif self._stale_labels is not None:
-                self._stale_labels |= changed
-            self._label_layer.setVisible(False)
-            return
-        nodes = geo.ids if changed is None else [n for n in changed if n in geo.index]
+        nodes = [k for k in keys if isinstance(k, str)]
         grads = self._node_grads(nodes)
         for node in nodes:
             x, y = geo.pos[geo.index[node]]
@@ -497,7 +535,20 @@ class GraphView(pg.GraphicsView):
             self._place(
                 self._node_labels, node, "\n".join(lines), x, y, self._label_color, len(lines)
             )
-        self._on_range_changed()
+        muted = QColor(self.model.theme.muted)
+        stubs = (
+            {owner: i for i, owner in enumerate(geo.stub_owner)} if len(nodes) < len(keys) else {}
+        )
+        for key in keys:
+            if isinstance(key, tuple):
+                x, y = geo.stub_pos[stubs[key]]
+                text = labels.const_text(shown.graph.nodes[key[0]], key[1])
+                self._place(self._node_labels, key, text, x + 0.2, y, muted, 0.75, left=True)
+
+    def _drop_labels(self) -> None:
+        for item in self._node_labels.values():
+            _remove(item)
+        self._node_labels.clear()
 
     def _node_grads(self, nodes: list[str]) -> dict[str, Any]:
         """The gradient each of nodes received so far in this pass (leaves: their new .grad)."""
@@ -559,12 +610,7 @@ class GraphView(pg.GraphicsView):
 
     def _on_range_changed(self, *args: Any) -> None:
         self._pause_caches_while_zooming()
-        readable = self._readable()
-        if readable and self._stale_labels != set():
-            stale, self._stale_labels = self._stale_labels, set()
-            self._update_labels(stale)
-        self._label_layer.setVisible(readable)
-        self._boxes.set_names_visible(readable)
+        self._sync_labels()
         self._update_minimap()
 
     def _pause_caches_while_zooming(self) -> None:
@@ -676,6 +722,12 @@ class _Pill(QGraphicsPathItem):
         self.setPos(x, y)
         self._text.setTransform(QTransform.fromScale(factor, -factor))
         self._text.setPos(-width / 2, height * 0.4)
+
+
+def _remove(item: QGraphicsItem) -> None:
+    item.setParentItem(None)
+    if item.scene() is not None:
+        item.scene().removeItem(item)
 
 
 def _pen(color: str, width: float) -> QPen:
