@@ -237,6 +237,7 @@ def test_a_lesson_or_script_dropped_on_the_window_opens(
     other = tmp_path / "notes.txt"
     other.write_text("not a script")
     assert drag(window, other) == (False, False)
+    qtbot.wait(50)
     assert window.editor.toPlainText() == script.read_text()
 
 
@@ -272,6 +273,7 @@ def test_a_bad_lesson_leaves_the_window_as_it_was_and_runs_nothing(
     too_big = folder / "too-big.json"
     too_big.write_bytes(b" " * 1_000_001)
     assert drag(window, too_big) == (True, True)  # dropped: refused the same way
+    qtbot.waitUntil(lambda: bool(warnings))
     assert warnings.pop().startswith("too-big.json: 1,000,001 bytes")
     assert runs == [] and not window.model.running
     assert window.model.snapshot is snapshot and window.model.cursor == cursor

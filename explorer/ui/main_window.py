@@ -533,8 +533,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        if self._confirm_discard():
-            self.open_path(path)
+        # Once the drag has ended: the unsaved-changes question must not block the drop.
+        QTimer.singleShot(0, lambda: self._confirm_discard() and self.open_path(path))
 
     def open_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open Model File", "", model_files.FILE_FILTER)
