@@ -199,8 +199,8 @@ class Groups:
         for group in alike.values():
             if len(group) < 2:
                 continue
-            group.sort(key=_natural)
-            trial = {n: group[0] if c in group else c for n, c in merged.items()}
+            first, members = min(group, key=_natural), set(group)
+            trial = {n: first if c in members else c for n, c in merged.items()}
             if _acyclic(self.graph, trial):
                 merged = trial
         return merged
