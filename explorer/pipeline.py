@@ -37,6 +37,8 @@ class Traced:
     def __init__(self) -> None:
         self.recorder = Recorder()
         self.problem: Problem | None = None
+        # Passes asked for after the run, (name, gradient): a re-run repeats them.
+        self.requested: list[tuple[str, Any]] = []
 
     def backward(self, name: str, gradient: Any = None) -> Snapshot:
         """Run name.backward(gradient) now, as if it were the script's next line."""
@@ -51,6 +53,7 @@ class Traced:
         try:
             with _no_cycle_collection():
                 self.recorder.record_backward(tensor, arguments, line=0)
+            self.requested.append((name, gradient))
         except ScriptError as error:
             self.problem = error.problem
         return self.snapshot()
@@ -110,6 +113,11 @@ class Session(Traced):
         return self.interpreter.outputs
 
     def run(self) -> Snapshot:
+        self.execute()
+        return self.snapshot()
+
+    def execute(self) -> None:
+        """Run the script from the same seed, keeping any problem; the graph is made later."""
         torch.manual_seed(SEED)
         try:
             with recording(self.recorder):
@@ -121,7 +129,6 @@ class Session(Traced):
             self.problem = self._at_current_line("the script is nested too deeply")
         except MemoryError:
             self.problem = self._at_current_line("the script ran out of memory")
-        return self.snapshot()
 
     def _at_current_line(self, message: str) -> Problem:
         line = self.interpreter.current_line

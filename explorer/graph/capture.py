@@ -64,6 +64,10 @@ class GraphCapture:
             self._ids[node] = found
         return found
 
+    def node(self, node_id: str) -> Node | None:
+        """The autograd node captured under node_id, if there is one."""
+        return next((node for node, found in self._ids.items() if found == node_id), None)
+
     def add(self, roots: Iterable[Node]) -> list[tuple[str, Node]]:
         """Capture everything reachable from roots; return it, roots first, as (id, node)."""
         reached: list[tuple[str, Node]] = []

@@ -35,6 +35,14 @@ class WorkerBridge(QObject):
     def backward(self, name: str, gradient: Any = None) -> int:
         return self.client.backward(name, gradient)
 
+    def descent(self, **options: Any) -> int:
+        """Gradient descent on the last run; see WorkerClient.descent."""
+        return self.client.descent(**options)
+
+    def gradcheck(self, node: str) -> int:
+        """A numerical check of the gradient of the last run's leaf at graph node `node`."""
+        return self.client.gradcheck(node)
+
     def cancel(self) -> None:
         self.client.cancel()
 

@@ -94,6 +94,20 @@ class WorkerClient:
         """Queue name.backward(gradient) on the last run's tensors; returns the request id."""
         return self._submit(Request(0, "backward", name=name, gradient=gradient))
 
+    def descent(self, **options: Any) -> int:
+        """Queue gradient descent on the last run (explorer/descent.py); returns the request id.
+
+        options: action ("prepare", "step", "show" or "reset"), rate, steps, seconds, graph,
+        surface. The Reply's extra is a DescentReport; its snapshot is the graph after the
+        steps when the report says new_graph.
+        """
+        return self._submit(Request(0, "descent", options=dict(options)))
+
+    def gradcheck(self, node: str) -> int:
+        """Queue a numerical check of the gradient of the last run's leaf at graph node `node`;
+        the Reply's extra is a GradCheck."""
+        return self._submit(Request(0, "gradcheck", name=node))
+
     def cancel(self) -> None:
         """Answer every outstanding request "cancelled"; a running one is killed at once."""
         with self._lock:

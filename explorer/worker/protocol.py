@@ -7,7 +7,7 @@ import pickle
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from explorer.snapshot import Snapshot
@@ -19,14 +19,18 @@ _LENGTH = struct.Struct(">Q")  # 8-byte big-endian length before each pickled fr
 
 @dataclass
 class Request:
-    """One job: run a script or a model file, or a backward pass on a tensor of the last run."""
+    """One job: run a script or a model file, or a backward pass on a tensor of the last run;
+    or gradient descent on the last run, or a numerical check of one of its leaves' gradient."""
 
     id: int
-    kind: str  # "run" | "model" | "backward"
+    kind: str  # "run" | "model" | "backward" | "descent" | "gradcheck"
     text: str = ""  # the script, for "run"; the model file's Python, for "model"
     path: str = ""  # the model file, for "model": tracebacks and imports beside it use it
-    name: str = ""  # the tensor to backward from, for "backward"
+    name: str = ""  # the tensor to backward from, for "backward"; the leaf's node id, "gradcheck"
     gradient: list | None = None  # nested list of numbers, for "backward"; None means ones
+    # for "descent": action ("prepare" | "step" | "show" | "reset"), rate, steps, seconds,
+    # graph (send the graph after the steps), surface (update the loss surface)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Reply:
     snapshot: Snapshot | None = None  # for "snapshot"
     message: str = ""  # plain words, for "crashed"
     seconds: float = 0.0  # time the worker spent on the request
+    extra: Any = None  # a DescentReport or a GradCheck (explorer/reports.py), for those kinds
 
 
 def encode_frame(message: Any) -> bytes:

@@ -10,8 +10,11 @@ from typing import BinaryIO
 
 import torch
 
+from explorer.descent import Trainer
+from explorer.gradcheck import check_leaf
 from explorer.model_file import ModelSession
 from explorer.pipeline import Session, Traced
+from explorer.reports import GradCheck
 from explorer.snapshot import Problem, Snapshot
 from explorer.worker.protocol import READY, Reply, Request, encode_frame, read_frame
 
@@ -43,11 +46,15 @@ class Server:
     def __init__(self, memory_mb: int) -> None:
         self.memory_mb = memory_mb
         self.session: Traced | None = None
+        self.trainer = Trainer()  # gradient descent on self.session
+        self.extra: object = None  # what a descent or gradcheck request answers besides
 
     def handle(self, request: Request) -> Reply:
         started = time.perf_counter()
+        self.extra = None
         snapshot = self._snapshot(request)
-        return Reply(request.id, "snapshot", snapshot, seconds=time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return Reply(request.id, "snapshot", snapshot, seconds=seconds, extra=self.extra)
 
     def encode(self, reply: Reply) -> bytes:
         try:
@@ -85,6 +92,10 @@ class Server:
             return self._model(request.path, request.text)
         if request.kind == "backward":
             return self._backward(request.name, request.gradient)
+        if request.kind == "descent":
+            return self._descent(request.options)
+        if request.kind == "gradcheck":
+            return self._gradcheck(request.name)
         return Snapshot(problem=Problem(f"the worker has no request kind {request.kind!r}"))
 
     def _run(self, text: str) -> Snapshot:
@@ -102,9 +113,28 @@ class Server:
         self.session = session
         return snapshot
 
+    def _descent(self, options: dict) -> Snapshot:
+        """Gradient descent on the last run; the graph after the steps replaces it."""
+        snapshot, self.extra = self.trainer.handle(self.session, options)
+        if snapshot is None:
+            return Snapshot()
+        self.session = self.trainer.shown
+        gc.collect()  # the replaced run's reference cycles
+        return snapshot
+
+    def _gradcheck(self, node: str) -> Snapshot:
+        """Check a leaf's gradient numerically; the graph on screen stays as it is."""
+        if self.session is None:
+            self.extra = GradCheck(node, problem="there is no script run: run one first")
+        else:
+            overrides = self.trainer.overrides_for(self.session)
+            self.extra = check_leaf(self.session, node, overrides)
+        return Snapshot()
+
     def _drop_session(self) -> None:
         # Free the last run's tensors first: under a memory cap, holding both could fail.
         self.session = None
+        self.trainer.forget()
         gc.collect()  # a Session holds reference cycles; runs pause the cycle collector
 
     def _backward(self, name: str, gradient: list | None) -> Snapshot:
