@@ -229,7 +229,7 @@ def test_a_large_unrolled_loop_opens_folded_to_one_card(qtbot) -> None:
 
 
 def test_folding_collapses_repeated_blocks_and_opening_unfolds_them_one_level(qtbot) -> None:
-    model, view = _view(qtbot, ENCODER)
+    model, _ = _view(qtbot, ENCODER)
     assert not model.collapsed  # small: it opens with everything shown
     model.set_fold(True)
     (card,) = [n for n in model.shown.graph if n.startswith(GROUP)]
