@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+# Drawn by the window's own graph view (explorer/ui/headless.py), on Qt's offscreen platform.
+PICTURES = (".png", ".svg", ".pdf", ".gif")
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -14,9 +18,9 @@ def export_command(args: argparse.Namespace) -> int:
 
     script = Path(args.script)
     out = Path(args.output)
-    if out.suffix.lower() not in FORMATS:
+    if out.suffix.lower() not in FORMATS + PICTURES:
         print(
-            f"error: unknown output format {out.suffix!r}; use {', '.join(FORMATS)}",
+            f"error: unknown output format {out.suffix!r}; use {', '.join(FORMATS + PICTURES)}",
             file=sys.stderr,
         )
         return 2
@@ -43,10 +47,25 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"{where}: error: {problem.message}{hint}", file=sys.stderr)
         return 1
     try:
+        if out.suffix.lower() in PICTURES:
+            return _write_picture(snapshot, out, args)
         write(snapshot, out)
     except OSError as error:
-        print(f"error: cannot write {out}: {error}", file=sys.stderr)
+        print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _write_picture(snapshot: Any, out: Path, args: argparse.Namespace) -> int:
+    from explorer.ui.headless import StepOutOfRange, write_picture
+
+    try:
+        note = write_picture(snapshot, out, args.step, args.frame_ms, args.theme, args.white)
+    except StepOutOfRange as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -58,7 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     export = sub.add_parser("export", help="run a script and write its graph and backward passes")
     export.add_argument("script", help="the script (.py) or lesson (.json) to run")
-    export.add_argument("-o", "--output", required=True, help="OUT.json, OUT.dot or OUT.graphml")
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="OUT.json, OUT.dot or OUT.graphml (data); OUT.png, OUT.svg or OUT.pdf (the graph "
+        "as drawn); OUT.gif (the last backward pass, a frame a step)",
+    )
+    export.add_argument(
+        "--step",
+        type=int,
+        help="for .png, .svg and .pdf: show the graph after step N of the last backward pass "
+        "(0: before it; default: after its last step)",
+    )
+    export.add_argument(
+        "--frame-ms", type=int, default=800, help="for .gif: how long each step is shown (ms)"
+    )
+    export.add_argument("--theme", choices=("light", "dark"), default="light")
+    export.add_argument("--white", action="store_true", help="a white background, for print")
     export.add_argument(
         "--trusted",
         action="store_true",

@@ -29,6 +29,7 @@ from explorer.ui import theme as themes
 from explorer.ui.bookmark_caption import BookmarkCaption
 from explorer.ui.documents import Document
 from explorer.ui.editor import CodeEditor
+from explorer.ui.export_menu import GraphExports
 from explorer.ui.graph_view import GraphView
 from explorer.ui.inspector import Inspector
 from explorer.ui.leaves import LeavesPanel
@@ -165,6 +166,11 @@ class MainWindow(QMainWindow):
         self._action(files, "Open &Model File…", self.open_model_file)
         self._action(files, "&Save", self.save_file, QKeySequence.StandardKey.Save)
         self._action(files, "Save &As…", self.save_file_as, QKeySequence.StandardKey.SaveAs)
+        files.addSeparator()
+        self.exports = GraphExports(
+            self, files.addMenu("&Export"), self.model, self.graph, self.settings,
+            self.statusBar().showMessage, self._export_stem,
+        )  # fmt: skip
         files.addSeparator()
         self._action(files, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit = bar.addMenu("&Edit")
@@ -465,6 +471,10 @@ class MainWindow(QMainWindow):
         return None
 
     # -- files ---------------------------------------------------------------------------
+    def _export_stem(self) -> str:
+        """The name exports are offered under: the model file's or the script's."""
+        return (self._model_file or self.document.path or Path("untitled.py")).stem
+
     def _on_document_changed(self) -> None:
         self.setWindowTitle(self.document.title())
         self.setWindowModified(self.document.modified)

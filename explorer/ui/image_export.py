@@ -1,0 +1,318 @@
+"""The graph as a picture: PNG, SVG or PDF, drawn by a hidden view of its own.
+
+The window's view draws cards' text only while cards are big enough on screen, and shows
+only what fits in it. A picture is drawn by a second, hidden view of a private copy of the
+model instead, sized so the whole graph (or the chosen area) is drawn at a scale where the
+text is readable, so exporting never moves the window's zoom or its replay.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMarginsF,
+    QPointF,
+    QRectF,
+    QSize,
+    QSizeF,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+from explorer.ui.geometry import CARD_W
+from explorer.ui.graph_view import GraphView
+from explorer.ui.model import ExplorerModel
+from explorer.ui.replay import Cursor, Replay
+
+IMAGE_FORMATS = (".png", ".svg", ".pdf")
+READABLE_PX = 110 / CARD_W  # pixels per scene unit: a card 110 px wide, its text ~14 px tall
+MARGIN = 0.6  # scene units of background around the whole graph
+TILE_PX = 512  # device pixels a side of the tiles an image is drawn in
+PNG_RATIO = 2.0  # device pixels per pixel: sharp on high-density screens and projectors
+PNG_MAX_PIXELS = 36e6  # device pixels of one PNG (about 140 MB while drawn)
+VECTOR_MAX_PIXELS = 60e6  # pixels of an SVG or PDF page; only decides if text is drawn
+MAX_SIDE = 30_000  # pixels on the longer side of any picture
+SCREEN_DPI = 96  # a pixel of the picture is a pixel of a 96 dpi screen on the page
+PDF_MARGIN_MM = 10.0
+WHITE = "#ffffff"
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    """What a picture shows: the whole graph or the window's visible area, on what ground."""
+
+    visible_area: bool = False  # the window's visible area instead of the whole graph
+    white: bool = False  # a white background (for print) instead of the theme's
+
+
+class ExportScene:
+    """A hidden GraphView of a private copy of the model, framed on one area of the graph.
+
+    region: the area to draw, in the view's scene units (None: the whole graph).
+    scale: pixels per scene unit (None: readable text); lowered to keep the picture within
+    max_pixels pixels.
+    """
+
+    def __init__(
+        self,
+        model: ExplorerModel,
+        upward: bool = True,
+        region: QRectF | None = None,
+        scale: float | None = None,
+        max_pixels: float = VECTOR_MAX_PIXELS,
+        white: bool = False,
+    ) -> None:
+        self.model = private_copy(model)
+        self.view = GraphView(self.model)
+        self.view.set_minimap_enabled(False)
+        self.view.upward = upward
+        self.background = QColor(WHITE if white else self.model.theme.background)
+        # The view builds its scene on this signal, as the window's does after a run.
+        self.model.snapshot_changed.emit()
+        self.region = QRectF(region) if region is not None else self._whole_graph()
+        self.scale = _fitted_scale(self.region, scale or READABLE_PX, max_pixels)
+        self.size = QSize(
+            max(1, round(self.region.width() * self.scale)),
+            max(1, round(self.region.height() * self.scale)),
+        )
+        self._frame()
+
+    def _whole_graph(self) -> QRectF:
+        geo = self.view.geometry_
+        x0, y0, x1, y1 = geo.bounds() if geo is not None else (-1.0, -1.0, 1.0, 1.0)
+        return QRectF(x0, y0, x1 - x0, y1 - y0).adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+    def _frame(self) -> None:
+        """Give the view's box the picture's size in pixels and show exactly the region."""
+        box = QRectF(0, 0, self.size.width(), self.size.height())
+        # pyqtgraph's own resize step, which a hidden widget never receives
+        pg.GraphicsView.setRange(self.view, box, padding=0, disableAutoPixel=False)
+        self.view.view.setRange(self.region, padding=0)
+        self.view.scene().prepareForPaint()
+
+    def move_to(self, cursor: Cursor) -> None:
+        """Show the replay at cursor (the window's own replay does not move)."""
+        self.model.move_to(cursor)
+
+    def image_point(self, x: float, y: float) -> QPointF:
+        """Where a point of the graph (scene units) lands in the picture, in pixels."""
+        self.view.scene().prepareForPaint()
+        return self.view.view.mapViewToScene(QPointF(x, y))
+
+    # -- drawing -------------------------------------------------------------------------
+    def paint(self, painter: QPainter, target: QRectF, source: QRectF | None = None) -> None:
+        """Draw the framed region (or the part source of it, in pixels of the picture), with
+        its background, into target of painter's device."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.fillRect(target, self.background)
+        scene = self.view.scene()
+        scene.prepareForPaint()
+        # Cached layers would be drawn as pixmaps: into an SVG or PDF they must be drawn
+        # as lines and shapes, and into a PNG at its own resolution.
+        empty = []
+        for item in scene.items():
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+            # an empty path is written to SVG as d="", which Qt's own SVG reader rejects
+            if isinstance(item, QGraphicsPathItem) and item.isVisible() and item.path().isEmpty():
+                empty.append(item)
+                item.hide()
+        if source is None:
+            source = QRectF(0, 0, self.size.width(), self.size.height())
+        scene.render(painter, target, source, Qt.AspectRatioMode.IgnoreAspectRatio)
+        for item in empty:
+            item.show()
+
+    def image(self, ratio: float = PNG_RATIO) -> QImage:
+        """The picture as an image of size × ratio device pixels, drawn tile by tile.
+
+        Qt's antialiased strokes get slower than linearly with the height of the image they
+        are drawn into (the whole graph's edges are one path): 15 s for 900 edges into a
+        9,000-pixel image, 20 ms into a 900-pixel one. Small tiles keep it linear.
+        """
+        width, height = self.size.width(), self.size.height()
+        image = _image(round(width * ratio), round(height * ratio), ratio, self.background)
+        tile = TILE_PX / ratio
+        painter = QPainter(image)
+        try:
+            for top in range(0, math.ceil(height / tile)):
+                for left in range(0, math.ceil(width / tile)):
+                    source = QRectF(left * tile, top * tile, tile, tile)
+                    source = source.intersected(QRectF(0, 0, width, height))
+                    part = self._tile(source, ratio)
+                    painter.drawImage(source.topLeft(), part)
+        finally:
+            painter.end()
+        return image
+
+    def _tile(self, source: QRectF, ratio: float) -> QImage:
+        part = _image(
+            math.ceil(source.width() * ratio), math.ceil(source.height() * ratio), ratio, None
+        )
+        painter = QPainter(part)
+        try:
+            self.paint(painter, QRectF(0, 0, source.width(), source.height()), source)
+        finally:
+            painter.end()
+        return part
+
+    def png(self, ratio: float = PNG_RATIO) -> bytes:
+        return png_bytes(self.image(ratio))
+
+    def svg(self, title: str = "Autograd graph") -> bytes:
+        buffer = _buffer()
+        generator = QSvgGenerator()
+        generator.setOutputDevice(buffer)
+        generator.setSize(self.size)
+        generator.setResolution(SCREEN_DPI)
+        generator.setViewBox(QRectF(0, 0, self.size.width(), self.size.height()))
+        generator.setTitle(title)
+        generator.setDescription("Drawn by Autograd Explorer")
+        painter = QPainter(generator)
+        try:
+            self.paint(painter, QRectF(0, 0, self.size.width(), self.size.height()))
+        finally:
+            painter.end()
+        return _generic_fonts(bytes(buffer.data().data()))
+
+    def pdf(self, title: str = "Autograd graph") -> bytes:
+        buffer = _buffer()
+        writer = QPdfWriter(buffer)
+        writer.setTitle(title)
+        writer.setCreator("Autograd Explorer")
+        writer.setResolution(SCREEN_DPI)
+        writer.setPageLayout(page_layout(self.size.width(), self.size.height()))
+        painter = QPainter(writer)
+        try:
+            page = QRectF(writer.pageLayout().paintRectPixels(SCREEN_DPI))
+            page.moveTo(0, 0)
+            self.paint(painter, _centred(self.size.width(), self.size.height(), page))
+        finally:
+            painter.end()
+        return bytes(buffer.data().data())
+
+    def close(self) -> None:
+        # The view's timers (caching again after a zoom) must not fire into a view going away.
+        for timer in self.view.findChildren(QTimer):
+            timer.stop()
+        self.view.deleteLater()
+
+
+def picture_bytes(
+    model: ExplorerModel,
+    upward: bool,
+    suffix: str,
+    options: ImageOptions = ImageOptions(),
+    region: QRectF | None = None,
+    scale: float | None = None,
+) -> bytes:
+    """The graph as a .png, .svg or .pdf file's bytes, at the model's current step."""
+    if suffix not in IMAGE_FORMATS:
+        raise ValueError(f"unknown picture format {suffix!r}; use {', '.join(IMAGE_FORMATS)}")
+    limit = PNG_MAX_PIXELS / PNG_RATIO**2 if suffix == ".png" else VECTOR_MAX_PIXELS
+    scene = ExportScene(model, upward, region, scale, limit, options.white)
+    try:
+        if suffix == ".png":
+            return scene.png()
+        return scene.svg() if suffix == ".svg" else scene.pdf()
+    finally:
+        scene.close()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write data to path; a file left half-written (a full disk) is removed."""
+    existed = path.exists()
+    try:
+        path.write_bytes(data)
+    except OSError:
+        if not existed:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def private_copy(model: ExplorerModel) -> ExplorerModel:
+    """The same graph, grouping, theme and step on a model of its own.
+
+    Rendering the frames of a pass moves this copy's cursor; the window, its panes and the
+    user's place in the replay stay as they are. The grouping's laid-out graph is shared:
+    it is plain data that is never changed once made.
+    """
+    copy = ExplorerModel()
+    copy.theme = model.theme
+    copy.snapshot = model.snapshot
+    copy.replay = Replay(model.snapshot) if model.snapshot is not None else None
+    copy.groups, copy.shown = model.groups, model.shown
+    copy.collapsed, copy.fold = set(model.collapsed), model.fold
+    copy.cursor = model.cursor
+    return copy
+
+
+def page_layout(width: float, height: float) -> QPageLayout:
+    """A4 in the picture's orientation, or a page of the picture's own size if A4 would
+    shrink it below half its size (its text unreadable on paper)."""
+    orientation = (
+        QPageLayout.Orientation.Landscape if width > height else QPageLayout.Orientation.Portrait
+    )
+    margins = QMarginsF(PDF_MARGIN_MM, PDF_MARGIN_MM, PDF_MARGIN_MM, PDF_MARGIN_MM)
+    a4 = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), orientation, margins)
+    room = a4.paintRectPixels(SCREEN_DPI)
+    if min(room.width() / width, room.height() / height) >= 0.5:
+        return a4
+    mm = 25.4 / SCREEN_DPI
+    size = QSizeF(width * mm + 2 * PDF_MARGIN_MM, height * mm + 2 * PDF_MARGIN_MM)
+    page = QPageSize(size, QPageSize.Unit.Millimeter, "Graph")
+    return QPageLayout(page, QPageLayout.Orientation.Portrait, margins)
+
+
+def _image(width: int, height: int, ratio: float, fill: QColor | None) -> QImage:
+    image = QImage(max(1, width), max(1, height), QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(fill if fill is not None else QColor(0, 0, 0, 0))
+    return image
+
+
+def png_bytes(image: QImage) -> bytes:
+    buffer = _buffer()
+    image.save(buffer, "PNG")
+    return bytes(buffer.data().data())
+
+
+def _generic_fonts(svg: bytes) -> bytes:
+    """Follow each font family with the generic sans-serif, for machines without it.
+
+    Qt names the family it drew with ("Sans Serif", "DejaVu Sans"); a browser that lacks it
+    would fall back to a serif face.
+    """
+    return re.sub(rb'font-family="([^"]*)"', rb'font-family="\1, sans-serif"', svg)
+
+
+def _buffer() -> QBuffer:
+    buffer = QBuffer()
+    buffer.setData(QByteArray())
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    return buffer
+
+
+def _fitted_scale(region: QRectF, scale: float, max_pixels: float) -> float:
+    """scale, lowered until the region is at most max_pixels pixels and MAX_SIDE a side."""
+    area = max(region.width() * region.height(), 1e-9)
+    scale = min(scale, math.sqrt(max_pixels / area))
+    return min(scale, MAX_SIDE / max(region.width(), region.height(), 1e-9))
+
+
+def _centred(width: float, height: float, page: QRectF) -> QRectF:
+    """The largest rect of width:height that fits page, centred on it."""
+    factor = min(page.width() / width, page.height() / height)
+    w, h = width * factor, height * factor
+    return QRectF(page.x() + (page.width() - w) / 2, page.y() + (page.height() - h) / 2, w, h)
