@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from explorer import collector
 from explorer.graph.recorder import Recorder
 from explorer.graph.summary import summarize
 from explorer.lang.errors import ScriptError
@@ -51,7 +51,7 @@ class Traced:
         arguments = {"gradient": gradient, "retain_graph": True}
         self.problem = None
         try:
-            with _no_cycle_collection():
+            with collector.paused():
                 self.recorder.record_backward(tensor, arguments, line=0)
             self.requested.append((name, gradient))
         except ScriptError as error:
@@ -62,7 +62,7 @@ class Traced:
         return {k: v for k, v in self.names.items() if isinstance(v, torch.Tensor)}
 
     def snapshot(self) -> Snapshot:
-        with _no_cycle_collection():
+        with collector.paused():
             self.recorder.capture_tensors(list(self.named_tensors().values()))
         graph = self.recorder.capture.graph
         _mark_outputs(graph)
@@ -148,21 +148,9 @@ class Session(Traced):
 @contextmanager
 def recording(recorder: Recorder) -> Iterator[None]:
     """What every run happens inside: grad on, warnings quiet, module hooks, no cycle pauses."""
-    with warnings.catch_warnings(), torch.enable_grad(), _no_cycle_collection(), recorder.modules:
+    with warnings.catch_warnings(), torch.enable_grad(), collector.paused(), recorder.modules:
         warnings.simplefilter("ignore")
         yield
-
-
-@contextmanager
-def _no_cycle_collection():
-    """Pause Python's cycle collector: graphs make many objects and no cycles worth a pause."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _mark_outputs(graph: Any) -> None:

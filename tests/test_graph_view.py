@@ -16,13 +16,18 @@ CHAIN = (
 )
 
 
-def test_card_text_follows_stepping_once_zoomed_in(qtbot) -> None:
+def _view(qtbot, script: str) -> tuple[ExplorerModel, GraphView]:
     model = ExplorerModel()
     view = GraphView(model)
     qtbot.addWidget(view)
     view.resize(900, 700)
     view.show()
-    model.set_snapshot(run_ok(CHAIN))
+    model.set_snapshot(run_ok(script))
+    return model, view
+
+
+def test_card_text_follows_stepping_once_zoomed_in(qtbot) -> None:
+    model, view = _view(qtbot, CHAIN)
     first = model.snapshot.passes[0].steps[0].node
     assert view.card_text(first) is not None  # too tall to read whole: it opens on the output
     view.fit()
@@ -38,12 +43,7 @@ def test_card_text_follows_stepping_once_zoomed_in(qtbot) -> None:
 
 
 def test_only_cards_near_the_view_carry_text(qtbot) -> None:
-    model = ExplorerModel()
-    view = GraphView(model)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    model.set_snapshot(run_ok(CHAIN))
+    model, view = _view(qtbot, CHAIN)
     near = {n for n in model.snapshot.graph if view.card_text(n) is not None}
     assert 0 < len(near) < model.snapshot.graph.number_of_nodes() / 4
     rect = view.view.viewRect()
@@ -103,12 +103,7 @@ def test_edges_are_laid_out_once_as_arrays_with_an_arrowhead_each() -> None:
 
 
 def test_stepping_keeps_the_running_node_in_sight(qtbot) -> None:
-    model = ExplorerModel()
-    view = GraphView(model)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    model.set_snapshot(run_ok(CHAIN))
+    model, view = _view(qtbot, CHAIN)
     start = view.view.viewRect()
     for _ in range(400):
         model.step_forward()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import pickle
 import struct
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from explorer import collector
 from explorer.snapshot import Snapshot
 
 DEFAULT_MEMORY_MB = 4096  # address space of the worker; see explorer/worker/__main__.py
@@ -48,7 +46,7 @@ class Reply:
 def encode_frame(message: Any) -> bytes:
     """Length prefix and pickle in one buffer, so a frame is written whole or not at all."""
     # Pickle is safe here: both ends are our own code and carry only our own plain data.
-    with _collector_paused():
+    with collector.paused():
         body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return _LENGTH.pack(len(body)) + body
 
@@ -62,21 +60,8 @@ def read_frame(stream: BinaryIO) -> Any:
     """The next message on stream; EOFError when the other end closed it (even mid-frame)."""
     (length,) = _LENGTH.unpack(_read_exactly(stream, _LENGTH.size))
     body = _read_exactly(stream, length)
-    with _collector_paused():
+    with collector.paused():
         return pickle.loads(body)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A large snapshot is tens of thousands of new objects, and none of them a cycle: the
-    cycle collector would scan them all again and again while they are made (3-4× slower)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read_exactly(stream: BinaryIO, size: int) -> bytes:
