@@ -1,7 +1,9 @@
 """Benchmark: capture and layout of real models' graphs, and graphviz dot on the same DAGs.
 
 Prints per graph: nodes, edges, capture and layout seconds, crossings of our layout, and
-(when graphviz's `dot` is installed) dot's time and crossings, with a time limit.
+(when graphviz's `dot` is installed) dot's time and crossings, with a time limit, and how
+many times longer dot took than our layout. bench/bench_window.py opens the same models in the
+window (first paint, a step's update, frames per second, peak memory).
 Asserts nothing. Usage: python bench/bench_models.py [--dot-seconds N] [--only NAME]
 
 Crossings are those of the edges as drawn, counted the same way on both sides (see
@@ -254,7 +256,7 @@ def main() -> None:
     torch.manual_seed(0)
     names = _NoNames()  # the capture holds it weakly
     print(f"{'graph':<20}{'nodes':>7}{'edges':>8}{'capture':>9}{'layout':>8}{'crossings':>13}"
-          f"{'dot':>9}{'dot crossings':>15}")  # fmt: skip
+          f"{'dot':>9}{'dot crossings':>15}{'dot time ÷ ours':>17}")  # fmt: skip
     for name, build in CORPUS.items():
         if args.only and args.only not in name:
             continue
@@ -269,14 +271,18 @@ def main() -> None:
         laid = time.perf_counter() - start
         ours = _shown(crossings(our_polylines(graph, layout)))
         dot_time, dot_lines = run_dot(graph, args.dot_seconds)
+        laid_at_least = max(laid, 0.001)  # the timer's grain, against dividing by zero
         if dot_time is None:
-            dot_text = theirs = "-"
+            dot_text = theirs = ratio = "-"
         elif dot_time == float("inf"):
             dot_text, theirs = "timeout", "-"
+            ratio = f"> {args.dot_seconds / laid_at_least:,.0f}×"
         else:
             dot_text, theirs = f"{dot_time:.2f}s", _shown(crossings(dot_lines))
+            ratio = f"{dot_time / laid_at_least:,.0f}×"
         print(f"{name:<20}{graph.number_of_nodes():>7}{graph.number_of_edges():>8}"
-              f"{captured:>8.2f}s{laid:>7.2f}s{ours:>13}{dot_text:>9}{theirs:>15}")  # fmt: skip
+              f"{captured:>8.2f}s{laid:>7.2f}s{ours:>13}{dot_text:>9}{theirs:>15}"
+              f"{ratio:>17}")  # fmt: skip
 
 
 if __name__ == "__main__":
