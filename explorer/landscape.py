@@ -37,7 +37,7 @@ def box_around(path: Sequence[Sequence[float]]) -> Box | None:
     box: Box = []
     for low, high in zip(points.min(axis=0), points.max(axis=0), strict=True):
         centre = (low + high) / 2
-        half = max(0.75 * (high - low), 0.5 * max(1.0, abs(centre)))
+        half = max(0.75 * (high - low), 1.0, 0.25 * abs(centre))
         box.append((float(centre - half), float(centre + half)))
     return box
 

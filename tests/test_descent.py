@@ -5,17 +5,26 @@ from __future__ import annotations
 
 import math
 import queue
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QSettings, Qt
 from torch import nn
 
 from explorer.descent import MAX_STEPS, Descent, Trainer, Untrainable, check_rate
 from explorer.pipeline import Session
 from explorer.reports import DescentReport
+from explorer.ui.descent_panel import DescentPanel
+from explorer.ui.main_window import MainWindow
+from explorer.ui.worker_bridge import WorkerBridge
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Reply
+from tests.test_ui import WAIT_MS, run
+
+# Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
 
 LINE = (
     "x = torch.tensor([1., 2., 3., 4., 5.])\n"
@@ -304,3 +313,127 @@ def test_the_worker_steps_and_sends_the_new_graph() -> None:
         assert float(reply.snapshot.grads["b"].values) == pytest.approx(b.grad.item(), rel=1e-5)
     finally:
         client.stop()
+
+
+# -- the panel in the real window ----------------------------------------------------------------
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    worker = WorkerBridge()
+    win = MainWindow(worker, settings, ask_restore=lambda: False)
+    win.show()
+    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
+        pass
+    yield win
+    win.document.set_modified(False)
+    win.close()
+    worker.stop()
+
+
+def idle(panel: DescentPanel) -> bool:
+    return panel._pending is None and not panel._remaining
+
+
+def open_panel(qtbot, win: MainWindow, text: str) -> DescentPanel:
+    run(qtbot, win, text)
+    win.docks["descent"].raise_()  # in view: the panel asks the worker where descent stands
+    panel = win.descent_panel
+    qtbot.waitUntil(lambda: idle(panel) and panel.report is not None, timeout=WAIT_MS)
+    return panel
+
+
+def press(qtbot, panel: DescentPanel, button) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: idle(panel), timeout=WAIT_MS)
+
+
+def test_the_panel_runs_steps_and_shows_the_new_graph(qtbot, window: MainWindow) -> None:
+    panel = open_panel(qtbot, window, LINE)
+    assert panel.report.losses == pytest.approx(plain_line_descent(0.02, 0)[0], rel=1e-6)
+    assert panel.step_button.isEnabled() and not panel.stop_button.isEnabled()
+    panel.rate.setText("0.02")
+    panel.steps.setText("12")
+    assert panel.run_button.text() == "Run 12"
+    press(qtbot, panel, panel.run_button)
+    losses, path = plain_line_descent(0.02, 12)
+    np.testing.assert_allclose(panel.report.losses, losses, rtol=1e-6)
+    _, shown = panel.plots.loss_curve.getOriginalDataset()
+    np.testing.assert_allclose(shown, losses, rtol=1e-6)
+    assert panel.plots.surface_plot.isVisible() and panel.plots.fit_plot.isVisible()
+    np.testing.assert_allclose(panel.plots.path.getData()[0], [p[0] for p in path], rtol=1e-6)
+    assert "after 12 steps" in panel.header.text()
+    graph = window.model.snapshot.graph  # the graph at the new values is the one on screen
+    leaves = {a["name"]: float(a["value"].values) for _, a in graph.nodes(data=True)
+              if a["kind"] == "leaf"}  # fmt: skip
+    assert leaves == pytest.approx(dict(zip(["w", "b"], path[-1], strict=True)), rel=1e-6)
+    press(qtbot, panel, panel.step_button)  # one more step, at the same rate
+    np.testing.assert_allclose(panel.report.losses, plain_line_descent(0.02, 13)[0], rtol=1e-6)
+    window.stepper.backward.click()  # and backward steps through the new graph's own pass
+    window.model.stop()
+    window.model.to_end()
+    x, y = torch.tensor(X), torch.tensor(Y)
+    w, b = (torch.tensor(v, requires_grad=True) for v in plain_line_descent(0.02, 13)[1][-1])
+    ((w * x + b - y) ** 2).mean().backward()
+    texts = {window.model.snapshot.graph.nodes[n]["name"]: window.leaves.grad_text(n)
+             for n in window.leaves.leaf_nodes()}  # fmt: skip
+    assert float(texts["w"].split("→")[-1]) == pytest.approx(w.grad.item(), rel=1e-3)
+    press(qtbot, panel, panel.reset_button)
+    assert panel.report.losses == [pytest.approx(losses[0], rel=1e-6)]
+    assert panel.report.values == [0.0, 0.0]
+
+
+def test_the_panel_says_when_the_rate_is_too_large(qtbot, window: MainWindow) -> None:
+    panel = open_panel(qtbot, window, LINE)
+    panel.rate.setText("0.2")
+    panel.steps.setText("100")
+    press(qtbot, panel, panel.run_button)
+    assert "the loss grew for 5 steps in a row: the learning rate is too large" in (
+        panel.status.text().lower()
+    )
+    assert len(panel.report.losses) == 6
+    press(qtbot, panel, panel.reset_button)
+    panel.rate.setText("5000")
+    press(qtbot, panel, panel.run_button)
+    assert "the learning rate is too large" in panel.status.text()
+    assert "press reset" in panel.status.text().lower()
+    _, shown = panel.plots.loss_curve.getOriginalDataset()
+    assert np.isfinite(shown).all()  # the inf is said in words, not plotted
+    press(qtbot, panel, panel.step_button)
+    assert "press reset" in panel.status.text().lower()  # refused until Reset
+
+
+def test_hostile_inputs_get_plain_words(qtbot, window: MainWindow) -> None:
+    panel = open_panel(qtbot, window, LINE)
+    for text, words in [
+        ("abc", "is not a number"), ("", "is not a number"), ("-0.5", "above 0"),
+        ("0", "above 0"), ("nan", "finite number"), ("1e400", "finite number"),
+        ("1e9", "too large"),
+    ]:  # fmt: skip
+        panel.rate.setText(text)
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+        assert words in panel.status.text(), text
+        assert panel._pending is None and len(panel.report.losses) == 1
+    panel.rate.setText("0.001")
+    for text, words in [("ten", "not a whole number"), ("-3", "at least 1"), ("0", "at least 1")]:
+        panel.steps.setText(text)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        assert words in panel.status.text(), text
+        assert panel._pending is None
+    panel.steps.setText("99999999999999999999")
+    assert panel.run_button.text() == "Run 1,000"
+    press(qtbot, panel, panel.run_button)
+    assert len(panel.report.losses) == 1001
+    assert "at most 1,000 steps" in panel.status.text()
+
+
+def test_the_panel_says_why_a_script_cannot_be_trained(qtbot, window: MainWindow) -> None:
+    window.docks["descent"].raise_()
+    run(qtbot, window, "x = torch.full((2,3), 4., requires_grad=True)\ny = 2*x**2+3\n")
+    panel = window.descent_panel
+    assert "No scalar loss" in panel.header.text()
+    assert not panel.step_button.isEnabled() and not panel.run_button.isEnabled()
+    text = "w = torch.ones(2, requires_grad=True)\nfor i in range(2):\n    loss = (w**2).sum()\n    loss.backward()\n    with torch.no_grad():\n        w -= 0.1 * w.grad\n"  # noqa: E501
+    run(qtbot, window, text)
+    qtbot.waitUntil(lambda: idle(panel) and "changes w after using it" in panel.header.text(),
+                    timeout=WAIT_MS)  # fmt: skip
+    assert not panel.step_button.isEnabled()

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QSettings, QUrl
 
 from explorer import rerun
 from explorer.descent import Trainer
@@ -16,9 +17,16 @@ from explorer.gradcheck import SAMPLE, check_leaf
 from explorer.model_file import ModelSession
 from explorer.pipeline import Session
 from explorer.reports import GradCheck
+from explorer.ui.main_window import MainWindow
+from explorer.ui.numeric_check import CHECK_LINK
+from explorer.ui.worker_bridge import WorkerBridge
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Reply
 from tests.helpers import session_ok
+from tests.test_ui import WAIT_MS, run
+
+# Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
 
 NOTES = (
     "x = torch.full((2,3), 4., requires_grad=True)\n"
@@ -255,3 +263,49 @@ def test_the_worker_checks_a_leaf_of_its_last_run() -> None:
         assert reply.snapshot.graph.number_of_nodes() == 0  # the graph shown stays as it is
     finally:
         client.stop()
+
+
+# -- the inspector's link in the real window -----------------------------------------------------
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    worker = WorkerBridge()
+    win = MainWindow(worker, settings, ask_restore=lambda: False)
+    win.show()
+    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
+        pass
+    yield win
+    win.document.set_modified(False)
+    win.close()
+    worker.stop()
+
+
+def click_check(qtbot, win: MainWindow, name: str, words: str) -> str:
+    (node,) = [
+        n for n in win.leaves.leaf_nodes() if win.model.snapshot.graph.nodes[n]["name"] == name
+    ]
+    win.model.select(node)
+    assert "Check numerically" in win.inspector.toPlainText()
+    win.inspector.anchorClicked.emit(QUrl(CHECK_LINK))  # what a click on the link sends
+    qtbot.waitUntil(lambda: words in win.inspector.toPlainText(), timeout=WAIT_MS)
+    return win.inspector.toPlainText()
+
+
+def test_the_inspector_checks_the_notes_example(qtbot, window: MainWindow) -> None:
+    run(qtbot, window, NOTES)
+    page = click_check(qtbot, window, "x", "They agree")
+    table = page.split("|diff|")[1].split("max |diff|")[0].split()
+    assert table[:4] == ["[0,", "0]", "16", "16"]  # element, autograd, numeric (8 digits)
+    assert len([t for t in table if t == "16"]) == 12
+    assert "central differences in float64" in page
+
+
+def test_the_inspector_says_when_there_is_no_gradient_yet(qtbot, window: MainWindow) -> None:
+    run(qtbot, window, "x = torch.full((2,), 4., requires_grad=True)\ny = (2*x**2+3).sum()\n")
+    page = click_check(qtbot, window, "x", "no gradient yet")
+    assert "run backward first" in page.lower()
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        window.stepper.backward.click()  # a backward pass on request, then the check agrees
+    window.model.stop()
+    page = click_check(qtbot, window, "x", "They agree")
+    assert page.count("16") >= 4

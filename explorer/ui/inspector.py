@@ -13,6 +13,7 @@ from explorer.snapshot import TensorSummary
 from explorer.ui import labels
 from explorer.ui.derivatives import derivative
 from explorer.ui.model import ExplorerModel
+from explorer.ui.numeric_check import CHECK_LINK
 from explorer.ui.theme import Theme
 
 TABLE_LIMIT = 64  # elements shown as a table; more are summarised
@@ -82,8 +83,8 @@ def _module_html(model: ExplorerModel, card: str) -> str:
     return "".join(out)
 
 
-def node_html(model: ExplorerModel, node: str) -> str:
-    """The inspector page for node, as HTML."""
+def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
+    """The inspector page for node, as HTML; check goes above the backward pass's part."""
     snapshot, theme = model.snapshot, model.theme
     if model.shown is not None and node in model.shown.members:
         return _module_html(model, node)
@@ -118,6 +119,7 @@ def node_html(model: ExplorerModel, node: str) -> str:
     if saved:
         rows = "".join(f"<p><b>{esc(k)}</b>: {tensor_html(v, theme)}</p>" for k, v in saved.items())
         out.append("<h3>Saved for backward</h3>" + rows)
+    out.append(check)
     out.append(_step_html(model, node))
     return "".join(out)
 
@@ -163,7 +165,9 @@ class Inspector(QTextBrowser):
     def __init__(self, model: ExplorerModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        self.checks: Any = None  # NumericChecks: the "Check numerically" link of a leaf
         self.setOpenLinks(False)
+        self.anchorClicked.connect(self._on_anchor)
         # Steps come faster than a page is laid out while playing: show the latest once the
         # graph has been repainted, instead of every step in turn.
         self._pending = QTimer(self, singleShot=True, interval=0)
@@ -177,6 +181,16 @@ class Inspector(QTextBrowser):
     def shown_node(self) -> str | None:
         return self.model.selected or self.model.step_view().active
 
+    def set_checks(self, checks: Any) -> None:
+        """Offer numerical gradient checks of leaves (explorer/ui/numeric_check.py)."""
+        self.checks = checks
+        checks.changed.connect(self._on_change)
+
+    def _on_anchor(self, url: Any) -> None:
+        node = self.shown_node()
+        if self.checks is not None and node is not None and url.toString() == CHECK_LINK:
+            self.checks.request(node)
+
     def _on_change(self, *args: Any) -> None:
         node = self.shown_node()
         if node is None:
@@ -184,4 +198,5 @@ class Inspector(QTextBrowser):
                 f"<p style='color:{self.model.theme.muted}'>Click a node to inspect it.</p>"
             )
         else:
-            self.setHtml(node_html(self.model, node))
+            check = self.checks.html(node) if self.checks is not None else ""
+            self.setHtml(node_html(self.model, node, check))

@@ -27,6 +27,7 @@ from explorer.snapshot import Problem, Snapshot
 from explorer.ui import about, lesson_files, model_files
 from explorer.ui import theme as themes
 from explorer.ui.bookmark_caption import BookmarkCaption
+from explorer.ui.descent_panel import DescentPanel
 from explorer.ui.documents import Document
 from explorer.ui.editor import CodeEditor
 from explorer.ui.export_menu import GraphExports
@@ -36,6 +37,7 @@ from explorer.ui.leaves import LeavesPanel
 from explorer.ui.legend import Legend
 from explorer.ui.lesson_panel import LessonPanel
 from explorer.ui.model import ExplorerModel
+from explorer.ui.numeric_check import NumericChecks
 from explorer.ui.output_pane import OutputPane
 from explorer.ui.presenter import Presenter
 from explorer.ui.replay import Cursor
@@ -130,6 +132,13 @@ class MainWindow(QMainWindow):
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         self.docks["lesson"] = self._dock("Lesson", self.lesson_panel, left)
         self.tabifyDockWidget(self.docks["output"], self.docks["lesson"])
+        self.descent_panel = DescentPanel(self.model, self.worker)
+        self.descent_panel.message.connect(self.statusBar().showMessage)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks["descent"] = self._dock("Gradient Descent", self.descent_panel, right)
+        self.tabifyDockWidget(self.docks["leaves"], self.docks["descent"])
+        self.docks["leaves"].raise_()
+        self.inspector.set_checks(NumericChecks(self.model, self.worker, self))
         self.graph.node_activated.connect(self.graph.center_on)
         self.statusBar().showMessage("Starting the worker…")
 
