@@ -43,13 +43,14 @@ def box_around(path: Sequence[Sequence[float]]) -> Box | None:
 
 
 def covers(outer: Box | None, path: Sequence[Sequence[float]]) -> bool:
-    """Whether every finite point of path lies inside outer."""
+    """Whether every finite point of path lies inside outer, off its edges."""
     if outer is None:
         return False
+    inner = [(low + 0.05 * (high - low), high - 0.05 * (high - low)) for low, high in outer]
     for point in path:
         if not all(math.isfinite(v) for v in point):
             continue
-        if any(not low <= v <= high for v, (low, high) in zip(point, outer, strict=True)):
+        if any(not low <= v <= high for v, (low, high) in zip(point, inner, strict=True)):
             return False
     return True
 

@@ -203,8 +203,9 @@ class DescentPanel(QWidget):
                 self._send_chunk()
         message = report.message or self._run_message
         self._say(message, error=bool(message))  # the worker speaks only of trouble
-        if not message:
-            self.message.emit(f"Gradient descent: {len(report.losses) - 1} steps taken")
+        if report.new_graph:
+            steps = len(report.losses) - 1
+            self.message.emit(f"Gradient descent: the graph after {steps:,} steps is shown")
 
     # -- the snapshot on screen ----------------------------------------------------------------
     def _on_snapshot(self) -> None:

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from explorer.reports import DescentReport, LineFit, Surface
 from explorer.ui.theme import Theme
 
 CONTOURS = 9  # contour lines on a two-parameter surface
+SMOOTHING = 4  # image pixels per grid step along each axis
 WIDE = 640  # wider than this, the plots sit two to a row
 
 
@@ -92,7 +94,7 @@ class DescentPlots(QWidget):
         values = np.array(losses, dtype=np.float64)
         steps = np.arange(values.size, dtype=np.float64)
         finite = np.isfinite(values)
-        positive = bool(finite.any()) and bool((values[finite] > 0).all())
+        positive = int(finite.sum()) > 1 and bool((values[finite] > 0).all())
         # Log scale while every loss is above 0: the start and the end of a descent both show.
         self.loss_plot.setLogMode(y=positive)
         self.loss_plot.setLabel("left", "loss (log scale)" if positive else "loss")
@@ -100,6 +102,8 @@ class DescentPlots(QWidget):
         self.loss_curve.setSymbol("o" if values.size <= 60 else None)
         self.loss_curve.setSymbolSize(5)
         self.loss_plot.enableAutoRange()
+        if values.size < 10:  # room for the steps to come, not a zoom on one point
+            self.loss_plot.setXRange(0, 10, padding=0.02)
 
     # -- the surface -----------------------------------------------------------------------
     def _show_surface(self, report: DescentReport) -> None:
@@ -146,17 +150,19 @@ class DescentPlots(QWidget):
         heights = _log_heights(surface.values)
         finite = heights[np.isfinite(heights)]
         top = float(finite.max()) if finite.size else 0.0
-        # Not a finite loss: drawn as the highest; ImageItem's first index is x, ours is y.
-        shown = np.where(np.isfinite(heights), heights, top).T
-        self.surface_image.setImage(shown, autoLevels=True)
+        # Not a finite loss: drawn as the highest. Drawn finer than the grid, interpolated, so
+        # the colours shade smoothly; ImageItem's first index is x, ours is y.
+        fine = _finer(np.where(np.isfinite(heights), heights, top), SMOOTHING)
+        self.surface_image.setImage(fine.T, autoLevels=True)
         self.surface_image.setColorMap(pg.colormap.get("viridis"))
         x0, x1 = float(surface.xs[0]), float(surface.xs[-1])
         y0, y1 = float(surface.ys[0]), float(surface.ys[-1])
-        dx = (x1 - x0) / max(surface.xs.size - 1, 1)
-        dy = (y1 - y0) / max(surface.ys.size - 1, 1)
+        # Pixel centres on the grid's points: the path is drawn in the same coordinates.
+        dx = (x1 - x0) / max(fine.shape[1] - 1, 1)
+        dy = (y1 - y0) / max(fine.shape[0] - 1, 1)
         self.surface_image.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
         self.surface_image.setVisible(True)
-        self._set_contours(heights)
+        self._set_contours(heights, fine.shape)
         self.surface_plot.setLabel("bottom", names[0])
         self.surface_plot.setLabel("left", names[1])
         if path.size:
@@ -167,21 +173,23 @@ class DescentPlots(QWidget):
             self._mark_ends(np.array([]), np.array([]))
         self.surface_plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
-    def _set_contours(self, heights: np.ndarray) -> None:
+    def _set_contours(self, heights: np.ndarray, image: tuple[int, int]) -> None:
         self._clear_contours()
         finite = heights[np.isfinite(heights)]
         if finite.size == 0 or float(finite.max()) == float(finite.min()):
             return
         filled = np.where(np.isfinite(heights), heights, finite.max()).T
         pen = pg.mkPen(self.theme.panel if self.theme else "w", width=1)
+        # Contours are in the image's pixels: grid point i sits at i·(pixels - 1)/(points - 1).
+        scale_x = (image[1] - 1) / max(filled.shape[0] - 1, 1)
+        scale_y = (image[0] - 1) / max(filled.shape[1] - 1, 1)
         for level in np.linspace(finite.min(), finite.max(), CONTOURS + 2)[1:-1]:
             contour = pg.IsocurveItem(data=filled, level=float(level), pen=pen)
-            contour.setParentItem(self.surface_image)  # in the image's own pixel coordinates
+            contour.setParentItem(self.surface_image)
             contour.setZValue(5)
+            contour.setTransform(QTransform.fromScale(scale_x, scale_y))
+            contour.setPos(0.5, 0.5)  # pixel centres
             self.contours.append(contour)
-        # The contours follow the grid's points, which sit at pixel centres.
-        for contour in self.contours:
-            contour.setPos(0.5, 0.5)
 
     def _clear_contours(self) -> None:
         for contour in self.contours:
@@ -258,6 +266,15 @@ def _axis_names(report: DescentReport) -> list[str]:
         count = math.prod(shape)
         names += [name] if count == 1 else [f"{name}[{i}]" for i in range(count)]
     return names + [""] * (2 - len(names))
+
+
+def _finer(grid: np.ndarray, factor: int) -> np.ndarray:
+    """grid interpolated (bilinear) to factor times as many points along each axis."""
+    rows, columns = grid.shape
+    ys = np.linspace(0, rows - 1, (rows - 1) * factor + 1)
+    xs = np.linspace(0, columns - 1, (columns - 1) * factor + 1)
+    along_x = np.array([np.interp(xs, np.arange(columns), row) for row in grid])
+    return np.array([np.interp(ys, np.arange(rows), column) for column in along_x.T]).T
 
 
 def _log_heights(values: np.ndarray) -> np.ndarray:
