@@ -16,7 +16,7 @@ from PIL import Image
 from PySide6.QtCore import QRectF, QSettings, Qt
 from PySide6.QtGui import QColor, QImage
 
-from explorer.ui.export_dialog import ExportRequest
+from explorer.ui.export_dialog import KINDS, ExportDialog, ExportRequest
 from explorer.ui.geometry import CARD_H
 from explorer.ui.image_export import ExportScene, ImageOptions
 from explorer.ui.main_window import MainWindow
@@ -25,11 +25,12 @@ from explorer.ui.replay import Cursor
 from explorer.ui.theme import LIGHT
 from explorer.ui.worker_bridge import WorkerBridge
 
+# Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = (
-    "x = torch.full((2,3), 4., requires_grad=True)\n"
-    "y = 2*x**2+3\n"
-    "y.backward(torch.ones_like(x))\n"
+    "x = torch.full((2,3), 4., requires_grad=True)\ny = 2*x**2+3\ny.backward(torch.ones_like(x))\n"
 )
 WAIT_MS = 90_000  # the worker imports torch on a slow machine
 SVG = "{http://www.w3.org/2000/svg}"
@@ -223,6 +224,35 @@ def test_cancelled_dialog_writes_nothing(window: MainWindow, tmp_path: Path) -> 
     assert answers.warnings == [] and list(tmp_path.glob("*.svg")) == []
 
 
+def test_the_dialog_asks_where_and_what_the_picture_shows(window: MainWindow) -> None:
+    gif = next(k for k in KINDS if k.key == "gif")
+    previous = ExportRequest(Path(), ImageOptions(white=True), frame_ms=500)
+    dialog = ExportDialog(window, gif, Path("/tmp/notes-backward.gif"), "5 frames.", previous)
+    assert dialog.whole.isChecked() and dialog.white.isChecked()  # as last time
+    assert dialog.frame_ms.value() == 500 and dialog.frame_ms.isVisibleTo(dialog)
+    dialog.visible.setChecked(True)
+    dialog.frame_ms.setValue(1200)
+    dialog.path_edit.setText("/tmp/other.gif")
+    request = dialog.request()
+    assert request == ExportRequest(
+        Path("/tmp/other.gif"), ImageOptions(visible_area=True, white=True), 1200
+    )
+    png = next(k for k in KINDS if k.key == "png")
+    still = ExportDialog(window, png, Path("/tmp/a.png"), "", ExportRequest(Path()))
+    assert not still.frame_ms.isVisibleTo(still)
+    dialog.deleteLater()
+    still.deleteLater()
+
+
+def test_the_offered_name_is_the_scripts(window: MainWindow, tmp_path: Path) -> None:
+    script = tmp_path / "chain.py"
+    script.write_text(NOTES)
+    window.open_path(script)
+    answers = export(window, "gif", None)
+    ((_, path, _),) = answers.asked
+    assert path.name == "chain-backward.gif"
+
+
 def test_a_long_pass_is_shown_by_evenly_spaced_steps() -> None:
     assert frame_steps(4) == [-1, 0, 1, 2, 3]
     steps = frame_steps(2_000)
@@ -302,3 +332,28 @@ def test_cli_gif_needs_a_backward_pass(tmp_path: Path) -> None:
     done = _cli(tmp_path, "-o", "out.gif", script="x = torch.ones(2, requires_grad=True)\n")
     assert done.returncode == 2 and "no backward pass" in done.stderr
     assert not (tmp_path / "out.gif").exists()
+
+
+def test_cli_draws_a_lesson(tmp_path: Path) -> None:
+    lesson = ROOT / "resources" / "lessons" / "02-chain-rule.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "export", str(lesson), "-o", "lesson.svg"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "mul" in svg_texts(tmp_path / "lesson.svg")
+
+
+def test_cli_draws_a_trusted_model_file(tmp_path: Path) -> None:
+    model = (
+        "import torch\nfrom torch import nn\n\n"
+        "model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))\n"
+        "example_input = torch.randn(3, 4)\n"
+    )
+    done = _cli(tmp_path, "-o", "model.svg", "--trusted", script=model)
+    assert done.returncode == 0, done.stderr
+    texts = svg_texts(tmp_path / "model.svg")
+    assert "output = addmm" in texts or any(t.startswith("output") for t in texts)
+    assert any(t.startswith("0.weight") or t.endswith("0.weight") for t in texts), texts

@@ -37,12 +37,13 @@ from explorer.ui.replay import Cursor, Replay
 
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
 READABLE_PX = 110 / CARD_W  # pixels per scene unit: a card 110 px wide, its text ~14 px tall
-MARGIN = 0.6  # scene units of background around the whole graph
+MARGIN = 0.2  # scene units of background around the whole graph (bounds already pad cards)
 TILE_PX = 512  # device pixels a side of the tiles an image is drawn in
 PNG_RATIO = 2.0  # device pixels per pixel: sharp on high-density screens and projectors
 PNG_MAX_PIXELS = 36e6  # device pixels of one PNG (about 140 MB while drawn)
 VECTOR_MAX_PIXELS = 60e6  # pixels of an SVG or PDF page; only decides if text is drawn
-MAX_SIDE = 30_000  # pixels on the longer side of any picture
+MAX_SIDE = 30_000  # pixels on the longer side of an SVG or PDF page
+PNG_MAX_SIDE = 32_000  # device pixels on the longer side of a PNG: what viewers open
 SCREEN_DPI = 96  # a pixel of the picture is a pixel of a 96 dpi screen on the page
 PDF_MARGIN_MM = 10.0
 WHITE = "#ffffff"
@@ -72,6 +73,7 @@ class ExportScene:
         scale: float | None = None,
         max_pixels: float = VECTOR_MAX_PIXELS,
         white: bool = False,
+        max_side: float = MAX_SIDE,
     ) -> None:
         self.model = private_copy(model)
         self.view = GraphView(self.model)
@@ -81,17 +83,24 @@ class ExportScene:
         # The view builds its scene on this signal, as the window's does after a run.
         self.model.snapshot_changed.emit()
         self.region = QRectF(region) if region is not None else self._whole_graph()
-        self.scale = _fitted_scale(self.region, scale or READABLE_PX, max_pixels)
+        self.set_scale(_fitted_scale(self.region, scale or READABLE_PX, max_pixels, max_side))
+
+    def set_scale(self, scale: float) -> None:
+        """Draw the region at scale pixels per scene unit."""
+        self.scale = scale
         self.size = QSize(
-            max(1, round(self.region.width() * self.scale)),
-            max(1, round(self.region.height() * self.scale)),
+            max(1, round(self.region.width() * scale)), max(1, round(self.region.height() * scale))
         )
         self._frame()
 
     def _whole_graph(self) -> QRectF:
+        """The cards, edges, module frames with their names, and the constants' labels."""
         geo = self.view.geometry_
         x0, y0, x1, y1 = geo.bounds() if geo is not None else (-1.0, -1.0, 1.0, 1.0)
-        return QRectF(x0, y0, x1 - x0, y1 - y0).adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        whole = QRectF(x0, y0, x1 - x0, y1 - y0)
+        if geo is not None:  # everything drawn, in the graph's units
+            whole = whole.united(self.view.view.childGroup.childrenBoundingRect())
+        return whole.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
     def _frame(self) -> None:
         """Give the view's box the picture's size in pixels and show exactly the region."""
@@ -220,8 +229,10 @@ def picture_bytes(
     """The graph as a .png, .svg or .pdf file's bytes, at the model's current step."""
     if suffix not in IMAGE_FORMATS:
         raise ValueError(f"unknown picture format {suffix!r}; use {', '.join(IMAGE_FORMATS)}")
-    limit = PNG_MAX_PIXELS / PNG_RATIO**2 if suffix == ".png" else VECTOR_MAX_PIXELS
-    scene = ExportScene(model, upward, region, scale, limit, options.white)
+    png = suffix == ".png"
+    limit = PNG_MAX_PIXELS / PNG_RATIO**2 if png else VECTOR_MAX_PIXELS
+    side = PNG_MAX_SIDE / PNG_RATIO if png else MAX_SIDE
+    scene = ExportScene(model, upward, region, scale, limit, options.white, side)
     try:
         if suffix == ".png":
             return scene.png()
@@ -304,11 +315,11 @@ def _buffer() -> QBuffer:
     return buffer
 
 
-def _fitted_scale(region: QRectF, scale: float, max_pixels: float) -> float:
-    """scale, lowered until the region is at most max_pixels pixels and MAX_SIDE a side."""
+def _fitted_scale(region: QRectF, scale: float, max_pixels: float, max_side: float) -> float:
+    """scale, lowered until the region is at most max_pixels pixels and max_side a side."""
     area = max(region.width() * region.height(), 1e-9)
     scale = min(scale, math.sqrt(max_pixels / area))
-    return min(scale, MAX_SIDE / max(region.width(), region.height(), 1e-9))
+    return min(scale, max_side / max(region.width(), region.height(), 1e-9))
 
 
 def _centred(width: float, height: float, page: QRectF) -> QRectF:

@@ -4,6 +4,7 @@ as an animated GIF (assembled with Pillow: Qt writes no GIF) or a folder of PNG 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,9 @@ HOLD_LAST = 3  # the finished pass stays this many frames' time before the GIF l
 # Pillow holds every frame of a GIF (a byte a pixel) until it writes the file.
 GIF_PIXEL_BUDGET = 200e6  # pixels of all frames together
 GIF_FRAME_MAX_PIXELS = 1.2e6  # pixels of one GIF frame
-PNG_FRAME_MAX_PIXELS = 8e6  # device pixels of one PNG frame
+PNG_FRAME_MAX_PIXELS = 4e6  # device pixels of one PNG frame
 CAPTION_PX = 30  # the band under each frame that says which step it shows
+MIN_FRAME_WIDTH = 480  # room for the caption beside a narrow graph
 FRAME_NAME = "frame_{:04d}.png"
 Progress = Callable[[int, int], bool]  # (frames done, frames in all) -> go on?
 
@@ -76,15 +78,29 @@ def frames(
 ) -> Iterator[QImage]:
     """Each planned step drawn with its caption, on a view of its own (the window's replay
     does not move)."""
-    scene = ExportScene(
-        model, upward, region, max_pixels=max_pixels / ratio**2, white=options.white
-    )
+    budget = max_pixels / ratio**2
+    scene = ExportScene(model, upward, region, max_pixels=budget, white=options.white)
+    _fit_frame(scene, budget)
     try:
         for step in plan.steps:
             scene.move_to(Cursor(plan.pass_index, step))
             yield _captioned(scene, ratio, caption(scene.model, plan, step))
     finally:
         scene.close()
+
+
+def _fit_frame(scene: ExportScene, budget: float) -> None:
+    """Draw smaller if the frame (at least MIN_FRAME_WIDTH wide, with its caption) would
+    have more than budget pixels: a long, narrow graph is centred in the frame."""
+    width, height = scene.region.width(), scene.region.height()
+    scale = scene.scale
+    if max(width * scale, MIN_FRAME_WIDTH) * (height * scale + CAPTION_PX) <= budget:
+        return
+    if width * scale > MIN_FRAME_WIDTH:  # the graph is the frame's width: shrink both ways
+        scale = min(scale, math.sqrt(budget / (width * height)))
+    if width * scale <= MIN_FRAME_WIDTH:
+        scale = min(scale, (budget / MIN_FRAME_WIDTH - CAPTION_PX) / height)
+    scene.set_scale(max(scale, 1e-3))
 
 
 def caption(model: ExplorerModel, plan: FramePlan, step: int) -> str:
@@ -102,7 +118,8 @@ def caption(model: ExplorerModel, plan: FramePlan, step: int) -> str:
 
 def _captioned(scene: ExportScene, ratio: float, text: str) -> QImage:
     picture = scene.image(ratio)
-    width, height = scene.size.width(), scene.size.height()
+    height = scene.size.height()
+    width = max(scene.size.width(), MIN_FRAME_WIDTH)
     frame = QImage(
         round(width * ratio), round((height + CAPTION_PX) * ratio), QImage.Format.Format_RGB32
     )
@@ -110,7 +127,7 @@ def _captioned(scene: ExportScene, ratio: float, text: str) -> QImage:
     frame.fill(scene.background)
     painter = QPainter(frame)
     try:
-        painter.drawImage(0, 0, picture)
+        painter.drawImage((width - scene.size.width()) // 2, 0, picture)
         font = QFont()
         font.setPixelSize(15)
         painter.setFont(font)
