@@ -93,6 +93,7 @@ class Descent:
         self.seconds_per_run = first.seconds
         self.surface: Surface | None = None
         self.surface_box: landscape.Box | None = None
+        self.surface_budget = 0.0  # the seconds the surface was given
         self.broken = "" if math.isfinite(self.losses[0]) else _not_finite(self.losses[0], 0)
 
     @property
@@ -241,17 +242,21 @@ class Descent:
             first_intercept=self.first_line[1],
         )
 
-    def update_surface(self) -> None:
-        """Compute the loss surface again when the path has left the one drawn."""
+    def update_surface(self, budget: float = landscape.SURFACE_SECONDS) -> None:
+        """Compute the loss surface again when the path has left the one drawn, or when that
+        one was drawn in a hurry and there is more time now."""
         dimensions = self.scalar_count
-        if dimensions not in (1, 2) or landscape.covers(self.surface_box, self.path):
+        if dimensions not in (1, 2):
+            return
+        if landscape.covers(self.surface_box, self.path) and self.surface_budget >= budget:
             return
         box = landscape.box_around(self.path)
-        size = landscape.grid_size(dimensions, self._seconds_per_point())
+        size = landscape.grid_size(dimensions, self._seconds_per_point(), budget)
         if box is None or size == 0:
             return
         self.surface = landscape.surface(box, size, self._loss_at)
         self.surface_box = box
+        self.surface_budget = budget
 
     def _seconds_per_point(self) -> float:
         """The median of three runs made as the grid's are: what sizes the grid."""
@@ -398,7 +403,9 @@ class Trainer:
         else:
             report = descent.report()
         if options.get("surface", True):
-            descent.update_surface()
+            # Before any step, quickly: a window with the panel open asks after every run.
+            quick = action == "prepare" and not descent.rates
+            descent.update_surface(landscape.QUICK_SECONDS if quick else landscape.SURFACE_SECONDS)
             report.surface = descent.surface
         if action == "reset" or (action in ("step", "show") and options.get("graph", True)):
             return self._show(descent, report)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from explorer.reports import GradCheck
 from explorer.rerun import LeafKey, Rerun, RerunMode, Script, Tracked
 
 SAMPLE = 20  # elements checked; a larger leaf gets a random sample of this many
+SECONDS = 20.0  # fewer elements are checked when the script is too slow for SAMPLE in this time
 STEP = 1e-6  # h = STEP · max(1, |x|): float64 rounding and the O(h²) error are both tiny
 RTOL = 1e-3  # autograd's float32 gradient against float64 differences
 ATOL = 1e-5  # times max(1, largest difference): for elements whose gradient is near 0
@@ -78,15 +80,18 @@ def _check(
     first, entry = _reproduce(script, session, name, leaf, overrides)
     key = entry.key
     f32 = _objective(first, session.requested)
-    f64 = _objective(_run64(script, overrides, key, torch.zeros(leaf.shape, dtype=torch.float64)),
-                     session.requested)  # fmt: skip
+    started = time.perf_counter()
+    zero = torch.zeros(leaf.shape, dtype=torch.float64)
+    f64 = _objective(_run64(script, overrides, key, zero), session.requested)
+    seconds_per_run = time.perf_counter() - started
     if not _close(f32, f64):
         raise Unchecked(
             f"the script does not repeat in float64: re-run in float64 it gives "
             f"{f64[0]:.9g} where float32 gives {f32[0]:.9g} (random numbers drawn differently, "
             "or state that changes as it runs), so finite differences would measure something else"
         )
-    indices, sampled = _sample(leaf.numel())
+    affordable = max(1, int((SECONDS - seconds_per_run) / (2 * seconds_per_run)))
+    indices, sampled = _sample(leaf.numel(), min(SAMPLE, affordable))
     values = leaf.detach().reshape(-1).double()
     grad = leaf.grad.detach().reshape(-1).double()
     autograd, numeric = [], []
@@ -100,7 +105,13 @@ def _check(
             ends.append(_objective(run, session.requested)[0])
         numeric.append((ends[0] - ends[1]) / (2 * h))
         autograd.append(float(grad[index]))
-    return _verdict(label, leaf, indices, sampled, autograd, numeric)
+    check = _verdict(label, leaf, indices, sampled, autograd, numeric)
+    if len(indices) < min(SAMPLE, leaf.numel()):
+        check.notes.append(
+            f"only {len(indices)} element{'s' if len(indices) > 1 else ''}: each run of the "
+            f"script takes {seconds_per_run:.2g} s"
+        )
+    return check
 
 
 def _live_leaf(session: Traced, node_id: str, label: str) -> torch.Tensor:
@@ -212,11 +223,11 @@ def _same_gradient(a: torch.Tensor, b: torch.Tensor) -> bool:
     )
 
 
-def _sample(numel: int) -> tuple[list[int], bool]:
-    if numel <= SAMPLE:
+def _sample(numel: int, count: int) -> tuple[list[int], bool]:
+    if numel <= count:
         return list(range(numel)), False
     # A fixed generator of its own: the same elements every time, and torch's seed untouched.
-    return sorted(random.Random(0).sample(range(numel), SAMPLE)), True
+    return sorted(random.Random(0).sample(range(numel), count)), True
 
 
 def _verdict(

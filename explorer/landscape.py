@@ -19,6 +19,7 @@ import torch
 from explorer.reports import Surface
 
 SURFACE_SECONDS = 1.0  # the time a surface may take; the grid is made coarser to fit
+QUICK_SECONDS = 0.3  # before any step: the window may be about to run the script again
 MAX_GRID = 41  # points along each axis, for two parameters
 MAX_LINE = 101  # points along the axis, for one parameter
 MIN_GRID = 7  # coarser than this says nothing: no surface
@@ -55,9 +56,9 @@ def covers(outer: Box | None, path: Sequence[Sequence[float]]) -> bool:
     return True
 
 
-def grid_size(dimensions: int, seconds_per_run: float) -> int:
+def grid_size(dimensions: int, seconds_per_run: float, budget: float = SURFACE_SECONDS) -> int:
     """Points along each axis that fit the time budget; 0 when too few to be worth drawing."""
-    runs = SURFACE_SECONDS / max(seconds_per_run, 1e-4)
+    runs = budget / max(seconds_per_run, 1e-4)
     size = int(runs) if dimensions == 1 else math.isqrt(max(int(runs), 0))
     size = min(size, MAX_LINE if dimensions == 1 else MAX_GRID)
     return size if size >= MIN_GRID else 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import queue
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ import torch
 from PySide6.QtCore import QSettings, Qt
 from torch import nn
 
+from explorer import landscape
 from explorer.descent import MAX_STEPS, Descent, Trainer, Untrainable, check_rate
 from explorer.pipeline import Session
 from explorer.reports import DescentReport
@@ -437,3 +440,24 @@ def test_the_panel_says_why_a_script_cannot_be_trained(qtbot, window: MainWindow
     qtbot.waitUntil(lambda: idle(panel) and "changes w after using it" in panel.header.text(),
                     timeout=WAIT_MS)  # fmt: skip
     assert not panel.step_button.isEnabled()
+
+
+def test_the_surface_before_any_step_is_quick_and_redone_after() -> None:
+    session = Session(LINE)
+    session.run()
+    trainer = Trainer()
+    _, prepared = trainer.handle(session, {"action": "prepare"})
+    assert prepared.surface is not None and prepared.losses == [prepared.losses[0]]
+    assert trainer.descent.surface_budget == landscape.QUICK_SECONDS
+    _, stepped = trainer.handle(session, {"action": "step", "rate": 0.001, "steps": 1})
+    assert trainer.descent.surface_budget == landscape.SURFACE_SECONDS
+    assert stepped.surface is not prepared.surface
+
+
+def test_the_plain_data_loads_without_torch() -> None:
+    code = (
+        "import sys\nimport explorer.reports, explorer.ui.descent_inputs\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

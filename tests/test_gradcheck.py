@@ -11,7 +11,7 @@ import pytest
 import torch
 from PySide6.QtCore import QSettings, QUrl
 
-from explorer import rerun
+from explorer import gradcheck, rerun
 from explorer.descent import Trainer
 from explorer.gradcheck import SAMPLE, check_leaf
 from explorer.model_file import ModelSession
@@ -309,3 +309,13 @@ def test_the_inspector_says_when_there_is_no_gradient_yet(qtbot, window: MainWin
     window.model.stop()
     page = click_check(qtbot, window, "x", "They agree")
     assert page.count("16") >= 4
+
+
+def test_a_slow_script_gets_fewer_elements_and_says_so(monkeypatch) -> None:
+    session, _ = session_ok(NOTES)
+    monkeypatch.setattr(gradcheck, "SECONDS", 0.0)  # as if every run took longer than allowed
+    check = check_leaf(session, leaf_node(session, "x"))
+    assert len(check.indices) == 1 and check.sampled and check.agree
+    assert any(
+        note.startswith("only 1 element: each run of the script takes") for note in check.notes
+    )
