@@ -77,7 +77,7 @@ class ExportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.kind = kind
-        self.setWindowTitle(kind.menu_text.replace("&", "").rstrip("…").replace("Graph", "Export"))
+        self.setWindowTitle("Export " + kind.menu_text.replace("&", "").rstrip("…"))
         form = QFormLayout(self)
         self.path_edit = QLineEdit(str(path))
         browse = QPushButton("Browse…")
@@ -95,6 +95,7 @@ class ExportDialog(QDialog):
         shows = QHBoxLayout()
         shows.addWidget(self.whole)
         shows.addWidget(self.visible)
+        shows.addStretch(1)
         form.addRow("Show:", shows)
         self.white = QCheckBox("White (for print)")
         self.white.setChecked(previous.options.white)
