@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from explorer.reports import GradCheck
-from explorer.ui import labels
 from explorer.ui.model import ExplorerModel
 from explorer.ui.theme import Theme
 
@@ -89,7 +88,7 @@ def check_html(check: GradCheck, theme: Theme) -> str:
     rows = []
     for index, a, n in list(zip(check.indices, check.autograd, check.numeric, strict=True))[:ROWS]:
         where = "[" + ", ".join(map(str, index)) + "]" if index else "scalar"
-        values = (where, labels.number(a), f"{n:.8g}", f"{abs(a - n):.2g}")
+        values = (where, f"{a:.8g}", f"{n:.8g}", f"{abs(a - n):.2g}")  # digits to compare
         rows.append("<tr>" + "".join(f"<td {cell}>{esc(v)}</td>" for v in values) + "</tr>")
     out.append(
         "<table cellspacing='0' style='border-collapse:collapse;margin:4px 0'>"
