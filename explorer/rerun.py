@@ -24,7 +24,6 @@ forward pass at one value of the leaf: RerunMode.changed names those.
 
 from __future__ import annotations
 
-import gc
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from explorer import collector
 from explorer.lang.errors import ScriptError
 from explorer.lang.interpreter import Interpreter, NullObserver
 from explorer.lang.limits import Limits
@@ -321,15 +321,9 @@ class Script:
 @contextmanager
 def _quiet_run() -> Iterator[None]:
     """As a Session runs: grad on, warnings quiet, the cycle collector paused."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with warnings.catch_warnings(), torch.enable_grad():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    with warnings.catch_warnings(), torch.enable_grad(), collector.paused():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def leaf_parameters(loss: torch.Tensor) -> list[torch.Tensor]:
