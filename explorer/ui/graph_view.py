@@ -125,6 +125,20 @@ class GraphView(pg.GraphicsView):
             self.upward = upward
             self._on_snapshot_changed()
 
+    def graph_bounds(self) -> QRectF:
+        """Everything drawn, in the graph's units: cards, edges, module frames and their
+        names, and the labels beside constants."""
+        geo = self.geometry_
+        if geo is None:
+            return QRectF(-1.0, -1.0, 2.0, 2.0)
+        x0, y0, x1, y1 = geo.bounds()
+        return QRectF(x0, y0, x1 - x0, y1 - y0).united(self.view.childGroup.childrenBoundingRect())
+
+    def dispose(self) -> None:
+        """Stop the view's timers, then let Qt delete it (a hidden view made for an export)."""
+        self._zoom_rest.stop()
+        self.deleteLater()
+
     def set_minimap_enabled(self, enabled: bool) -> None:
         self.minimap_enabled = enabled
         self._update_minimap()

@@ -24,7 +24,6 @@ from PySide6.QtCore import (
     QSize,
     QSizeF,
     Qt,
-    QTimer,
 )
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
@@ -95,12 +94,7 @@ class ExportScene:
 
     def _whole_graph(self) -> QRectF:
         """The cards, edges, module frames with their names, and the constants' labels."""
-        geo = self.view.geometry_
-        x0, y0, x1, y1 = geo.bounds() if geo is not None else (-1.0, -1.0, 1.0, 1.0)
-        whole = QRectF(x0, y0, x1 - x0, y1 - y0)
-        if geo is not None:  # everything drawn, in the graph's units
-            whole = whole.united(self.view.view.childGroup.childrenBoundingRect())
-        return whole.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        return self.view.graph_bounds().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
     def _frame(self) -> None:
         """Give the view's box the picture's size in pixels and show exactly the region."""
@@ -212,10 +206,7 @@ class ExportScene:
         return bytes(buffer.data().data())
 
     def close(self) -> None:
-        # The view's timers (caching again after a zoom) must not fire into a view going away.
-        for timer in self.view.findChildren(QTimer):
-            timer.stop()
-        self.view.deleteLater()
+        self.view.dispose()
 
 
 def picture_bytes(
