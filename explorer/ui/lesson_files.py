@@ -167,9 +167,11 @@ class LessonFiles(QObject):
         window.fold_action.setChecked(view.fold)
         if view.collapsed is not None and model.groups is not None:
             model.set_collapsed(set(view.collapsed) & set(model.groups.all_calls))
-        window.graph.fit()
         if abs(view.zoom - 1.0) > 1e-3:
+            window.graph.fit()
             window.graph.view.scaleBy((1 / view.zoom, 1 / view.zoom))
+        else:  # as any graph opens: whole when its cards can be read, else on its output
+            window.graph.open_view()
 
     # -- the Examples menu ---------------------------------------------------------------
     def fill_examples_menu(self, menu: Any) -> None:
