@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import networkx as nx
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
+from explorer.pipeline import run_script
 from explorer.snapshot import module_of_call
 from explorer.ui.graph_view import GraphView
 from explorer.ui.grouping import GROUP, OPEN_COLLAPSED_ABOVE, Groups
@@ -243,3 +244,15 @@ def test_folding_collapses_repeated_blocks_and_opening_unfolds_them_one_level(qt
     }
     inside = [n for n, chain in model.groups.calls.items() if "enc.layers.2" in chain]
     assert all(n in model.shown.graph for n in inside)
+
+
+def test_no_minimap_without_a_graph(qtbot) -> None:
+    model = ExplorerModel()
+    view = GraphView(model)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    model.set_snapshot(run_script("x = torch.ones(3, requires_grad=True\n"))  # a script error
+    assert model.snapshot.problem is not None and not len(view.geometry_.ids)
+    view.view.setRange(QRectF(100, 100, 5, 5), padding=0)  # far from where a graph would be
+    assert not view.minimap.isVisible()

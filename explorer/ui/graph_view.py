@@ -157,7 +157,7 @@ class GraphView(pg.GraphicsView):
 
     def _update_minimap(self) -> None:
         geo = self.geometry_
-        if geo is None or not self.minimap_enabled:
+        if geo is None or not len(geo.ids) or not self.minimap_enabled:
             self.minimap.hide()
             return
         x0, y0, x1, y1 = geo.bounds()
