@@ -311,3 +311,19 @@ def test_notes_load_no_image_run_no_html_and_open_no_link(
     view.setSource(QUrl("https://example.com/page"))
     assert clicked == [QUrl("https://example.com/page")]
     assert opened == [] and view.source().isEmpty()
+
+
+def test_presenting_a_lesson_shows_the_bookmark_caption_large(qtbot, window: MainWindow) -> None:
+    action = window.examples_menu.actions()[1]  # the chain rule
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        action.trigger()
+    lesson = read_lesson(CHAIN_RULE)
+    window.toggle_presenter()
+    click_bookmark(qtbot, window, 2)
+    assert window.presenter.caption.text() == lesson.bookmarks[2].caption
+    assert not caption(window).isVisible()  # shown once, large, not twice
+    window.model.to_start()  # off every bookmark: what the step does
+    assert window.presenter.caption.text() == window.stepper.caption_text()
+    window.toggle_presenter()
+    click_bookmark(qtbot, window, 2)
+    assert caption(window).isVisible() and not window.presenter.caption.isVisible()

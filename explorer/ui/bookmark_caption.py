@@ -27,6 +27,7 @@ class BookmarkCaption(QLabel):
         font.setBold(True)
         self.setFont(font)
         self.setVisible(False)
+        self.muted = False  # another caption shows it (presenter mode)
         model.cursor_changed.connect(self._update)
         model.snapshot_changed.connect(self._update)
         model.theme_changed.connect(self._restyle)
@@ -41,7 +42,16 @@ class BookmarkCaption(QLabel):
             f"border-top: 3px solid {theme.accumulated}; }}"
         )
 
-    def _update(self) -> None:
+    def caption(self) -> str | None:
+        """The caption of the bookmark the replay is on, if any."""
         bookmark = self.state.bookmark_at(self.model.cursor) if self.model.pass_count else None
-        self.setText(bookmark.caption if bookmark else "")
-        self.setVisible(bookmark is not None)
+        return bookmark.caption if bookmark else None
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        self._update()
+
+    def _update(self) -> None:
+        caption = self.caption()
+        self.setText(caption or "")
+        self.setVisible(caption is not None and not self.muted)

@@ -98,8 +98,9 @@ class MainWindow(QMainWindow):
         column.addWidget(self.legend)
         column.addWidget(self.graph, 1)
         self.lessons = lesson_files.LessonFiles(self)  # after the graph: it fits first
-        column.addWidget(BookmarkCaption(self.lessons.state, self.model))
-        self.presenter = Presenter(self)
+        self.bookmark_caption = BookmarkCaption(self.lessons.state, self.model)
+        column.addWidget(self.bookmark_caption)
+        self.presenter = Presenter(self, self.bookmark_caption)
         column.addWidget(self.presenter.caption)
         column.addWidget(self.stepper)
         self.setCentralWidget(centre)

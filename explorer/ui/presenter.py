@@ -1,8 +1,9 @@
 """Presenter mode: the window made for a projector, and back.
 
 Full screen, a high-contrast theme with lines twice as wide, the graph's cards opened large,
-the step caption in large type under the graph, larger text in the script, and the secondary
-panes hidden. Leaving restores exactly what was there before.
+the caption in large type under the graph (a lesson bookmark's own words on its step, else
+what the step does), larger text in the script, and the secondary panes hidden. Leaving
+restores exactly what was there before.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ EDITOR_ZOOM = 6  # points added to the script's font
 class Presenter:
     """Switches a MainWindow in and out of presenter mode."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: Any, bookmark: Any = None) -> None:
         self.window = window
+        self.bookmark = bookmark  # the lesson's bookmark caption, shown here while presenting
         self.active = False
         self._saved_state = QByteArray()
         self._was_full_screen = False
@@ -52,6 +54,8 @@ class Presenter:
         for name in SECONDARY:
             window.docks[name].hide()
         window.editor.zoomIn(EDITOR_ZOOM)
+        if self.bookmark is not None:
+            self.bookmark.set_muted(True)
         window.apply_theme()  # the presenter version of the chosen theme
         self.caption.setVisible(True)
         self._update_caption()
@@ -64,6 +68,8 @@ class Presenter:
         window = self.window
         self.active = False
         self.caption.setVisible(False)
+        if self.bookmark is not None:
+            self.bookmark.set_muted(False)
         window.editor.zoomOut(EDITOR_ZOOM)
         window.apply_theme()
         if not self._was_full_screen:
@@ -73,7 +79,8 @@ class Presenter:
 
     def _update_caption(self) -> None:
         if self.active:
-            self.caption.setText(self.window.stepper.caption_text())
+            marked = self.bookmark.caption() if self.bookmark is not None else None
+            self.caption.setText(marked or self.window.stepper.caption_text())
 
     def _style_caption(self) -> None:
         theme = self.window.model.theme
