@@ -126,6 +126,10 @@ class DescentPanel(QWidget):
         self._say(note, error=bool(note))
         self._send_chunk()
 
+    def busy(self) -> bool:
+        """Steps are being taken, or still to come in a Run."""
+        return self._pending is not None or self._remaining > 0
+
     def stop(self) -> None:
         """End a Run once the chunk in the worker is done."""
         if self._remaining:

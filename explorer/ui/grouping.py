@@ -136,7 +136,9 @@ class Groups:
             if card in self.graph and owner[card] == card:
                 graph.add_node(card, **self.graph.nodes[card])
             else:
-                graph.add_node(card, **self._card_attrs(card, inside, outputs.get(card)))
+                # no edge out: the card holds the graph's output, its first node from the root
+                output = outputs.get(card, inside[0])
+                graph.add_node(card, **self._card_attrs(card, inside, output))
         edge_of: dict[EdgeKey, EdgeKey] = {}
         counts: Counter[EdgeKey] = Counter()
         for u, v, k, data in self.graph.edges(keys=True, data=True):
@@ -160,7 +162,7 @@ class Groups:
             {card: inside for card, inside in members.items() if card.startswith(GROUP)},
         )
 
-    def _card_attrs(self, card: str, inside: list[str], output: str | None) -> dict:
+    def _card_attrs(self, card: str, inside: list[str], output: str) -> dict:
         call = card[len(GROUP) :]
         depth = self.depth[call]
         calls = sorted({self.calls[n][depth] for n in inside}, key=_natural)  # several: a fold
@@ -169,8 +171,7 @@ class Groups:
         attrs["module"] = module_of_call(call)
         if len(calls) > 1:
             attrs["repeats"] = len(calls)
-        if output is not None:
-            attrs["shape"] = self.graph.nodes[output].get("shape")
+        attrs["shape"] = self.graph.nodes[output].get("shape")
         return attrs
 
     def repeated_calls(self) -> set[str]:
