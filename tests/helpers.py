@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from explorer.pipeline import Session, run_script
@@ -29,3 +31,17 @@ def values(summary: TensorSummary | None) -> np.ndarray:
 
 def texts(snapshot: Snapshot) -> list[str]:
     return [o.text for o in snapshot.outputs]
+
+
+def graph_view(qtbot, snapshot: Snapshot) -> tuple[Any, Any]:
+    """An ExplorerModel showing snapshot, and a GraphView of it on screen (900 × 700)."""
+    from explorer.ui.graph_view import GraphView
+    from explorer.ui.model import ExplorerModel
+
+    model = ExplorerModel()
+    view = GraphView(model)
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    model.set_snapshot(snapshot)
+    return model, view

@@ -7,12 +7,11 @@ import math
 import queue
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from torch import nn
 
 from explorer import landscape
@@ -21,7 +20,6 @@ from explorer.pipeline import Session
 from explorer.reports import DescentReport
 from explorer.ui.descent_panel import DescentPanel
 from explorer.ui.main_window import MainWindow
-from explorer.ui.worker_bridge import WorkerBridge
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Reply
 from tests.test_ui import WAIT_MS, run
@@ -319,20 +317,6 @@ def test_the_worker_steps_and_sends_the_new_graph() -> None:
 
 
 # -- the panel in the real window ----------------------------------------------------------------
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    worker = WorkerBridge()
-    win = MainWindow(worker, settings, ask_restore=lambda: False)
-    win.show()
-    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-        pass
-    yield win
-    win.document.set_modified(False)
-    win.close()
-    worker.stop()
-
-
 def idle(panel: DescentPanel) -> bool:
     return panel._pending is None and not panel._remaining
 

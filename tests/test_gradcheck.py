@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QUrl
 
 from explorer import gradcheck, rerun
 from explorer.descent import Trainer
@@ -19,7 +19,6 @@ from explorer.pipeline import Session
 from explorer.reports import GradCheck
 from explorer.ui.main_window import MainWindow
 from explorer.ui.numeric_check import CHECK_LINK
-from explorer.ui.worker_bridge import WorkerBridge
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Reply
 from tests.helpers import session_ok
@@ -266,20 +265,6 @@ def test_the_worker_checks_a_leaf_of_its_last_run() -> None:
 
 
 # -- the inspector's link in the real window -----------------------------------------------------
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    worker = WorkerBridge()
-    win = MainWindow(worker, settings, ask_restore=lambda: False)
-    win.show()
-    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-        pass
-    yield win
-    win.document.set_modified(False)
-    win.close()
-    worker.stop()
-
-
 def click_check(qtbot, win: MainWindow, name: str, words: str) -> str:
     (node,) = [
         n for n in win.leaves.leaf_nodes() if win.model.snapshot.graph.nodes[n]["name"] == name

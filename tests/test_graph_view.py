@@ -7,7 +7,7 @@ import pytest
 
 from explorer.ui.graph_view import GraphView
 from explorer.ui.model import ExplorerModel
-from tests.helpers import run_ok
+from tests.helpers import graph_view, run_ok
 
 CHAIN = (
     "x = torch.full((4,), 0.5, requires_grad=True)\n"
@@ -17,13 +17,7 @@ CHAIN = (
 
 
 def _view(qtbot, script: str) -> tuple[ExplorerModel, GraphView]:
-    model = ExplorerModel()
-    view = GraphView(model)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    model.set_snapshot(run_ok(script))
-    return model, view
+    return graph_view(qtbot, run_ok(script))
 
 
 def test_card_text_follows_stepping_once_zoomed_in(qtbot) -> None:

@@ -10,7 +10,7 @@ from explorer.snapshot import module_of_call
 from explorer.ui.graph_view import GraphView
 from explorer.ui.grouping import GROUP, OPEN_COLLAPSED_ABOVE, Groups
 from explorer.ui.model import ExplorerModel
-from tests.helpers import run_ok
+from tests.helpers import graph_view, run_ok
 
 MLP = (
     "model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))\n"
@@ -136,13 +136,7 @@ def test_large_graphs_open_collapsed_to_their_top_level_modules() -> None:
 
 # -- the view ----------------------------------------------------------------------------
 def _view(qtbot, script: str) -> tuple[ExplorerModel, GraphView]:
-    model = ExplorerModel()
-    view = GraphView(model)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    model.set_snapshot(run_ok(script))
-    return model, view
+    return graph_view(qtbot, run_ok(script))
 
 
 def test_stepping_lights_a_collapsed_module_while_its_nodes_run(qtbot) -> None:
@@ -247,12 +241,7 @@ def test_folding_collapses_repeated_blocks_and_opening_unfolds_them_one_level(qt
 
 
 def test_no_minimap_without_a_graph(qtbot) -> None:
-    model = ExplorerModel()
-    view = GraphView(model)
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
-    model.set_snapshot(run_script("x = torch.ones(3, requires_grad=True\n"))  # a script error
+    model, view = graph_view(qtbot, run_script("x = torch.ones(3, requires_grad=True\n"))
     assert model.snapshot.problem is not None and not len(view.geometry_.ids)
     view.view.setRange(QRectF(100, 100, 5, 5), padding=0)  # far from where a graph would be
     assert not view.minimap.isVisible()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from explorer.ui.main_window import MainWindow
-from explorer.ui.worker_bridge import WorkerBridge
+from tests.conftest import WAIT_MS  # shared by the other window tests
 
 NOTES = (
     "x = torch.full((2,3), 4., requires_grad=True)\n"
@@ -16,21 +13,6 @@ NOTES = (
     "y.backward(torch.ones_like(x))\n"
     "x.grad\n"
 )
-WAIT_MS = 90_000  # the worker imports torch on a slow machine
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    worker = WorkerBridge()
-    win = MainWindow(worker, settings, ask_restore=lambda: False)
-    win.show()
-    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-        pass
-    yield win
-    win.document.set_modified(False)
-    win.close()
-    worker.stop()
 
 
 def run(qtbot, win: MainWindow, text: str) -> None:
