@@ -475,7 +475,8 @@ def test_presenter_mode_enlarges_hides_the_side_panes_and_comes_back(qtbot, wind
     qtbot.keyClick(window, Qt.Key.Key_F11)
     assert window.presenter.active and window.presenter_action.isChecked()
     assert window.isFullScreen()
-    assert not any(window.docks[name].isVisible() for name in ("output", "inspector", "leaves"))
+    hidden = ("output", "inspector", "leaves", "descent")
+    assert not any(window.docks[name].isVisible() for name in hidden)
     assert window.docks["editor"].isVisible()
     assert window.model.theme.line_scale > normal_theme.line_scale
     assert window.model.theme.text in ("#000000", "#ffffff")  # high contrast

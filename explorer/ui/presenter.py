@@ -14,7 +14,9 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-SECONDARY = ("output", "inspector", "leaves")  # panes hidden while presenting
+# panes hidden while presenting (View shows any of them again); the script and a lesson's
+# notes and bookmarks stay
+SECONDARY = ("output", "inspector", "leaves", "descent")
 CAPTION_PT = 26  # the step caption, in points: readable from the back of a room
 EDITOR_ZOOM = 6  # points added to the script's font
 
@@ -52,7 +54,8 @@ class Presenter:
         self._saved_state = window.saveState()
         self._was_full_screen = window.isFullScreen()
         for name in SECONDARY:
-            window.docks[name].hide()
+            if name in window.docks:
+                window.docks[name].hide()
         window.editor.zoomIn(EDITOR_ZOOM)
         if self.bookmark is not None:
             self.bookmark.set_muted(True)
