@@ -13,7 +13,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QRectF, QSettings, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage
 
 from explorer.ui.export_dialog import KINDS, ExportDialog, ExportRequest
@@ -23,7 +23,7 @@ from explorer.ui.main_window import MainWindow
 from explorer.ui.pass_export import MAX_FRAMES, frame_steps
 from explorer.ui.replay import Cursor
 from explorer.ui.theme import LIGHT
-from explorer.ui.worker_bridge import WorkerBridge
+from tests.conftest import WAIT_MS
 
 # Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
 from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
@@ -32,26 +32,17 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTES = (
     "x = torch.full((2,3), 4., requires_grad=True)\ny = 2*x**2+3\ny.backward(torch.ones_like(x))\n"
 )
-WAIT_MS = 90_000  # the worker imports torch on a slow machine
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    worker = WorkerBridge()
-    win = MainWindow(worker, settings, ask_restore=lambda: False)
-    win.resize(1300, 850)
-    win.show()
-    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-        pass
-    win.editor.setPlainText(NOTES)
-    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-        qtbot.keyClick(win.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    yield win
-    win.document.set_modified(False)
-    win.close()
-    worker.stop()
+def window(window: MainWindow, qtbot) -> MainWindow:
+    """The shared window, larger, showing the notes' example."""
+    window.resize(1300, 850)
+    window.editor.setPlainText(NOTES)
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        qtbot.keyClick(window.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    return window
 
 
 class Answers:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from explorer.ui.replay import Cursor
 from tests.test_lessons import HOSTILE
 from tests.test_ui import NOTES, WAIT_MS, run
 from tests.test_ui_app import (  # noqa: F401 (fixtures: private paths, no stray dialogs)
-    Windows,
     no_modal_dialogs,
     private_paths,
 )
@@ -28,18 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 GALLERY = sorted((ROOT / "resources" / "lessons").glob("*.json"))
 CHAIN_RULE = next(p for p in GALLERY if "chain-rule" in p.name)
 NETWORK = next(p for p in GALLERY if "two-layer" in p.name)
-
-
-@pytest.fixture
-def windows(qtbot, tmp_path: Path) -> Iterator[Windows]:
-    made = Windows(qtbot, tmp_path / "settings.ini")
-    yield made
-    made.close_all()
-
-
-@pytest.fixture
-def window(windows: Windows) -> MainWindow:
-    return windows.open()
 
 
 @pytest.fixture

@@ -8,23 +8,21 @@ import platform
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph
 import pytest
-import shiboken6
 import torch
-from PySide6.QtCore import QSettings, QSize, QStandardPaths, Qt, qVersion
+from PySide6.QtCore import QSize, QStandardPaths, Qt, qVersion
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from explorer.ui import about
 from explorer.ui import theme as themes
 from explorer.ui.documents import autosave_path
 from explorer.ui.main_window import MainWindow
-from explorer.ui.worker_bridge import WorkerBridge
-from explorer.worker.client import DEFAULT_MEMORY_MB
+from tests.conftest import Windows
 from tests.test_ui import NOTES, WAIT_MS, run
 
 pytestmark = pytest.mark.skipif(
@@ -41,42 +39,6 @@ CUBE = (
     "y.backward(retain_graph=True)\n"
 )
 TENSOR_MB = 60  # torch.ones(15_000_000) in float32, under the 20 million element limit
-
-
-class Windows:
-    """Opens windows on one settings file, and closes them and their workers afterwards."""
-
-    def __init__(self, qtbot, settings_file: Path) -> None:
-        self.qtbot = qtbot
-        self.settings_file = settings_file
-        self.made: list[tuple[MainWindow, WorkerBridge]] = []
-
-    def settings(self) -> QSettings:
-        return QSettings(str(self.settings_file), QSettings.Format.IniFormat)
-
-    def open(
-        self, ask_restore: Callable[[], bool] = lambda: False, memory_mb: int = DEFAULT_MEMORY_MB
-    ) -> MainWindow:
-        worker = WorkerBridge(memory_mb=memory_mb)
-        win = MainWindow(worker, self.settings(), ask_restore=ask_restore)
-        self.made.append((win, worker))
-        win.show()
-        with self.qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-            pass  # the first run, of the restored or example script
-        return win
-
-    def drop(self, win: MainWindow) -> None:
-        """End a window as a crash would: no close event, so no end of session."""
-        win.hide()
-        win.worker.stop()
-        shiboken6.delete(win)
-
-    def close_all(self) -> None:
-        for win, worker in self.made:
-            if shiboken6.isValid(win) and win.isVisible():
-                win.document.set_modified(False)  # no "unsaved changes" dialog
-                win.close()
-            worker.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -107,18 +69,6 @@ def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: unexpected.append("getInt"))
     yield unexpected
     assert unexpected == [], f"unexpected dialogs: {unexpected}"
-
-
-@pytest.fixture
-def windows(qtbot, tmp_path: Path) -> Iterator[Windows]:
-    made = Windows(qtbot, tmp_path / "settings.ini")
-    yield made
-    made.close_all()
-
-
-@pytest.fixture
-def window(windows: Windows) -> MainWindow:
-    return windows.open()
 
 
 def start_long_run(win: MainWindow) -> None:

@@ -51,13 +51,7 @@ class Document(QObject):
 
     # -- files ---------------------------------------------------------------------------
     def read(self, path: Path) -> str:
-        """The text of a script file; OSError or ValueError with a plain message if it can't."""
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 1000} kB")
-        try:
-            return path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{path.name} is not a UTF-8 text file") from None
+        return read_text_file(path)
 
     def opened(self, path: Path) -> None:
         self.path = path
@@ -114,3 +108,14 @@ class Document(QObject):
         self.autosave()
         self.settings.setValue("session/running", False)
         self.settings.sync()
+
+
+def read_text_file(path: Path) -> str:
+    """The text of a script or model file; OSError or ValueError with a plain message if it
+    cannot be read."""
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 1000} kB")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not a UTF-8 text file") from None

@@ -28,7 +28,7 @@ from explorer.ui import about, lesson_files, model_files
 from explorer.ui import theme as themes
 from explorer.ui.bookmark_caption import BookmarkCaption
 from explorer.ui.descent_panel import DescentPanel
-from explorer.ui.documents import Document
+from explorer.ui.documents import Document, read_text_file
 from explorer.ui.editor import CodeEditor
 from explorer.ui.export_menu import GraphExports
 from explorer.ui.graph_view import GraphView
@@ -569,7 +569,7 @@ class MainWindow(QMainWindow):
         if not self._ask_trust(path):
             return False
         try:
-            text = model_files.read_model(path)
+            text = read_text_file(path)  # the same bound as a script's: code, not weights
         except (OSError, ValueError) as error:
             QMessageBox.warning(self, "Cannot open", f"Cannot open {path}:\n{error}")
             return False

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from explorer.snapshot import Problem
 
 FILE_FILTER = "Python model files (*.py);;All files (*)"
-MAX_FILE_BYTES = 1_000_000  # the same bound as a script's; a model file is code, not weights
 
 
 def trust_box(parent: QWidget | None, path: Path) -> QMessageBox:
@@ -41,16 +40,6 @@ def ask_trust(parent: QWidget | None, path: Path) -> bool:
     box.exec()
     clicked = box.clickedButton()
     return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.AcceptRole
-
-
-def read_model(path: Path) -> str:
-    """The file's text; OSError or ValueError with a plain message if it cannot be read."""
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 1000} kB")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path.name} is not a UTF-8 text file") from None
 
 
 def problem_text(path: Path, problem: Problem) -> str:
