@@ -441,3 +441,10 @@ def test_presenter_mode_enlarges_hides_the_side_panes_and_comes_back(qtbot, wind
     assert window.editor.font().pointSize() == editor_size
     assert {name: dock.isVisible() for name, dock in window.docks.items()} == shown
     assert not window.presenter.caption.isVisible()
+
+
+def test_follow_system_is_the_desktops_theme_after_choosing_dark(qtbot, window) -> None:
+    system = themes.system_theme()
+    window.set_theme("dark")
+    window.set_theme("system")  # the palette is the dark theme's now, not the desktop's
+    assert window.model.theme == system

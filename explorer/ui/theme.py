@@ -85,9 +85,23 @@ def system_theme() -> Theme:
             return DARK
         if scheme == Qt.ColorScheme.Light:
             return LIGHT
-        window = app.palette().color(QPalette.ColorRole.Window)
-        return DARK if window.lightness() < 128 else LIGHT
+        return DARK if _desktop_is_dark(app) else LIGHT
     return LIGHT
+
+
+_DESKTOP_DARK: list[bool] = []  # read once, before a theme of ours replaces the palette
+
+
+def _desktop_is_dark(app: QGuiApplication) -> bool:
+    """Whether the desktop's own palette is dark, where it does not name a colour scheme.
+
+    Read the first time only: once a theme is chosen the application's palette is ours, and
+    reading it again would make "Follow System" follow the last theme chosen instead.
+    """
+    if not _DESKTOP_DARK:
+        window = app.palette().color(QPalette.ColorRole.Window)
+        _DESKTOP_DARK.append(window.lightness() < 128)
+    return _DESKTOP_DARK[0]
 
 
 def resolve(choice: str) -> Theme:
