@@ -363,20 +363,18 @@ class GraphView(pg.GraphicsView):
             moved = {self.model.shown.visible(n) for n in moved}
         return moved | {self._active_shown} - {None}
 
-    def _edge_state(self, step: Any) -> tuple[set, set, dict]:
-        """Edges that carried gradient, the active ones, and gradients, as drawn."""
+    def _edge_grads(self, step: Any) -> dict:
+        """The gradient each drawn edge carried so far (an edge between cards that stands for
+        several of the graph's edges carries no single one)."""
         shown = self.model.shown
         if shown is None or shown.edge_of is None:
-            return step.flowed, step.active_edges, step.edge_grads
+            return step.edge_grads
         edge_of = shown.edge_of
-        flowed = {edge_of[e] for e in step.flowed if e in edge_of}
-        active = {edge_of[e] for e in step.active_edges if e in edge_of}
-        grads = {
+        return {
             edge_of[e]: grad
             for e, grad in step.edge_grads.items()
             if e in edge_of and edge_of[e] in shown.single
         }
-        return flowed, active, grads
 
     def _restyle(self, changed: set[str] | None) -> None:
         geo = self.geometry_
@@ -386,7 +384,7 @@ class GraphView(pg.GraphicsView):
         self._restyle_nodes(changed)
         self._update_labels(changed)
         if len(geo.edge_keys) <= EDGE_LABELS_MAX:
-            self._update_edge_labels(self._edge_state(self.model.step_view())[2])
+            self._update_edge_labels(self._edge_grads(self.model.step_view()))
 
     def _restyle_edges(self) -> None:
         """Light the edges that carried gradient so far, and those the running node sends.

@@ -37,7 +37,8 @@ class ExplorerModel(QObject):
         self.fold = False  # repeated identical calls drawn as one card
         self.apart: frozenset[str] = frozenset()  # calls a folded card was opened into
         self.shown: Shown | None = None  # the graph as drawn
-        self._spans: dict[tuple[int, int], dict[str, tuple[int, int]]] = {}
+        # by pass: each card's first and last step; cleared whenever the cards change
+        self._spans: dict[int, dict[str, tuple[int, int]]] = {}
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self.set_speed(2.0)
@@ -123,12 +124,12 @@ class ExplorerModel(QObject):
             return None
         if not 0 <= self.cursor.pass_index < len(self.replay.passes):
             return None
-        key = (id(self.shown), self.cursor.pass_index)
-        spans = self._spans.get(key)
+        pass_index = self.cursor.pass_index
+        spans = self._spans.get(pass_index)
         if spans is None:
-            spans = self._spans[key] = {}
+            spans = self._spans[pass_index] = {}
             for group, members in self.shown.members.items():
-                found = [self.replay.step_index(key[1], n) for n in members]
+                found = [self.replay.step_index(pass_index, n) for n in members]
                 steps = [i for i in found if i is not None]
                 if steps:
                     spans[group] = (min(steps), max(steps))
