@@ -1,0 +1,1 @@
+"""Plain data that crosses the pipe: the Snapshot, reports, and the export formats. No torch, no Qt."""

@@ -1,0 +1,1 @@
+"""The Gradient Descent pane: controls and plots."""

@@ -1,0 +1,1 @@
+"""The graph view: camera, batched items, minimap, legend."""

@@ -1,0 +1,1 @@
+"""Lessons in the window: files, state, the Lesson pane, notes, bookmark captions."""

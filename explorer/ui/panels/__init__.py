@@ -1,0 +1,1 @@
+"""The panes around the graph: script editor, output, inspector, leaves, stepper."""

@@ -1,0 +1,1 @@
+"""The window: assembly, menus, file commands, presenter mode, about."""
