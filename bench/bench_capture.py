@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from explorer import pipeline
 from explorer.graph import trace
-from explorer.pipeline import Session
+from explorer.runs import session as pipeline
+from explorer.runs.session import Session
 
 SCRIPT = """\
 cell = nn.LSTMCell(10, 20)

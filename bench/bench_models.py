@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.export import to_dot
+from explorer.data.export import to_dot
 from explorer.graph.capture import GraphCapture
 from explorer.layout.sugiyama import Layout, layered
 

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from explorer.ui.harness import open_window, wait_for
+from harness import open_window, wait_for
 
 # A chain of multiply-adds sharing one weight: two nodes a link, and edges back to w.
 SCRIPT = """\

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from explorer.ui.harness import open_window, settle, wait_for
+from harness import open_window, settle, wait_for
 
 HEADER = "import torch\nfrom torch import nn\n"
 LSTM = """

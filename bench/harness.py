@@ -35,7 +35,7 @@ def open_window(width: int = 1500, height: int = 900, trust: bool = False) -> It
     trust: model files are opened without asking (the caller chose them).
     """
     make_app()
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.window.main_window import MainWindow
     from explorer.ui.worker_bridge import WorkerBridge
 
     with tempfile.TemporaryDirectory() as folder:

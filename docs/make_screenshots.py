@@ -14,8 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # the window harness
 
-from explorer.ui.harness import open_window, settle, wait_for  # noqa: E402
+from harness import open_window, settle, wait_for  # noqa: E402
 
 SCRIPT = """\
 # The chain rule, as in the gradient-descent notes

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# Drawn by the window's own graph view (explorer/ui/headless.py), on Qt's offscreen platform.
+# Drawn by the window's graph view (explorer/ui/exports/headless.py), on the offscreen platform.
 PICTURES = (".png", ".svg", ".pdf", ".gif")
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from explorer.export import FORMATS, write
+    from explorer.data.export import FORMATS, write
     from explorer.lessons import LessonError
     from explorer.lessons.cli import problem_place, read_source
 
@@ -33,11 +33,11 @@ def export_command(args: argparse.Namespace) -> int:
         print("\n".join(f"error: {problem}" for problem in error.problems), file=sys.stderr)
         return 2
     if args.trusted:  # the user's word that this Python file may run as Python
-        from explorer.model_file import export_model_file
+        from explorer.runs.model_file import export_model_file
 
         snapshot = export_model_file(script, text)
     else:
-        from explorer.pipeline import run_script
+        from explorer.runs.session import run_script
 
         snapshot = run_script(text)
     if snapshot.problem is not None:
@@ -57,7 +57,7 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def _write_picture(snapshot: Any, out: Path, args: argparse.Namespace) -> int:
-    from explorer.ui.headless import StepOutOfRange, write_picture
+    from explorer.ui.exports.headless import StepOutOfRange, write_picture
 
     try:
         note = write_picture(snapshot, out, args.step, args.frame_ms, args.theme, args.white)

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import shiboken6
 from PySide6.QtCore import QSettings
 
-from explorer.ui.main_window import MainWindow
+from explorer.ui.window.main_window import MainWindow
 from explorer.ui.worker_bridge import WorkerBridge
 from explorer.worker.client import DEFAULT_MEMORY_MB
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from explorer.pipeline import Session, run_script
-from explorer.snapshot import Snapshot, TensorSummary
+from explorer.data.snapshot import Snapshot, TensorSummary
+from explorer.runs.session import Session, run_script
 
 
 def run_ok(text: str) -> Snapshot:
@@ -35,7 +35,7 @@ def texts(snapshot: Snapshot) -> list[str]:
 
 def graph_view(qtbot, snapshot: Snapshot) -> tuple[Any, Any]:
     """An ExplorerModel showing snapshot, and a GraphView of it on screen (900 × 700)."""
-    from explorer.ui.graph_view import GraphView
+    from explorer.ui.graph.view import GraphView
     from explorer.ui.model import ExplorerModel
 
     model = ExplorerModel()

@@ -14,12 +14,12 @@ import torch
 from PySide6.QtCore import Qt
 from torch import nn
 
-from explorer import landscape
-from explorer.descent import MAX_STEPS, Descent, Trainer, Untrainable, check_rate
-from explorer.pipeline import Session
-from explorer.reports import DescentReport
-from explorer.ui.descent_panel import DescentPanel
-from explorer.ui.main_window import MainWindow
+from explorer.data.reports import DescentReport
+from explorer.runs import landscape
+from explorer.runs.descent import MAX_STEPS, Descent, Trainer, Untrainable, check_rate
+from explorer.runs.session import Session
+from explorer.ui.descent.panel import DescentPanel
+from explorer.ui.window.main_window import MainWindow
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Reply
 from tests.test_ui import WAIT_MS, run
@@ -440,7 +440,7 @@ def test_the_surface_before_any_step_is_quick_and_redone_after() -> None:
 
 def test_the_plain_data_loads_without_torch() -> None:
     code = (
-        "import sys\nimport explorer.reports, explorer.ui.descent_inputs\n"
+        "import sys\nimport explorer.data.reports, explorer.view.descent_inputs\n"
         "print('torch' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

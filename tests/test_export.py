@@ -11,7 +11,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from explorer.export import to_dot, write
+from explorer.data.export import to_dot, write
 from tests.helpers import run_ok
 
 ROOT = Path(__file__).resolve().parents[1]

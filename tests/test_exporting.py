@@ -16,13 +16,13 @@ from PIL import Image
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage
 
-from explorer.ui.export_dialog import KINDS, ExportDialog, ExportRequest
-from explorer.ui.geometry import CARD_H
-from explorer.ui.image_export import ExportScene, ImageOptions
-from explorer.ui.main_window import MainWindow
-from explorer.ui.pass_export import MAX_FRAMES, frame_steps
-from explorer.ui.replay import Cursor
+from explorer.ui.exports.dialog import KINDS, ExportDialog, ExportRequest
+from explorer.ui.exports.images import ExportScene, ImageOptions
+from explorer.ui.exports.passes import MAX_FRAMES, frame_steps
 from explorer.ui.theme import LIGHT
+from explorer.ui.window.main_window import MainWindow
+from explorer.view.geometry import CARD_H
+from explorer.view.replay import Cursor
 from tests.conftest import WAIT_MS
 
 # Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.

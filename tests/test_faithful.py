@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.graph import Node, get_gradient_edge
 
-from explorer.pipeline import run_script
-from explorer.snapshot import Pass, Snapshot, TensorSummary
+from explorer.data.snapshot import Pass, Snapshot, TensorSummary
+from explorer.runs.session import run_script
 
 RTOL, ATOL = 1e-6, 1e-7
 

@@ -14,8 +14,8 @@ from random import Random
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from explorer.pipeline import run_script
-from explorer.snapshot import Problem, Snapshot
+from explorer.data.snapshot import Problem, Snapshot
+from explorer.runs.session import run_script
 
 FUZZ = settings(
     deadline=None,

@@ -21,7 +21,7 @@ from explorer.lang.precheck import precheck
 from explorer.lessons import gallery as gallery_module
 from explorer.lessons import program, read_lesson
 from explorer.lessons.gallery import examples, gallery_dir, is_example
-from explorer.pipeline import Session
+from explorer.runs.session import Session
 from tests.helpers import run_ok, texts, values
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,14 +11,14 @@ import pytest
 import torch
 from PySide6.QtCore import QUrl
 
-from explorer import gradcheck, rerun
-from explorer.descent import Trainer
-from explorer.gradcheck import SAMPLE, check_leaf
-from explorer.model_file import ModelSession
-from explorer.pipeline import Session
-from explorer.reports import GradCheck
-from explorer.ui.main_window import MainWindow
-from explorer.ui.numeric_check import CHECK_LINK
+from explorer.data.reports import GradCheck
+from explorer.runs import gradcheck, rerun
+from explorer.runs.descent import Trainer
+from explorer.runs.gradcheck import SAMPLE, check_leaf
+from explorer.runs.model_file import ModelSession
+from explorer.runs.session import Session
+from explorer.ui.panels.numeric_check import CHECK_LINK
+from explorer.ui.window.main_window import MainWindow
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Reply
 from tests.helpers import session_ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.ui.graph_view import GraphView
+from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
 from tests.helpers import graph_view, run_ok
 
@@ -65,7 +65,7 @@ def test_an_edge_across_layers_bends_around_the_cards_between() -> None:
 
 
 def test_edges_are_laid_out_once_as_arrays_with_an_arrowhead_each() -> None:
-    from explorer.ui import geometry
+    from explorer.view import geometry
 
     snapshot = run_ok(
         "x = torch.ones(2, requires_grad=True)\ny = x.exp().sin().cos()\nz = y * x + x * x\n"

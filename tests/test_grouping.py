@@ -5,11 +5,11 @@ from __future__ import annotations
 import networkx as nx
 from PySide6.QtCore import QPointF, QRectF, Qt
 
-from explorer.pipeline import run_script
-from explorer.snapshot import module_of_call
-from explorer.ui.graph_view import GraphView
-from explorer.ui.grouping import GROUP, OPEN_COLLAPSED_ABOVE, Groups
+from explorer.data.snapshot import module_of_call
+from explorer.runs.session import run_script
+from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
+from explorer.view.grouping import GROUP, OPEN_COLLAPSED_ABOVE, Groups
 from tests.helpers import graph_view, run_ok
 
 MLP = (

@@ -29,8 +29,8 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.pipeline import Session, run_script
-from explorer.snapshot import Problem
+from explorer.data.snapshot import Problem
+from explorer.runs.session import Session, run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = "@TARGET@"  # replaced by an absolute path under tmp_path that must never appear
@@ -365,7 +365,7 @@ def _reset_peak():
     except OSError:
         return False
 
-from explorer.pipeline import run_script
+from explorer.runs.session import run_script
 run_script("x = torch.ones(3, requires_grad=True)\ny = (x * x).sum()\ny.backward()")
 print(json.dumps({"ready": True}), flush=True)
 with open(sys.argv[1]) as f:

@@ -11,10 +11,10 @@ from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from explorer.lessons import Bookmark, program, read_lesson
-from explorer.ui.bookmark_caption import BookmarkCaption
-from explorer.ui.main_window import MainWindow
-from explorer.ui.notes_view import NotesView
-from explorer.ui.replay import Cursor
+from explorer.ui.lessons.bookmark_caption import BookmarkCaption
+from explorer.ui.lessons.notes_view import NotesView
+from explorer.ui.window.main_window import MainWindow
+from explorer.view.replay import Cursor
 from tests.test_lessons import HOSTILE
 from tests.test_ui import NOTES, WAIT_MS, run
 from tests.test_ui_app import (  # noqa: F401 (fixtures: private paths, no stray dialogs)

@@ -16,11 +16,11 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from torch import nn
 
-from explorer.model_file import ModelSession, run_model_file
-from explorer.pipeline import SEED
-from explorer.snapshot import Problem, Snapshot
-from explorer.ui import model_files
-from explorer.ui.main_window import MainWindow
+from explorer.data.snapshot import Problem, Snapshot
+from explorer.runs.model_file import ModelSession, run_model_file
+from explorer.runs.session import SEED
+from explorer.ui.window import model_files
+from explorer.ui.window.main_window import MainWindow
 from explorer.ui.worker_bridge import WorkerBridge
 from explorer.worker.protocol import Request
 from explorer.worker.serve import Server

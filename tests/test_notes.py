@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.pipeline import run_script
+from explorer.runs.session import run_script
 from tests.helpers import run_ok, texts, values
 
 FULL_INT = "x = torch.full((2,3), 4, requires_grad=True)\nx\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.pipeline import Session, run_script
+from explorer.runs.session import Session, run_script
 from tests.helpers import run_ok, session_ok, values
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from explorer.ui.main_window import MainWindow
+from explorer.ui.window.main_window import MainWindow
 from tests.conftest import WAIT_MS  # shared by the other window tests
 
 NOTES = (

@@ -18,10 +18,10 @@ import torch
 from PySide6.QtCore import QSize, QStandardPaths, Qt, qVersion
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
-from explorer.ui import about
 from explorer.ui import theme as themes
-from explorer.ui.documents import autosave_path
-from explorer.ui.main_window import MainWindow
+from explorer.ui.window import about
+from explorer.ui.window.documents import autosave_path
+from explorer.ui.window.main_window import MainWindow
 from tests.conftest import Windows
 from tests.test_ui import NOTES, WAIT_MS, run
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="the worker tests need Linux"
 )
 
-# Measured with explorer.pipeline.run_script: 29 s on a 2-core machine, and the worker's own
+# Measured with explorer.runs.session.run_script: 29 s on a 2-core machine, and the worker's own
 # limit stops it only at 60 s, so a run that ends within a few seconds was cancelled or killed.
 LONG = "a = torch.randn(64, 64)\nfor i in range(100000):\n    b = a @ a @ a\n"
 # A gradient that is not the same everywhere, so a wrong or stale value shows.
@@ -409,7 +409,7 @@ def test_about_lists_the_versions_it_runs_on(
 
 
 def test_the_window_module_does_not_import_torch() -> None:
-    code = "import sys\nimport explorer.ui.main_window\nprint('torch' in sys.modules)\n"
+    code = "import sys\nimport explorer.ui.window.main_window\nprint('torch' in sys.modules)\n"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env

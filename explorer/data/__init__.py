@@ -1,1 +1,1 @@
-"""Plain data that crosses the pipe: the Snapshot, reports, and the export formats. No torch, no Qt."""
+"""Plain data that crosses the pipe: the Snapshot, reports, export formats. No torch, no Qt."""

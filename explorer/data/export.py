@@ -8,7 +8,7 @@ from typing import Any
 
 import networkx as nx
 
-from explorer.snapshot import Snapshot, attribute_to_json, shape_text
+from explorer.data.snapshot import Snapshot, attribute_to_json, shape_text
 
 FORMATS = (".json", ".dot", ".gv", ".graphml")
 

@@ -17,8 +17,8 @@ import networkx as nx
 import torch
 from torch.autograd.graph import Node
 
+from explorer.data.snapshot import TensorSummary, module_of_call
 from explorer.graph.summary import dtype_name, summarize
-from explorer.snapshot import TensorSummary, module_of_call
 
 _SAVED_PREFIX = "_saved_"
 _BOOKKEEPING = re.compile(r"_sym_(sizes|strides|storage_offset|argsize\w*)$")

@@ -8,13 +8,13 @@ import torch
 from torch import nn
 from torch.autograd.graph import Node
 
+from explorer.data.snapshot import Pass, TensorSummary
 from explorer.graph.capture import GraphCapture
 from explorer.graph.modules import ModuleTracker
 from explorer.graph.summary import summarize
 from explorer.graph.trace import PassRecorder, root_node
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import explain_torch_error
-from explorer.snapshot import Pass, TensorSummary
 
 
 class Recorder:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from explorer.snapshot import FULL_VALUES_LIMIT, HEAD_LENGTH, TensorSummary
+from explorer.data.snapshot import FULL_VALUES_LIMIT, HEAD_LENGTH, TensorSummary
 
 # dtypes numpy holds as they are; others (bfloat16, complex) are converted or summarised
 _NUMPY_DTYPES = {

@@ -13,9 +13,9 @@ from typing import Any
 import torch
 from torch.autograd.graph import Node, get_gradient_edge
 
+from explorer.data.snapshot import Pass, Step, TensorSummary
 from explorer.graph.capture import GraphCapture, is_leaf_node
 from explorer.graph.summary import summarize
-from explorer.snapshot import Pass, Step, TensorSummary
 
 
 def root_node(tensor: torch.Tensor) -> Node | None:

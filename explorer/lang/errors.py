@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from explorer.snapshot import Problem
+from explorer.data.snapshot import Problem
 
 
 class ScriptError(Exception):

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from explorer.data.snapshot import Output
 from explorer.lang import calls
 from explorer.lang.builtins import Builtin, bounded, make_builtins
 from explorer.lang.errors import ScriptError
@@ -34,7 +35,6 @@ from explorer.lang.values import (
     is_node,
     set_attribute,
 )
-from explorer.snapshot import Output
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,

@@ -1,1 +1,1 @@
-"""Torch-side runs: a script session, model files, re-runs, float64, descent, loss surface, numerical check."""
+"""Torch-side runs: a script's session, model files, re-runs, descent, gradient checks."""

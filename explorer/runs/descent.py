@@ -10,7 +10,7 @@ A step is what a student would write after the script:
 
 and then the forward pass again. The forward pass is the script itself, so it runs again from
 the same seed with every parameter given its new value just before autograd first sees it
-(explorer/rerun.py): the new loss, graph and gradients are the script's own at those values,
+(explorer/runs/rerun.py): the new loss, graph and gradients are the script's own at those values,
 and set-up the script does after making a parameter (`weight.fill_(0.5)`) is not repeated on
 top of the new value. A parameter that the script changes after using it (its own training
 loop) is refused, as the script is then not one forward pass.
@@ -34,12 +34,12 @@ from typing import Any
 
 import torch
 
-from explorer import landscape
+from explorer.data.reports import DescentReport, LineFit, Surface
+from explorer.data.snapshot import Snapshot, shape_text
 from explorer.lang.errors import ScriptError
-from explorer.pipeline import Session, Traced
-from explorer.reports import DescentReport, LineFit, Surface
-from explorer.rerun import LeafKey, Rerun, RerunMode, Script, Tracked, leaf_parameters
-from explorer.snapshot import Snapshot, shape_text
+from explorer.runs import landscape
+from explorer.runs.rerun import LeafKey, Rerun, RerunMode, Script, Tracked, leaf_parameters
+from explorer.runs.session import Session, Traced
 
 MAX_STEPS = 1_000  # steps one request may take
 MAX_RATE = 1e4  # a larger learning rate is a typing mistake, not an experiment

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from explorer.rerun import LeafKey, RerunMode
+from explorer.runs.rerun import LeafKey, RerunMode
 
 _NARROW = (torch.float32, torch.float16, torch.bfloat16)
 _METADATA = frozenset(

@@ -4,8 +4,8 @@ What a leaf's .grad holds is ∂f/∂leaf for f = Σ ⟨gradient, root⟩ over t
 filled it: a pass from a scalar loss adds ∂loss/∂leaf, y.backward(v) adds vᵀ·∂y/∂leaf. So f is
 rebuilt from the same passes (the script's own backward calls, then those asked for after the
 run), and each checked element i gets (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h with h = 1e-6·max(1, |xᵢ|).
-Each f is a re-run of the script (explorer/rerun.py) with the leaf shifted from its first use
-on and all arithmetic in float64 (explorer/float64.py); every re-run starts from the same seed,
+Each f is a re-run of the script (explorer/runs/rerun.py) with the leaf shifted from its first use
+on and all arithmetic in float64 (explorer/runs/float64.py); every re-run starts from the same seed,
 so a script that draws random numbers draws the same ones each time.
 
 Before comparing, the check makes sure it is comparing like with like: a plain float32 re-run
@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.float64 import Float64Mode
+from explorer.data.reports import GradCheck
 from explorer.lang.errors import ScriptError
-from explorer.pipeline import Session, Traced
-from explorer.reports import GradCheck
-from explorer.rerun import LeafKey, Rerun, RerunMode, Script, Tracked
+from explorer.runs.float64 import Float64Mode
+from explorer.runs.rerun import LeafKey, Rerun, RerunMode, Script, Tracked
+from explorer.runs.session import Session, Traced
 
 SAMPLE = 20  # elements checked; a larger leaf gets a random sample of this many
 SECONDS = 20.0  # fewer elements are checked when the script is too slow for SAMPLE in this time

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from explorer.reports import Surface
+from explorer.data.reports import Surface
 
 SURFACE_SECONDS = 1.0  # the time a surface may take; the grid is made coarser to fit
 QUICK_SECONDS = 0.3  # before any step: the window may be about to run the script again

@@ -25,9 +25,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from explorer.data.snapshot import Output, Problem, Snapshot, shape_text
 from explorer.graph.trace import root_node
-from explorer.pipeline import SEED, Traced, recording
-from explorer.snapshot import Output, Problem, Snapshot, shape_text
+from explorer.runs.session import SEED, Traced, recording
 
 # Not "__main__": a file's `if __name__ == "__main__":` block (training, say) should not run.
 MODULE_NAME = "__model__"

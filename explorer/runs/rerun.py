@@ -41,7 +41,7 @@ from explorer.lang.interpreter import Interpreter, NullObserver
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.transcript import strip_prompts
-from explorer.pipeline import SEED, Session
+from explorer.runs.session import SEED, Session
 
 # Calls that read a tensor's metadata or flags: autograd records nothing for them.
 _NOT_A_USE = frozenset(

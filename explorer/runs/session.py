@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from explorer import collector
+from explorer.data.snapshot import Output, Problem, Snapshot, TensorSummary
 from explorer.graph.recorder import Recorder
 from explorer.graph.summary import summarize
 from explorer.lang.errors import ScriptError
@@ -19,7 +20,6 @@ from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.transcript import Code, strip_prompts
 from explorer.layout.sugiyama import layered
-from explorer.snapshot import Output, Problem, Snapshot, TensorSummary
 
 SEED = 0  # every run starts from the same random numbers, so a re-run shows the same graph
 

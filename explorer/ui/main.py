@@ -61,7 +61,7 @@ def run_window(script: str | None = None) -> int:
     import pyqtgraph as pg
 
     pg.setConfigOptions(antialias=True)
-    from explorer.ui.main_window import MainWindow
+    from explorer.ui.window.main_window import MainWindow
     from explorer.ui.worker_bridge import WorkerBridge
     from explorer.worker.client import DEFAULT_MEMORY_MB
 

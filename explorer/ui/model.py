@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from explorer.snapshot import Snapshot
-from explorer.ui.grouping import Groups, Shown
-from explorer.ui.replay import Cursor, Replay, StepView
+from explorer.data.snapshot import Snapshot
 from explorer.ui.theme import LIGHT, Theme
+from explorer.view.grouping import Groups, Shown
+from explorer.view.replay import Cursor, Replay, StepView
 
 START = Cursor(0, -1)
 

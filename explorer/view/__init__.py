@@ -1,1 +1,1 @@
-"""Qt-free view logic: replay, grouping of module calls, geometry, labels, derivative text, inputs."""
+"""Qt-free view logic: replay, grouping of module calls, geometry, labels, derivatives."""

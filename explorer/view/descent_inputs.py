@@ -7,7 +7,7 @@ import math
 
 import networkx as nx
 
-from explorer.snapshot import Snapshot
+from explorer.data.snapshot import Snapshot
 
 MAX_STEPS = 1_000  # one Run; the worker caps a request at the same number
 MAX_RATE = 1e4

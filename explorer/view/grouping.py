@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from explorer.data.snapshot import Snapshot, module_of_call
 from explorer.layout.sugiyama import layered
-from explorer.snapshot import Snapshot, module_of_call
 
 GROUP = "module:"  # id prefix of a collapsed call's card
 OPEN_COLLAPSED_ABOVE = 2000  # larger graphs open with their modules collapsed

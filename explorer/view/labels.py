@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.snapshot import TensorSummary, shape_text
+from explorer.data.snapshot import TensorSummary, shape_text
 
 MAX_CHARS = 17
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from explorer.snapshot import Pass, Snapshot, Step, TensorSummary
+from explorer.data.snapshot import Pass, Snapshot, Step, TensorSummary
 
 EdgeKey = tuple[str, str, int]  # (source, target, slot): one edge of the MultiDiGraph
 Grad = TensorSummary | None

@@ -95,7 +95,7 @@ class WorkerClient:
         return self._submit(Request(0, "backward", name=name, gradient=gradient))
 
     def descent(self, **options: Any) -> int:
-        """Queue gradient descent on the last run (explorer/descent.py); returns the request id.
+        """Queue gradient descent on the last run (runs/descent.py); returns the request id.
 
         options: action ("prepare", "step", "show" or "reset"), rate, steps, seconds, graph,
         surface. The Reply's extra is a DescentReport; its snapshot is the graph after the

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from explorer import collector
-from explorer.snapshot import Snapshot
+from explorer.data.snapshot import Snapshot
 
 DEFAULT_MEMORY_MB = 4096  # address space of the worker; see explorer/worker/__main__.py
 READY = "ready"  # the worker's first frame: torch is imported and requests will be read
@@ -40,7 +40,7 @@ class Reply:
     snapshot: Snapshot | None = None  # for "snapshot"
     message: str = ""  # plain words, for "crashed"
     seconds: float = 0.0  # time the worker spent on the request
-    extra: Any = None  # a DescentReport or a GradCheck (explorer/reports.py), for those kinds
+    extra: Any = None  # a DescentReport or a GradCheck (explorer/data/reports.py), for those kinds
 
 
 def encode_frame(message: Any) -> bytes:

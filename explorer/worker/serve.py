@@ -10,12 +10,12 @@ from typing import BinaryIO
 
 import torch
 
-from explorer.descent import Trainer
-from explorer.gradcheck import check_leaf
-from explorer.model_file import ModelSession
-from explorer.pipeline import Session, Traced
-from explorer.reports import GradCheck
-from explorer.snapshot import Problem, Snapshot
+from explorer.data.reports import GradCheck
+from explorer.data.snapshot import Problem, Snapshot
+from explorer.runs.descent import Trainer
+from explorer.runs.gradcheck import check_leaf
+from explorer.runs.model_file import ModelSession
+from explorer.runs.session import Session, Traced
 from explorer.worker.protocol import READY, Reply, Request, encode_frame, read_frame
 
 # How torch and Python word an allocation that hit the cap. The interpreter turns torch's

@@ -1,6 +1,6 @@
 """The Gradient Descent dock: a learning rate, Step, Run N, Stop and Reset, and the plots.
 
-Every step happens in the worker (explorer/descent.py), which re-runs the script at the new
+Every step happens in the worker (explorer/runs/descent.py), which re-runs the script at the new
 values; the panel sends requests and draws the DescentReports that come back. A Run goes in
 chunks of about half a second, so the curve grows as it runs and Stop answers between chunks;
 when it ends, the worker sends the graph at the new values and the window shows it.
@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.reports import DescentReport
-from explorer.snapshot import Snapshot
-from explorer.ui import descent_inputs
-from explorer.ui.descent_plots import DescentPlots
+from explorer.data.reports import DescentReport
+from explorer.data.snapshot import Snapshot
+from explorer.ui.descent.plots import DescentPlots
 from explorer.ui.model import ExplorerModel
+from explorer.view import descent_inputs
 
 DEFAULT_RATE = "0.01"
 DEFAULT_STEPS = "50"

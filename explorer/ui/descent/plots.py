@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from explorer.reports import DescentReport, LineFit, Surface
+from explorer.data.reports import DescentReport, LineFit, Surface
 from explorer.ui.theme import Theme
 
 CONTOURS = 9  # contour lines on a two-parameter surface

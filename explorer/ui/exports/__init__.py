@@ -1,1 +1,1 @@
-"""Exports: the menu, the dialog, pictures, the backward pass as frames, the command line's pictures."""
+"""Exports: the menu, the dialog, pictures, frames of a pass, the command line's pictures."""

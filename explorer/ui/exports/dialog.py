@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.ui.image_export import ImageOptions
-from explorer.ui.pass_export import FRAME_MS
+from explorer.ui.exports.images import ImageOptions
+from explorer.ui.exports.passes import FRAME_MS
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from explorer.snapshot import Snapshot
-from explorer.ui import pass_export
-from explorer.ui.image_export import ImageOptions, picture_bytes, write_file
+from explorer.data.snapshot import Snapshot
+from explorer.ui.exports import passes as pass_export
+from explorer.ui.exports.images import ImageOptions, picture_bytes, write_file
 from explorer.ui.main import make_app
 from explorer.ui.model import ExplorerModel
-from explorer.ui.replay import Cursor
 from explorer.ui.theme import THEMES
+from explorer.view.replay import Cursor
 
 PICTURE_FORMATS = (".png", ".svg", ".pdf", ".gif")
 

@@ -29,10 +29,10 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from explorer.ui.geometry import CARD_W
-from explorer.ui.graph_view import GraphView
+from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
-from explorer.ui.replay import Cursor, Replay
+from explorer.view.geometry import CARD_W
+from explorer.view.replay import Cursor, Replay
 
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
 READABLE_PX = 110 / CARD_W  # pixels per scene unit: a card 110 px wide, its text ~14 px tall

@@ -12,11 +12,11 @@ from PySide6.QtCore import QObject, QRectF, QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
-from explorer.export import write as write_data
-from explorer.ui import pass_export
-from explorer.ui.export_dialog import KINDS, ExportDialog, ExportRequest, Kind
-from explorer.ui.graph_view import GraphView
-from explorer.ui.image_export import READABLE_PX, ImageOptions, picture_bytes, write_file
+from explorer.data.export import write as write_data
+from explorer.ui.exports import passes as pass_export
+from explorer.ui.exports.dialog import KINDS, ExportDialog, ExportRequest, Kind
+from explorer.ui.exports.images import READABLE_PX, ImageOptions, picture_bytes, write_file
+from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
 
 Ask = Callable[[Kind, Path, str], ExportRequest | None]

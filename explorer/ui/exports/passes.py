@@ -13,10 +13,10 @@ from PIL import Image
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
-from explorer.ui import labels
-from explorer.ui.image_export import PNG_RATIO, ExportScene, ImageOptions, png_bytes
+from explorer.ui.exports.images import PNG_RATIO, ExportScene, ImageOptions, png_bytes
 from explorer.ui.model import ExplorerModel
-from explorer.ui.replay import Cursor
+from explorer.view import labels
+from explorer.view.replay import Cursor
 
 MAX_FRAMES = 600  # longer passes are shown by evenly chosen steps
 FRAME_MS = 800  # how long a frame is shown, by default

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
 )
 
-from explorer.ui.geometry import CARD_H, CARD_W, Geometry
-from explorer.ui.grouping import Box
+from explorer.view.geometry import CARD_H, CARD_W, Geometry
+from explorer.view.grouping import Box
 
 PAD = 0.3  # scene units between a frame and the cards inside, per level of nesting
 NAME_HEIGHT = 0.34  # the module's name, in scene units

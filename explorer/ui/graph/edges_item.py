@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem
 
-from explorer.ui.geometry import ARROW, PathArrays
+from explorer.view.geometry import ARROW, PathArrays
 
 ARROWS_FROM_PX = 2.5  # arrowheads smaller than this on screen are not drawn
 CULL_ABOVE = 2000  # with more edges shown than this, only those meeting the painted part are drawn

@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
-from explorer.ui import geometry, labels
-from explorer.ui.boxes_item import BoxesItem
-from explorer.ui.edges_item import EdgesItem
-from explorer.ui.geometry import CARD_H, CARD_W, Geometry
-from explorer.ui.minimap import Minimap
+from explorer.ui.graph.boxes_item import BoxesItem
+from explorer.ui.graph.edges_item import EdgesItem
+from explorer.ui.graph.minimap import Minimap
+from explorer.ui.graph.nodes_item import NodesItem
 from explorer.ui.model import ExplorerModel
-from explorer.ui.nodes_item import NodesItem
+from explorer.view import geometry, labels
+from explorer.view.geometry import CARD_H, CARD_W, Geometry
 
 LABEL_MIN_PX = 46  # cards narrower than this on screen show no text
 EDGE_LABELS_MAX = 160  # edges that may carry a gradient label

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel
 
-from explorer.ui.lesson_state import LessonState
+from explorer.ui.lessons.state import LessonState
 from explorer.ui.model import ExplorerModel
 
 SCALE = 1.45  # readable from the back of a classroom next to the stepper's own caption

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from explorer.lessons import Lesson, LessonError, View, program, read_lesson, split_cells
 from explorer.lessons import write_lesson as write_lesson_file
 from explorer.lessons.gallery import Example, examples, is_example
-from explorer.ui.lesson_state import LessonState
+from explorer.ui.lessons.state import LessonState
 
 LESSON_SUFFIX = ".json"
 SCRIPT_FILTER = "Python scripts (*.py)"

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.lessons.gallery import Example
-from explorer.ui.lesson_state import LessonState, bookmark_for, cursor_of
+from explorer.ui.lessons.notes_view import NotesView
+from explorer.ui.lessons.state import LessonState, bookmark_for, cursor_of
 from explorer.ui.model import ExplorerModel
-from explorer.ui.notes_view import NotesView
 
 EXAMPLE_SCHEME = "example"  # start-page links: example:N opens the N-th gallery lesson
 

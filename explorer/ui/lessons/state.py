@@ -7,7 +7,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 
 from explorer.lessons import Bookmark, Lesson
-from explorer.ui.replay import Cursor
+from explorer.view.replay import Cursor
 
 
 def cursor_of(bookmark: Bookmark) -> Cursor:

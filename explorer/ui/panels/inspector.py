@@ -9,12 +9,12 @@ import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from explorer.snapshot import TensorSummary
-from explorer.ui import labels
-from explorer.ui.derivatives import derivative
+from explorer.data.snapshot import TensorSummary
 from explorer.ui.model import ExplorerModel
-from explorer.ui.numeric_check import CHECK_LINK
+from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.theme import Theme
+from explorer.view import labels
+from explorer.view.derivatives import derivative
 
 TABLE_LIMIT = 64  # elements shown as a table; more are summarised
 
@@ -182,7 +182,7 @@ class Inspector(QTextBrowser):
         return self.model.selected or self.model.step_view().active
 
     def set_checks(self, checks: Any) -> None:
-        """Offer numerical gradient checks of leaves (explorer/ui/numeric_check.py)."""
+        """Offer numerical gradient checks of leaves (explorer/ui/panels/numeric_check.py)."""
         self.checks = checks
         checks.changed.connect(self._on_change)
 

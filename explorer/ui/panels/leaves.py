@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from explorer.ui import labels
 from explorer.ui.model import ExplorerModel
+from explorer.view import labels
 
 COLUMNS = ["leaf", "shape", ".grad"]
 

@@ -1,5 +1,5 @@
 """Check numerically: the inspector's link that asks the worker to compare a leaf's gradient
-with float64 finite differences (explorer/gradcheck.py), and the answer as HTML."""
+with float64 finite differences (explorer/runs/gradcheck.py), and the answer as HTML."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from explorer.reports import GradCheck
+from explorer.data.reports import GradCheck
 from explorer.ui.model import ExplorerModel
 from explorer.ui.theme import Theme
 

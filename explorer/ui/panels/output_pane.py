@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QTextBrowser
 
-from explorer.snapshot import Problem
+from explorer.data.snapshot import Problem
 from explorer.ui.model import ExplorerModel
 
 

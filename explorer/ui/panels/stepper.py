@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.ui import labels
 from explorer.ui.model import ExplorerModel
-from explorer.ui.replay import Cursor
+from explorer.view import labels
+from explorer.view.replay import Cursor
 
 SPEEDS = [0.5, 1.0, 2.0, 4.0, 8.0, 30.0]
 

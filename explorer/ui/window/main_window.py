@@ -22,29 +22,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.data.snapshot import Problem, Snapshot
 from explorer.lessons import where as script_place
-from explorer.snapshot import Problem, Snapshot
-from explorer.ui import about, lesson_files, model_files
 from explorer.ui import theme as themes
-from explorer.ui.bookmark_caption import BookmarkCaption
-from explorer.ui.descent_panel import DescentPanel
-from explorer.ui.documents import Document, read_text_file
-from explorer.ui.editor import CodeEditor
-from explorer.ui.export_menu import GraphExports
-from explorer.ui.graph_view import GraphView
-from explorer.ui.inspector import Inspector
-from explorer.ui.leaves import LeavesPanel
-from explorer.ui.legend import Legend
-from explorer.ui.lesson_panel import LessonPanel
+from explorer.ui.descent.panel import DescentPanel
+from explorer.ui.exports.menu import GraphExports
+from explorer.ui.graph.legend import Legend
+from explorer.ui.graph.view import GraphView
+from explorer.ui.lessons import files as lesson_files
+from explorer.ui.lessons.bookmark_caption import BookmarkCaption
+from explorer.ui.lessons.panel import LessonPanel
 from explorer.ui.model import ExplorerModel
-from explorer.ui.numeric_check import NumericChecks
-from explorer.ui.output_pane import OutputPane
-from explorer.ui.presenter import Presenter
-from explorer.ui.replay import Cursor
-from explorer.ui.stepper import StepperBar
+from explorer.ui.panels.editor import CodeEditor
+from explorer.ui.panels.inspector import Inspector
+from explorer.ui.panels.leaves import LeavesPanel
+from explorer.ui.panels.numeric_check import NumericChecks
+from explorer.ui.panels.output_pane import OutputPane
+from explorer.ui.panels.stepper import StepperBar
+from explorer.ui.window import about, model_files
+from explorer.ui.window.documents import Document, read_text_file
+from explorer.ui.window.presenter import Presenter
+from explorer.view.replay import Cursor
 from explorer.worker.client import DEFAULT_MEMORY_MB
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "notes.py"
+EXAMPLE = Path(__file__).resolve().parents[3] / "resources" / "examples" / "notes.py"
 TYPE_DEBOUNCE_MS = 700
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from explorer.snapshot import Problem
+from explorer.data.snapshot import Problem
 
 FILE_FILTER = "Python model files (*.py);;All files (*)"
 
