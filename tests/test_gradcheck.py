@@ -12,7 +12,7 @@ import torch
 from PySide6.QtCore import QUrl
 
 from explorer.data.reports import GradCheck
-from explorer.runs import gradcheck, rerun
+from explorer.runs import gradcheck
 from explorer.runs.descent import Trainer
 from explorer.runs.gradcheck import SAMPLE, check_leaf
 from explorer.runs.model_file import ModelSession
@@ -125,7 +125,8 @@ def test_random_numbers_are_drawn_again_from_the_same_seed() -> None:
 def test_a_script_that_does_not_repeat_is_named_not_compared(monkeypatch) -> None:
     text = "x = torch.ones(3, requires_grad=True)\nnoise = torch.randn(3)\ny = (x * noise).sum()\ny.backward()\n"  # noqa: E501
     session, _ = session_ok(text)
-    monkeypatch.setattr(rerun, "SEED", 1)  # re-runs now draw other numbers than the run did
+    # Re-runs now draw other numbers than the run did.
+    monkeypatch.setattr("explorer.runs.session.SEED", 1)
     check = check_leaf(session, leaf_node(session, "x"))
     assert "does not repeat" in check.problem
     assert check.numeric == [] and not check.agree

@@ -27,7 +27,7 @@ from torch import nn
 
 from explorer.data.snapshot import Output, Problem, Snapshot, shape_text
 from explorer.graph.trace import root_node
-from explorer.runs.session import SEED, Traced, recording
+from explorer.runs.session import Traced, recording
 
 # Not "__main__": a file's `if __name__ == "__main__":` block (training, say) should not run.
 MODULE_NAME = "__model__"
@@ -58,7 +58,6 @@ class ModelSession(Traced):
         self._tree: ast.Module | None = None
 
     def run(self) -> Snapshot:
-        torch.manual_seed(SEED)
         try:
             with recording(self.recorder), _importable_from(self.path.parent), _no_input():
                 self._run_file()

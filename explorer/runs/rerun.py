@@ -25,7 +25,6 @@ forward pass at one value of the leaf: RerunMode.changed names those.
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,13 +34,11 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from explorer import collector
-from explorer.lang.errors import ScriptError
 from explorer.lang.interpreter import Interpreter, NullObserver
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.transcript import strip_prompts
-from explorer.runs.session import SEED, Session
+from explorer.runs.session import FAILURES, Session, problem_of, recording
 
 # Calls that read a tensor's metadata or flags: autograd records nothing for them.
 _NOT_A_USE = frozenset(
@@ -282,19 +279,12 @@ class Script:
         binder = Binder(NullObserver(), mode)
         interpreter.observer = binder
         mode.line = lambda: interpreter.current_line
-        # The CPU generator is all a script draws from; torch.manual_seed also queues seeds
-        # for absent accelerators, with a traceback each time: most of a small run's time.
-        torch.default_generator.manual_seed(SEED)
         problem = ""
         try:
-            with _quiet_run(), mode:
+            with recording(), mode:
                 interpreter.run(self.tree)
-        except ScriptError as error:
-            problem = error.problem.one_line()
-        except RecursionError:
-            problem = "the script is nested too deeply"
-        except MemoryError:
-            problem = "the script ran out of memory"
+        except FAILURES as error:
+            problem = problem_of(error).one_line()
         finally:
             mode.finish()
         seconds = time.perf_counter() - started
@@ -316,14 +306,6 @@ class Script:
         problem = session.problem.one_line() if session.problem is not None else ""
         seconds = time.perf_counter() - started
         return Rerun(session.names, binder, mode, problem, seconds, session=session)
-
-
-@contextmanager
-def _quiet_run() -> Iterator[None]:
-    """As a Session runs: grad on, warnings quiet, the cycle collector paused."""
-    with warnings.catch_warnings(), torch.enable_grad(), collector.paused():
-        warnings.simplefilter("ignore")
-        yield
 
 
 def leaf_parameters(loss: torch.Tensor) -> list[torch.Tensor]:

@@ -1,10 +1,10 @@
-"""One run of a script, from text to Snapshot: what the window, the command line and tests use."""
+"""One run of a script, from text to Snapshot; and the seed, context and problems all runs share."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import torch
@@ -22,6 +22,8 @@ from explorer.lang.transcript import Code, strip_prompts
 from explorer.layout.sugiyama import layered
 
 SEED = 0  # every run starts from the same random numbers, so a re-run shows the same graph
+# How a script's run can end short: its own error, or Python's stack or memory running out.
+FAILURES = (ScriptError, RecursionError, MemoryError)
 
 
 class Traced:
@@ -118,23 +120,16 @@ class Session(Traced):
 
     def execute(self) -> None:
         """Run the script from the same seed, keeping any problem; the graph is made later."""
-        torch.manual_seed(SEED)
         try:
             with recording(self.recorder):
                 tree = parse(self.code.text, self.limits)
                 self.interpreter.run(tree)
-        except ScriptError as error:
-            self.problem = self._original_place(error.problem)
-        except RecursionError:
-            self.problem = self._at_current_line("the script is nested too deeply")
-        except MemoryError:
-            self.problem = self._at_current_line("the script ran out of memory")
+        except FAILURES as error:
+            self.problem = self._problem(error)
 
-    def _at_current_line(self, message: str) -> Problem:
-        line = self.interpreter.current_line
-        lines = self.text.splitlines()
-        text = lines[line - 1] if 1 <= line <= len(lines) else ""
-        return Problem(message, line=line, column=1 if line else 0, text=text)
+    def _problem(self, error: BaseException) -> Problem:
+        problem = problem_of(error, self.interpreter.current_line, self.text.splitlines())
+        return self._original_place(problem) if isinstance(error, ScriptError) else problem
 
     def _original_place(self, problem: Problem) -> Problem:
         """Report a transcript's error at the column and text the user pasted."""
@@ -145,12 +140,46 @@ class Session(Traced):
         return problem
 
 
+def seed() -> None:
+    """Start the random numbers from SEED, so that a re-run draws what the run it repeats drew.
+
+    A script draws only from the CPU generator (the language refuses devices), and seeding it
+    alone is fast; torch.manual_seed also queues seeds for absent accelerators, with a traceback
+    each time, which is most of a small re-run's time. A trusted model file may draw on an
+    accelerator, so on a machine that has one every device is seeded. The CPU generator gets
+    the same seed either way, so every run draws the same numbers as with torch.manual_seed.
+    """
+    if torch.accelerator.is_available():
+        torch.manual_seed(SEED)
+    else:
+        torch.default_generator.manual_seed(SEED)
+
+
 @contextmanager
-def recording(recorder: Recorder) -> Iterator[None]:
-    """What every run happens inside: grad on, warnings quiet, module hooks, no cycle pauses."""
-    with warnings.catch_warnings(), torch.enable_grad(), collector.paused(), recorder.modules:
+def recording(recorder: Recorder | None = None) -> Iterator[None]:
+    """What every run happens inside: seeded, grad on, warnings quiet, no cycle pauses, and
+    the recorder's module hooks when the run is recorded."""
+    seed()
+    hooks: AbstractContextManager[Any] = nullcontext() if recorder is None else recorder.modules
+    with warnings.catch_warnings(), torch.enable_grad(), collector.paused(), hooks:
         warnings.simplefilter("ignore")
         yield
+
+
+def problem_of(error: BaseException, line: int = 0, lines: Sequence[str] = ()) -> Problem:
+    """The problem a run that raised one of FAILURES ended in.
+
+    A ScriptError carries its own. Running out of stack or memory has no place of its own: it
+    is put at line, the statement running then (0: at no line), whose text lines gives.
+    """
+    if isinstance(error, ScriptError):
+        return error.problem
+    if isinstance(error, RecursionError):
+        message = "the script is nested too deeply"
+    else:
+        message = "the script ran out of memory"
+    text = lines[line - 1] if 1 <= line <= len(lines) else ""
+    return Problem(message, line=line, column=1 if line else 0, text=text)
 
 
 def _mark_outputs(graph: Any) -> None:
