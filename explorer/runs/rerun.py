@@ -281,7 +281,7 @@ class Script:
         mode.line = lambda: interpreter.current_line
         problem = ""
         try:
-            with recording(), mode:
+            with recording(), mode:  # seeded as every run is; no recorder: no module hooks
                 interpreter.run(self.tree)
         except FAILURES as error:
             problem = problem_of(error).one_line()
