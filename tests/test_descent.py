@@ -21,7 +21,7 @@ from explorer.runs.session import Session
 from explorer.ui.descent.panel import DescentPanel
 from explorer.ui.window.main_window import MainWindow
 from explorer.worker.client import WorkerClient
-from explorer.worker.protocol import Reply
+from explorer.worker.protocol import Descend, Reply, RunScript
 from tests.test_ui import WAIT_MS, run
 
 # Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
@@ -293,25 +293,25 @@ def test_the_trainer_refuses_what_it_cannot_train() -> None:
 
 def test_the_worker_steps_and_sends_the_new_graph() -> None:
     replies: queue.Queue[Reply] = queue.Queue()
-    client = WorkerClient(replies.put)
+    client = WorkerClient()
     try:
-        client.run(LINE)
-        assert replies.get(timeout=WAIT).snapshot.problem is None
-        request = client.descent(action="step", rate=0.02, steps=12, graph=True)
+        client.submit(RunScript(LINE), replies.put)
+        assert replies.get(timeout=WAIT).value.problem is None
+        request = client.submit(Descend("step", rate=0.02, steps=12, graph=True), replies.put)
         reply = replies.get(timeout=WAIT)
-        assert reply.id == request and reply.kind == "snapshot"
-        report = reply.extra
+        assert reply.id == request and reply.kind == "answered"
+        report, snapshot = reply.value.report, reply.value.snapshot
         assert isinstance(report, DescentReport) and report.new_graph
         np.testing.assert_allclose(report.losses, plain_line_descent(0.02, 12)[0], rtol=1e-6)
-        w = next(a for _, a in reply.snapshot.graph.nodes(data=True) if a.get("name") == "w")
+        w = next(a for _, a in snapshot.graph.nodes(data=True) if a.get("name") == "w")
         assert float(w["value"].values) == pytest.approx(report.values[0])
         # The script's own backward pass, recorded again at the new values, to step through.
-        assert len(reply.snapshot.passes) == 1 and reply.snapshot.passes[0].steps
+        assert len(snapshot.passes) == 1 and snapshot.passes[0].steps
         x, y = torch.tensor(X), torch.tensor(Y)
         w, b = (torch.tensor(v, requires_grad=True) for v in plain_line_descent(0.02, 12)[1][-1])
         ((w * x + b - y) ** 2).mean().backward()
-        assert float(reply.snapshot.grads["w"].values) == pytest.approx(w.grad.item(), rel=1e-5)
-        assert float(reply.snapshot.grads["b"].values) == pytest.approx(b.grad.item(), rel=1e-5)
+        assert float(snapshot.grads["w"].values) == pytest.approx(w.grad.item(), rel=1e-5)
+        assert float(snapshot.grads["b"].values) == pytest.approx(b.grad.item(), rel=1e-5)
     finally:
         client.stop()
 

@@ -20,7 +20,7 @@ from explorer.runs.session import Session
 from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.window.main_window import MainWindow
 from explorer.worker.client import WorkerClient
-from explorer.worker.protocol import Reply
+from explorer.worker.protocol import CheckGradient, Reply, RunScript
 from tests.helpers import session_ok
 from tests.test_ui import WAIT_MS, run
 
@@ -251,16 +251,15 @@ def test_every_leaf_of_a_script_with_two(name: str) -> None:
 
 def test_the_worker_checks_a_leaf_of_its_last_run() -> None:
     replies: queue.Queue[Reply] = queue.Queue()
-    client = WorkerClient(replies.put)
+    client = WorkerClient()
     try:
-        client.run(NOTES)
-        graph = replies.get(timeout=60).snapshot.graph
+        client.submit(RunScript(NOTES), replies.put)
+        graph = replies.get(timeout=60).value.graph
         (leaf,) = [n for n, kind in graph.nodes(data="kind") if kind == "leaf"]
-        client.gradcheck(leaf)
+        client.submit(CheckGradient(leaf), replies.put)
         reply = replies.get(timeout=60)
-        assert isinstance(reply.extra, GradCheck) and reply.extra.agree
-        assert reply.extra.autograd == [16.0] * 6
-        assert reply.snapshot.graph.number_of_nodes() == 0  # the graph shown stays as it is
+        assert isinstance(reply.value, GradCheck) and reply.value.agree
+        assert reply.value.autograd == [16.0] * 6
     finally:
         client.stop()
 

@@ -22,7 +22,7 @@ from explorer.runs.session import SEED
 from explorer.ui.window import model_files
 from explorer.ui.window.main_window import MainWindow
 from explorer.ui.worker_bridge import WorkerBridge
-from explorer.worker.protocol import Request
+from explorer.worker.protocol import Backward, OpenModel, Request, RunScript
 from explorer.worker.serve import Server
 from tests.helpers import values
 from tests.test_ui import WAIT_MS
@@ -297,16 +297,16 @@ def test_a_mistake_is_one_message_at_its_line_in_the_model_file(tmp_path: Path, 
 def test_the_worker_runs_a_model_file_and_backward_follows_it(tmp_path: Path) -> None:
     path = write(tmp_path, MLP)
     server = Server(memory_mb=0)
-    script = server.handle(Request(1, "run", text="w = torch.ones(2, requires_grad=True)\n"))
-    assert script.snapshot is not None and script.snapshot.problem is None
-    model = server.handle(Request(2, "model", text=MLP, path=str(path)))
-    assert model.kind == "snapshot" and model.snapshot.problem is None
-    assert "model.0" in modules_by_op(model.snapshot)
-    after = server.handle(Request(3, "backward", name="output")).snapshot
+    script = server.handle(Request(1, RunScript("w = torch.ones(2, requires_grad=True)\n")))
+    assert script.value is not None and script.value.problem is None
+    model = server.handle(Request(2, OpenModel(str(path), MLP)))
+    assert model.kind == "answered" and model.value.problem is None
+    assert "model.0" in modules_by_op(model.value)
+    after = server.handle(Request(3, Backward("output"))).value
     assert after.problem is None and len(after.passes) == 1
     assert "w" not in after.grads  # the model replaced the script's run
-    broken = server.handle(Request(4, "model", text=MLP + "raise ValueError('no')\n", path="m.py"))
-    assert broken.snapshot.problem == Problem(
+    broken = server.handle(Request(4, OpenModel("m.py", MLP + "raise ValueError('no')\n")))
+    assert broken.value.problem == Problem(
         "ValueError: no", line=6, column=1, text="raise ValueError('no')"
     )
 

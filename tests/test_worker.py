@@ -16,8 +16,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from explorer.data.snapshot import Snapshot
 from explorer.worker.client import WorkerClient
-from explorer.worker.protocol import Reply, Request, encode_frame, read_frame, write_frame
+from explorer.worker.protocol import (
+    Backward,
+    Job,
+    Reply,
+    Request,
+    RunScript,
+    encode_frame,
+    read_frame,
+    write_frame,
+)
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="the worker's memory cap needs Linux"
@@ -37,7 +47,7 @@ TENSOR_MB = 60  # torch.ones(15_000_000) in float32
 
 
 class Replies:
-    """Collects replies from the client's delivery thread for the test thread to wait on."""
+    """Collects one asker's replies from the client's delivery thread for the test thread."""
 
     def __init__(self) -> None:
         self.queue: queue.Queue[Reply] = queue.Queue()
@@ -45,35 +55,42 @@ class Replies:
     def put(self, reply: Reply) -> None:
         self.queue.put(reply)
 
+    def ask(self, client: WorkerClient, job: Job) -> int:
+        """Submit job with this asker's callback; the id its Reply will carry."""
+        return client.submit(job, self.put)
+
+    def run(self, client: WorkerClient, text: str) -> int:
+        return self.ask(client, RunScript(text))
+
     def next(self, request_id: int) -> Reply:
         reply = self.queue.get(timeout=WAIT)
         assert reply.id == request_id, reply
         return reply
 
-    def snapshot(self, request_id: int) -> Reply:
+    def snapshot(self, request_id: int) -> Reply[Snapshot]:
         reply = self.next(request_id)
-        assert reply.kind == "snapshot", reply
-        assert reply.snapshot is not None
+        assert reply.kind == "answered", reply
+        assert reply.value is not None
         return reply
 
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[tuple[WorkerClient, Replies]]:
     replies = Replies()
-    client = WorkerClient(replies.put)
+    client = WorkerClient()
     client.start()
     yield client, replies
     client.stop()
 
 
-def _run_ok(client: WorkerClient, replies: Replies, text: str) -> Reply:
-    reply = replies.snapshot(client.run(text))
-    assert reply.snapshot.problem is None, reply.snapshot.problem
+def _run_ok(client: WorkerClient, replies: Replies, text: str) -> Reply[Snapshot]:
+    reply = replies.snapshot(replies.run(client, text))
+    assert reply.value.problem is None, reply.value.problem
     return reply
 
 
-def _grad(reply: Reply, name: str) -> np.ndarray:
-    summary = reply.snapshot.grads[name]
+def _grad(reply: Reply[Snapshot], name: str) -> np.ndarray:
+    summary = reply.value.grads[name]
     assert summary is not None and summary.values is not None
     return summary.values
 
@@ -87,9 +104,9 @@ def _wait_until_gone(pid: int) -> None:
 
 def test_frames_round_trip_and_a_cut_frame_is_end_of_file() -> None:
     stream = io.BytesIO()
-    write_frame(stream, Request(3, "backward", name="y", gradient=[[1.0, 2.0]]))
+    write_frame(stream, Request(3, Backward("y", gradient=[[1.0, 2.0]])))
     whole = stream.getvalue()
-    assert read_frame(io.BytesIO(whole)) == Request(3, "backward", name="y", gradient=[[1.0, 2.0]])
+    assert read_frame(io.BytesIO(whole)) == Request(3, Backward("y", gradient=[[1.0, 2.0]]))
     with pytest.raises(EOFError):
         read_frame(io.BytesIO(whole[:-1]))
 
@@ -114,7 +131,7 @@ def test_notes_example_runs_in_the_worker(worker: tuple[WorkerClient, Replies]) 
     client, replies = worker
     reply = _run_ok(client, replies, NOTES)
     assert np.all(_grad(reply, "x") == 16)
-    assert [o.text for o in reply.snapshot.outputs] == [
+    assert [o.text for o in reply.value.outputs] == [
         "tensor([[16., 16., 16.],\n        [16., 16., 16.]])"
     ]
     assert reply.seconds > 0
@@ -124,20 +141,20 @@ def test_notes_example_runs_in_the_worker(worker: tuple[WorkerClient, Replies]) 
 def test_backward_on_request_after_a_run(worker: tuple[WorkerClient, Replies]) -> None:
     client, replies = worker
     _run_ok(client, replies, "x = torch.full((2,3), 4., requires_grad=True)\ny = 2*x**2+3")
-    first = replies.snapshot(client.backward("y"))
-    assert first.snapshot.problem is None
+    first = replies.snapshot(replies.ask(client, Backward("y")))
+    assert first.value.problem is None
     assert np.all(_grad(first, "x") == 16)
-    second = replies.snapshot(client.backward("y", gradient=[[1, 1, 1], [2, 2, 2]]))
-    assert second.snapshot.problem is None
+    second = replies.snapshot(replies.ask(client, Backward("y", gradient=[[1, 1, 1], [2, 2, 2]])))
+    assert second.value.problem is None
     assert _grad(second, "x").tolist() == [[32, 32, 32], [48, 48, 48]]
-    assert len(second.snapshot.passes) == 2
+    assert len(second.value.passes) == 2
 
 
 def test_script_error_is_a_problem_not_a_crash(worker: tuple[WorkerClient, Replies]) -> None:
     client, replies = worker
-    reply = replies.snapshot(client.run("x = torch.ones(2)\ny = x @ torch.ones(3)"))
-    assert reply.snapshot.problem is not None
-    assert reply.snapshot.problem.line == 2
+    reply = replies.snapshot(replies.run(client, "x = torch.ones(2)\ny = x @ torch.ones(3)"))
+    assert reply.value.problem is not None
+    assert reply.value.problem.line == 2
     _run_ok(client, replies, "z = 1")
 
 
@@ -146,7 +163,7 @@ def test_cancel_kills_the_running_script_and_a_fresh_worker_takes_over(
 ) -> None:
     client, replies = worker
     _run_ok(client, replies, "z = 1")  # the worker is ready, so LONG really starts
-    long_id, queued_id = client.run(LONG), client.run("z = 2")
+    long_id, queued_id = replies.run(client, LONG), replies.run(client, "z = 2")
     time.sleep(0.5)
     old_pid = client.pid
     assert old_pid is not None and client.busy
@@ -157,7 +174,7 @@ def test_cancel_kills_the_running_script_and_a_fresh_worker_takes_over(
     _wait_until_gone(old_pid)
     print(f"cancel: replies and old worker gone in {time.monotonic() - started:.3f} s")
     assert not client.busy and client.pid not in (None, old_pid)
-    nothing = replies.snapshot(client.backward("y")).snapshot.problem  # a fresh worker
+    nothing = replies.snapshot(replies.ask(client, Backward("y"))).value.problem  # a fresh worker
     assert nothing is not None and "no script" in nothing.message
     reply = _run_ok(client, replies, NOTES)
     assert np.all(_grad(reply, "x") == 16)
@@ -168,7 +185,7 @@ def test_worker_killed_from_outside_is_reported_and_replaced(
 ) -> None:
     client, replies = worker
     _run_ok(client, replies, "z = 1")
-    long_id, queued_id = client.run(LONG), client.run("z = 2\nz")
+    long_id, queued_id = replies.run(client, LONG), replies.run(client, "z = 2\nz")
     time.sleep(0.5)
     old_pid = client.pid
     assert old_pid is not None
@@ -177,13 +194,59 @@ def test_worker_killed_from_outside_is_reported_and_replaced(
     assert crashed.kind == "crashed"
     assert "stopped unexpectedly" in crashed.message and "signal 9" in crashed.message
     queued = replies.snapshot(queued_id)  # it waited, and ran on the fresh worker
-    assert [o.text for o in queued.snapshot.outputs] == ["2"]
+    assert [o.text for o in queued.value.outputs] == ["2"]
     assert client.pid not in (None, old_pid)
+
+
+def _nothing_more(*askers: Replies) -> None:
+    """No asker got a reply meant for another: each queue is empty once its own are taken."""
+    time.sleep(0.2)  # the delivery thread has had its chance
+    assert all(asker.queue.empty() for asker in askers)
+
+
+def test_each_reply_reaches_only_the_one_who_asked(worker: tuple[WorkerClient, Replies]) -> None:
+    client, _ = worker
+    first, second = Replies(), Replies()
+    one = first.run(client, "a = torch.ones(2) * 3\na")
+    two = second.run(client, "b = torch.ones(3) * 5\nb")  # outstanding while the first runs
+    assert [o.text for o in second.snapshot(two).value.outputs] == ["tensor([5., 5., 5.])"]
+    assert [o.text for o in first.snapshot(one).value.outputs] == ["tensor([3., 3.])"]
+    _nothing_more(first, second)
+
+
+def test_cancel_reaches_every_asker(worker: tuple[WorkerClient, Replies]) -> None:
+    client, replies = worker
+    _run_ok(client, replies, "z = 1")  # the worker is ready, so LONG really starts
+    running, queued = Replies(), Replies()
+    long_id, queued_id = running.run(client, LONG), queued.run(client, "z = 2")
+    time.sleep(0.5)
+    client.cancel()
+    assert running.next(long_id) == Reply(long_id, "cancelled")
+    assert queued.next(queued_id) == Reply(queued_id, "cancelled")
+    _nothing_more(running, queued, replies)
+
+
+def test_a_crash_reaches_the_asker_of_the_running_request(
+    worker: tuple[WorkerClient, Replies],
+) -> None:
+    client, replies = worker
+    _run_ok(client, replies, "z = 1")
+    running, queued = Replies(), Replies()
+    long_id, queued_id = running.run(client, LONG), queued.run(client, "z = 3\nz")
+    time.sleep(0.5)
+    old_pid = client.pid
+    assert old_pid is not None
+    os.kill(old_pid, signal.SIGKILL)
+    crashed = running.next(long_id)
+    assert crashed.kind == "crashed" and "stopped unexpectedly" in crashed.message
+    answered = queued.snapshot(queued_id)  # its asker hears only of its own run, done afresh
+    assert [o.text for o in answered.value.outputs] == ["3"]
+    _nothing_more(running, queued, replies)
 
 
 def test_script_over_the_memory_cap_gets_a_plain_problem() -> None:
     replies = Replies()
-    client = WorkerClient(replies.put)
+    client = WorkerClient()
     try:
         # Measure what this worker needs with torch's threads started and add room for about
         # five of the script's tensors, so the cap suits any machine's thread count.
@@ -195,7 +258,7 @@ def test_script_over_the_memory_cap_gets_a_plain_problem() -> None:
         assert client.pid != old_pid  # idle, so replaced at once
         _run_ok(client, replies, "a = torch.ones(15_000_000) * 2")  # it starts and works
         too_much = "xs = []\nfor i in range(12):\n    xs.append(torch.ones(15_000_000))"
-        problem = replies.snapshot(client.run(too_much)).snapshot.problem
+        problem = replies.snapshot(replies.run(client, too_much)).value.problem
         assert problem is not None
         assert f"more memory than the worker's cap ({cap:,} MB)" in problem.message
         assert "smaller tensors" in problem.hint and problem.line == 3
@@ -213,9 +276,9 @@ def _virtual_mb(pid: int | None) -> int:
 
 def test_worker_that_cannot_start_fails_requests_instead_of_looping() -> None:
     replies = Replies()
-    client = WorkerClient(replies.put, memory_mb=100)  # too small even to import torch
+    client = WorkerClient(memory_mb=100)  # too small even to import torch
     try:
-        first, second = client.run("z = 1"), client.run("z = 2")
+        first, second = replies.run(client, "z = 1"), replies.run(client, "z = 2")
         for request_id in (first, second):
             reply = replies.next(request_id)
             assert reply.kind == "crashed" and "could not start" in reply.message

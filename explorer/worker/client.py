@@ -14,19 +14,24 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from explorer.worker.protocol import (
     DEFAULT_MEMORY_MB,
     READY,
+    Job,
     Reply,
     Request,
     read_frame,
     write_frame,
 )
 
-__all__ = ["DEFAULT_MEMORY_MB", "Reply", "Request", "WorkerClient"]
+__all__ = ["DEFAULT_MEMORY_MB", "Reply", "ReplyTo", "Request", "WorkerClient"]
+
+T = TypeVar("T")
+ReplyTo = Callable[[Reply[T]], None]  # the asker's own callback for its request's Reply
 
 # The folder holding the explorer package, so the worker imports this same code.
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -35,30 +40,27 @@ _JOIN_SECONDS = 5.0
 
 
 class WorkerClient:
-    """Runs scripts in a worker process and hands each answer to on_reply.
+    """Runs jobs in a worker process and hands each Reply to the callback its asker gave.
 
-    on_reply is called on the client's own delivery thread, never on the caller's thread and
-    never while the client's lock is held, one reply at a time, in the order the answers were
-    decided. A Qt caller should only emit a signal from it. Every request gets exactly one
-    Reply ("snapshot", "cancelled" or "crashed"), except requests still outstanding when
-    stop() is called: those get none.
+    A callback is called on the client's own delivery thread, never on the caller's thread
+    and never while the client's lock is held, one reply at a time, in the order the answers
+    were decided. A Qt caller should only emit a signal from it. Every request gets exactly
+    one Reply ("answered", "failed", "cancelled" or "crashed"), except requests still
+    outstanding when stop() is called: those get none.
 
     Requests wait in the client and go to the worker one at a time, so a request that was
     queued behind a crash still runs on the fresh worker, and the caller never blocks on a
     full pipe while a worker is busy or still importing torch (1-3 s).
     """
 
-    def __init__(
-        self, on_reply: Callable[[Reply], None], memory_mb: int = DEFAULT_MEMORY_MB
-    ) -> None:
-        self._on_reply = on_reply
+    def __init__(self, memory_mb: int = DEFAULT_MEMORY_MB) -> None:
         self._memory_mb = memory_mb
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._queue: deque[Request] = deque()  # accepted, not yet sent to the worker
-        self._in_flight: Request | None = None  # sent to the worker, not yet answered
+        self._queue: deque[_Asked] = deque()  # accepted, not yet sent to the worker
+        self._in_flight: _Asked | None = None  # sent to the worker, not yet answered
         self._process: _Process | None = None
-        self._outbox: queue.SimpleQueue[Reply | None] = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue[tuple[ReplyTo, Reply] | None] = queue.SimpleQueue()
         self._delivery: threading.Thread | None = None
         self._state = "new"  # "new" -> "started" -> "stopped"
 
@@ -78,42 +80,31 @@ class WorkerClient:
             self._process = self._spawn()
         atexit.register(self.stop)
 
-    def run(self, text: str) -> int:
-        """Queue a run of script text; returns the request id its Reply will carry."""
-        return self._submit(Request(0, "run", text=text))
+    def submit(self, job: Job[T], reply_to: ReplyTo[T]) -> int:
+        """Queue job; its Reply goes to reply_to alone. Returns the id the Reply will carry.
 
-    def open_model(self, path: str, text: str) -> int:
-        """Queue a run of a model file's Python (text, read from path); returns the request id.
-
-        The file runs as ordinary Python in the worker: call this only once the user has said
-        they trust it.
+        A backward, descent or gradient check works on the last run, which lives only in the
+        current worker. An OpenModel runs the file as ordinary Python in the worker: submit
+        one only once the user has said they trust it.
         """
-        return self._submit(Request(0, "model", text=text, path=path))
-
-    def backward(self, name: str, gradient: list | None = None) -> int:
-        """Queue name.backward(gradient) on the last run's tensors; returns the request id."""
-        return self._submit(Request(0, "backward", name=name, gradient=gradient))
-
-    def descent(self, **options: Any) -> int:
-        """Queue gradient descent on the last run (runs/descent.py); returns the request id.
-
-        options: action ("prepare", "step", "show" or "reset"), rate, steps, seconds, graph,
-        surface. The Reply's extra is a DescentReport; its snapshot is the graph after the
-        steps when the report says new_graph.
-        """
-        return self._submit(Request(0, "descent", options=dict(options)))
-
-    def gradcheck(self, node: str) -> int:
-        """Queue a numerical check of the gradient of the last run's leaf at graph node `node`;
-        the Reply's extra is a GradCheck."""
-        return self._submit(Request(0, "gradcheck", name=node))
+        self.start()
+        with self._lock:
+            if self._state == "stopped":
+                raise RuntimeError("this WorkerClient was stopped; make a new one")
+            asked = _Asked(Request(next(self._ids), job), reply_to)
+            self._queue.append(asked)
+            if self._process is None:  # the last one failed to start: try again now
+                self._process = self._spawn()
+            sending = self._next_to_send()
+        _send(sending)
+        return asked.request.id
 
     def cancel(self) -> None:
         """Answer every outstanding request "cancelled"; a running one is killed at once."""
         with self._lock:
             running = self._in_flight is not None
-            for request in self._take_outstanding():
-                self._outbox.put(Reply(request.id, "cancelled"))
+            for asked in self._take_outstanding():
+                self._outbox.put((asked.reply_to, Reply(asked.request.id, "cancelled")))
             if running and self._process is not None:
                 # A fresh worker starts importing torch now, so the next run waits less.
                 self._process.kill()
@@ -163,19 +154,6 @@ class WorkerClient:
         return self._memory_mb
 
     # -- requests -------------------------------------------------------------------------
-    def _submit(self, request: Request) -> int:
-        self.start()
-        with self._lock:
-            if self._state == "stopped":
-                raise RuntimeError("this WorkerClient was stopped; make a new one")
-            request.id = next(self._ids)
-            self._queue.append(request)
-            if self._process is None:  # the last one failed to start: try again now
-                self._process = self._spawn()
-            sending = self._next_to_send()
-        _send(sending)
-        return request.id
-
     def _next_to_send(self) -> tuple[_Process, Request] | None:
         """Put the next queued request in flight if the worker is ready and idle (lock held)."""
         process = self._process
@@ -184,9 +162,9 @@ class WorkerClient:
         if not self._queue:
             return None
         self._in_flight = self._queue.popleft()
-        return process, self._in_flight
+        return process, self._in_flight.request
 
-    def _take_outstanding(self) -> list[Request]:
+    def _take_outstanding(self) -> list[_Asked]:
         """Forget every unanswered request, running one first (lock held)."""
         outstanding = [self._in_flight] if self._in_flight is not None else []
         outstanding.extend(self._queue)
@@ -213,15 +191,17 @@ class WorkerClient:
                 return  # a cancelled or replaced worker: its answers are no longer wanted
             if frame == READY:
                 process.ready = True
-            elif isinstance(frame, Reply) and self._answers_in_flight(frame):
+            elif isinstance(frame, Reply) and (asked := self._answered_by(frame)) is not None:
                 self._in_flight = None
-                self._outbox.put(frame)
+                self._outbox.put((asked.reply_to, frame))
                 self._restart_if_memory_changed()
             sending = self._next_to_send()
         _send(sending)
 
-    def _answers_in_flight(self, reply: Reply) -> bool:
-        return self._in_flight is not None and reply.id == self._in_flight.id
+    def _answered_by(self, reply: Reply) -> _Asked | None:
+        """The request in flight, if reply answers it (lock held)."""
+        asked = self._in_flight
+        return asked if asked is not None and reply.id == asked.request.id else None
 
     def _on_exit(self, process: _Process) -> None:
         """Called on process's reader thread once the process has exited."""
@@ -237,21 +217,33 @@ class WorkerClient:
                     f"the worker could not start ({how}); if its memory cap "
                     f"({process.memory_mb:,} MB) is small, raise it"
                 )
-                for request in self._take_outstanding():
-                    self._outbox.put(Reply(request.id, "crashed", message=message))
+                for asked in self._take_outstanding():
+                    self._outbox.put(asked.crashed(message))
                 return
             if self._in_flight is not None:
                 message = f"the worker stopped unexpectedly ({how}); a fresh one has been started"
-                self._outbox.put(Reply(self._in_flight.id, "crashed", message=message))
+                self._outbox.put(self._in_flight.crashed(message))
                 self._in_flight = None
             self._process = self._spawn()  # queued requests go to it once it is ready
 
     def _deliver(self) -> None:
-        while (reply := self._outbox.get()) is not None:
+        while (addressed := self._outbox.get()) is not None:
+            reply_to, reply = addressed
             try:
-                self._on_reply(reply)
+                reply_to(reply)
             except Exception:  # a failing callback must not stop later replies
                 traceback.print_exc()
+
+
+@dataclass
+class _Asked:
+    """A request and the callback of the one who asked it."""
+
+    request: Request
+    reply_to: ReplyTo
+
+    def crashed(self, message: str) -> tuple[ReplyTo, Reply]:
+        return self.reply_to, Reply(self.request.id, "crashed", message=message)
 
 
 def _send(sending: tuple[_Process, Request] | None) -> None:

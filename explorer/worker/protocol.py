@@ -2,45 +2,96 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import struct
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from explorer import collector
+from explorer.data.reports import DescentReport, GradCheck
 from explorer.data.snapshot import Snapshot
 
 DEFAULT_MEMORY_MB = 4096  # address space of the worker; see explorer/worker/__main__.py
 READY = "ready"  # the worker's first frame: torch is imported and requests will be read
 _LENGTH = struct.Struct(">Q")  # 8-byte big-endian length before each pickled frame
 
+T = TypeVar("T")
+
+
+class Job(Generic[T]):
+    """What a request asks the worker to do; T is the type of the answer it gets."""
+
+
+@dataclass
+class RunScript(Job[Snapshot]):
+    """Run a script in the safe language; it replaces the last run."""
+
+    text: str
+
+
+@dataclass
+class OpenModel(Job[Snapshot]):
+    """Run a model file's Python; only once the user has said they trust it."""
+
+    path: str  # tracebacks and imports beside the file use it
+    text: str
+
+
+@dataclass
+class Backward(Job[Snapshot]):
+    """name.backward(gradient) on the last run's tensors."""
+
+    name: str
+    gradient: list | None = None  # nested list of numbers; None means ones
+
+
+@dataclass
+class Descended:
+    """What a Descend answers: where descent stands, and the graph after the steps."""
+
+    report: DescentReport
+    snapshot: Snapshot | None = None  # set when report.new_graph
+
+
+@dataclass
+class Descend(Job[Descended]):
+    """Gradient descent on the last run (explorer/runs/descent.py)."""
+
+    action: str = "prepare"  # "prepare" | "step" | "show" | "reset"
+    rate: float = math.nan
+    steps: int = 1
+    seconds: float = 0.5  # how long the steps may take before the answer goes back
+    graph: bool = True  # send the graph after the steps ("step", "show")
+    surface: bool = True  # update the loss surface
+
+
+@dataclass
+class CheckGradient(Job[GradCheck]):
+    """A numerical check of the gradient of the last run's leaf at graph node `node`."""
+
+    node: str
+
 
 @dataclass
 class Request:
-    """One job: run a script or a model file, or a backward pass on a tensor of the last run;
-    or gradient descent on the last run, or a numerical check of one of its leaves' gradient."""
+    """One job, numbered by the client; every request gets exactly one Reply."""
 
     id: int
-    kind: str  # "run" | "model" | "backward" | "descent" | "gradcheck"
-    text: str = ""  # the script, for "run"; the model file's Python, for "model"
-    path: str = ""  # the model file, for "model": tracebacks and imports beside it use it
-    name: str = ""  # the tensor to backward from, for "backward"; the leaf's node id, "gradcheck"
-    gradient: list | None = None  # nested list of numbers, for "backward"; None means ones
-    # for "descent": action ("prepare" | "step" | "show" | "reset"), rate, steps, seconds,
-    # graph (send the graph after the steps), surface (update the loss surface)
-    options: dict[str, Any] = field(default_factory=dict)
+    job: Job[Any]
 
 
 @dataclass
-class Reply:
-    """The answer to one request; every request gets exactly one."""
+class Reply(Generic[T]):
+    """How one request ended: answered with the value its job fixes, or why there is none."""
 
     id: int
-    kind: str  # "snapshot" | "cancelled" | "crashed"
-    snapshot: Snapshot | None = None  # for "snapshot"
-    message: str = ""  # plain words, for "crashed"
+    # "answered" (value is set) | "cancelled" | "crashed" (the worker died or could not
+    # start) | "failed" (the worker could not answer: its own bug, or out of memory)
+    kind: str
+    value: T | None = None
+    message: str = ""  # plain words, for "crashed" and "failed"
     seconds: float = 0.0  # time the worker spent on the request
-    extra: Any = None  # a DescentReport or a GradCheck (explorer/data/reports.py), for those kinds
 
 
 def encode_frame(message: Any) -> bytes:

@@ -6,7 +6,9 @@ import gc
 import sys
 import time
 import traceback
-from typing import BinaryIO
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, BinaryIO
 
 import torch
 
@@ -16,11 +18,25 @@ from explorer.runs.descent import Trainer
 from explorer.runs.gradcheck import check_leaf
 from explorer.runs.model_file import ModelSession
 from explorer.runs.session import Session, Traced
-from explorer.worker.protocol import READY, Reply, Request, encode_frame, read_frame
+from explorer.worker.protocol import (
+    READY,
+    Backward,
+    CheckGradient,
+    Descend,
+    Descended,
+    OpenModel,
+    Reply,
+    Request,
+    RunScript,
+    encode_frame,
+    read_frame,
+)
 
 # How torch and Python word an allocation that hit the cap. The interpreter turns torch's
 # RuntimeError into a script problem with its first line, so the words are all that is left.
 _OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory")
+# Jobs answered with a Snapshot carry a failure in it, shown where a run's problem is.
+_SNAPSHOT_JOBS = (RunScript, OpenModel, Backward)
 
 
 def serve(frames: BinaryIO, requests: BinaryIO, memory_mb: int) -> int:
@@ -30,7 +46,7 @@ def serve(frames: BinaryIO, requests: BinaryIO, memory_mb: int) -> int:
         _send(frames, encode_frame(READY))
         while True:
             request = read_frame(requests)
-            _send(frames, server.encode(server.handle(request)))
+            _send(frames, server.encode(request, server.handle(request)))
     except (EOFError, BrokenPipeError):  # the client stopped us, or died: nothing to tell
         return 0
 
@@ -47,21 +63,34 @@ class Server:
         self.memory_mb = memory_mb
         self.session: Traced | None = None
         self.trainer = Trainer()  # gradient descent on self.session
-        self.extra: object = None  # what a descent or gradcheck request answers besides
+        self._handlers: dict[type, Callable[[Any], Any]] = {
+            RunScript: self._run,
+            OpenModel: self._model,
+            Backward: self._backward,
+            Descend: self._descend,
+            CheckGradient: self._gradcheck,
+        }
 
     def handle(self, request: Request) -> Reply:
+        """The request's Reply: its job's answer, or why there is none."""
         started = time.perf_counter()
-        self.extra = None
-        snapshot = self._snapshot(request)
-        seconds = time.perf_counter() - started
-        return Reply(request.id, "snapshot", snapshot, seconds=seconds, extra=self.extra)
+        reply = self._answer(request)
+        reply.seconds = time.perf_counter() - started
+        return reply
 
-    def encode(self, reply: Reply) -> bytes:
+    def encode(self, request: Request, reply: Reply) -> bytes:
         try:
             return encode_frame(reply)
-        except MemoryError:  # a snapshot too large to pickle under the cap
-            memory = Snapshot(problem=self.memory_problem())
-            return encode_frame(Reply(reply.id, "snapshot", memory, seconds=reply.seconds))
+        except MemoryError:  # an answer too large to pickle under the cap
+            memory = self.failure(request, self.memory_problem())
+            memory.seconds = reply.seconds
+            return encode_frame(memory)
+
+    def failure(self, request: Request, problem: Problem) -> Reply:
+        """The Reply when the job could not be done: in its Snapshot, or in plain words."""
+        if isinstance(request.job, _SNAPSHOT_JOBS):
+            return Reply(request.id, "answered", Snapshot(problem=problem))
+        return Reply(request.id, "failed", message=problem.one_line())
 
     def memory_problem(self, where: Problem | None = None) -> Problem:
         problem = Problem(
@@ -72,64 +101,51 @@ class Server:
             problem.line, problem.column, problem.text = where.line, where.column, where.text
         return problem
 
-    def _snapshot(self, request: Request) -> Snapshot:
+    def _answer(self, request: Request) -> Reply:
+        handler = self._handlers.get(type(request.job))
+        if handler is None:
+            return self.failure(request, Problem(f"the worker has no job {request.job!r}"))
         try:
-            snapshot = self._dispatch(request)
+            return Reply(request.id, "answered", handler(request.job))
         except MemoryError:
-            return self._after_memory_error(None)
+            gc.collect()  # runs pause the cycle collector; give the memory back now
+            return self.failure(request, self.memory_problem())
         except Exception as error:  # a bug of ours must not take the worker down
             if isinstance(error, RuntimeError) and is_out_of_memory(str(error)):
-                return self._after_memory_error(None)
-            return _internal_error(error)
-        if snapshot.problem is not None and is_out_of_memory(snapshot.problem.message):
-            return self._after_memory_error(snapshot)
-        return snapshot
+                gc.collect()
+                return self.failure(request, self.memory_problem())
+            return self.failure(request, _internal_error(error))
 
-    def _dispatch(self, request: Request) -> Snapshot:
-        if request.kind == "run":
-            return self._run(request.text)
-        if request.kind == "model":
-            return self._model(request.path, request.text)
-        if request.kind == "backward":
-            return self._backward(request.name, request.gradient)
-        if request.kind == "descent":
-            return self._descent(request.options)
-        if request.kind == "gradcheck":
-            return self._gradcheck(request.name)
-        return Snapshot(problem=Problem(f"the worker has no request kind {request.kind!r}"))
-
-    def _run(self, text: str) -> Snapshot:
+    def _run(self, job: RunScript) -> Snapshot:
         self._drop_session()
-        session = Session(text)
+        session = Session(job.text)
         snapshot = session.run()
         self.session = session
-        return snapshot
+        return self._checked(snapshot)
 
-    def _model(self, path: str, text: str) -> Snapshot:
+    def _model(self, job: OpenModel) -> Snapshot:
         """Run a model file the user chose to trust; it replaces the last run, as a script does."""
         self._drop_session()
-        session = ModelSession(path, text)
+        session = ModelSession(job.path, job.text)
         snapshot = session.run()
         self.session = session
-        return snapshot
+        return self._checked(snapshot)
 
-    def _descent(self, options: dict) -> Snapshot:
+    def _descend(self, job: Descend) -> Descended:
         """Gradient descent on the last run; the graph after the steps replaces it."""
-        snapshot, self.extra = self.trainer.handle(self.session, options)
+        snapshot, report = self.trainer.handle(self.session, asdict(job))
         if snapshot is None:
-            return Snapshot()
+            return Descended(report)
         self.session = self.trainer.shown
         gc.collect()  # the replaced run's reference cycles
-        return snapshot
+        return Descended(report, self._checked(snapshot))
 
-    def _gradcheck(self, node: str) -> Snapshot:
+    def _gradcheck(self, job: CheckGradient) -> GradCheck:
         """Check a leaf's gradient numerically; the graph on screen stays as it is."""
         if self.session is None:
-            self.extra = GradCheck(node, problem="there is no script run: run one first")
-        else:
-            overrides = self.trainer.overrides_for(self.session)
-            self.extra = check_leaf(self.session, node, overrides)
-        return Snapshot()
+            return GradCheck(job.node, problem="there is no script run: run one first")
+        overrides = self.trainer.overrides_for(self.session)
+        return check_leaf(self.session, job.node, overrides)
 
     def _drop_session(self) -> None:
         # Free the last run's tensors first: under a memory cap, holding both could fail.
@@ -137,7 +153,7 @@ class Server:
         self.trainer.forget()
         gc.collect()  # a Session holds reference cycles; runs pause the cycle collector
 
-    def _backward(self, name: str, gradient: list | None) -> Snapshot:
+    def _backward(self, job: Backward) -> Snapshot:
         if self.session is None:
             return Snapshot(
                 problem=Problem(
@@ -145,6 +161,7 @@ class Server:
                     hint="run a script first; a cancelled or crashed run leaves none",
                 )
             )
+        name, gradient = job.name, job.gradient
         try:
             grad = None if gradient is None else torch.tensor(gradient, dtype=torch.float32)
         except (TypeError, ValueError) as error:
@@ -153,12 +170,13 @@ class Server:
                 f"the gradient for {name} is not a list of numbers of one shape ({error})"
             )
             return self.session.snapshot()
-        return self.session.backward(name, grad)
+        return self._checked(self.session.backward(name, grad))
 
-    def _after_memory_error(self, snapshot: Snapshot | None) -> Snapshot:
+    def _checked(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot, its problem reworded when it is the memory cap's."""
+        if snapshot.problem is None or not is_out_of_memory(snapshot.problem.message):
+            return snapshot
         gc.collect()  # runs pause the cycle collector; give the memory back now
-        if snapshot is None:
-            return Snapshot(problem=self.memory_problem())
         snapshot.problem = self.memory_problem(snapshot.problem)
         return snapshot
 
@@ -168,11 +186,9 @@ def is_out_of_memory(message: str) -> bool:
     return lowered == "memoryerror" or any(words in lowered for words in _OUT_OF_MEMORY)
 
 
-def _internal_error(error: Exception) -> Snapshot:
+def _internal_error(error: Exception) -> Problem:
     traceback.print_exception(error, file=sys.stderr)
-    return Snapshot(
-        problem=Problem(
-            f"the explorer itself failed on this script ({type(error).__name__}: {error})",
-            hint="this is a bug in the explorer, not in the script; please report it",
-        )
+    return Problem(
+        f"the explorer itself failed on this script ({type(error).__name__}: {error})",
+        hint="this is a bug in the explorer, not in the script; please report it",
     )

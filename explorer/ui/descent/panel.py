@@ -25,7 +25,9 @@ from explorer.data.reports import DescentReport
 from explorer.data.snapshot import Snapshot
 from explorer.ui.descent.plots import DescentPlots
 from explorer.ui.model import ExplorerModel
+from explorer.ui.worker_bridge import WorkerRequest
 from explorer.view import descent_inputs
+from explorer.worker.protocol import Descended
 
 DEFAULT_RATE = "0.01"
 DEFAULT_STEPS = "50"
@@ -42,7 +44,7 @@ class DescentPanel(QWidget):
         self.model = model
         self.worker = worker
         self.report: DescentReport | None = None
-        self._pending: int | None = None  # our request in the worker
+        self._pending: WorkerRequest | None = None  # our request in the worker
         self._remaining = 0  # steps still to go in a Run
         self._rate = 0.0
         self._stop = False
@@ -54,7 +56,6 @@ class DescentPanel(QWidget):
         model.snapshot_changed.connect(self._on_snapshot)
         model.running_changed.connect(lambda running: self._update_buttons())
         model.theme_changed.connect(self._on_theme)
-        worker.replied.connect(self._on_reply)
         self._on_theme()
         self._on_snapshot()
 
@@ -158,7 +159,11 @@ class DescentPanel(QWidget):
         )  # fmt: skip
 
     def _send(self, **options: Any) -> None:
-        self._pending = self.worker.descent(**options)
+        request = self.worker.descent(**options)
+        request.answered.connect(self._on_answer)
+        request.cancelled.connect(lambda: self._on_stopped("", error=False))
+        request.failed.connect(lambda words: self._on_stopped(words, error=True))
+        self._pending = request
         self._stale = False
         self._update_buttons()
 
@@ -168,26 +173,22 @@ class DescentPanel(QWidget):
             self._send(action="prepare")
 
     # -- replies ---------------------------------------------------------------------------
-    def _on_reply(self, reply: Any) -> None:
-        if reply.id != self._pending:
-            return
+    def _on_answer(self, answer: Descended) -> None:
         self._pending = None
-        if reply.kind != "snapshot":
-            self._remaining = 0
-            why = "the worker was interrupted (Cancel, or the script ran again)"
-            self._say(reply.message or f"Stopped: {why}.", error=reply.kind == "crashed")
-            self._update_buttons()
-            return
-        report = reply.extra
-        if not isinstance(report, DescentReport):
-            problem = reply.snapshot.problem if reply.snapshot is not None else None
-            self._remaining = 0
-            self._say(problem.one_line() if problem else "the worker sent no answer", error=True)
-        elif report.problem:
+        report = answer.report
+        if report.problem:
             self._remaining = 0
             self._block(report.problem[:1].upper() + report.problem[1:] + ".")
         else:
-            self._take(report, reply.snapshot)
+            self._take(report, answer.snapshot)
+        self._update_buttons()
+
+    def _on_stopped(self, words: str, error: bool) -> None:
+        """Cancelled (words empty), or the worker could not answer."""
+        self._pending = None
+        self._remaining = 0
+        why = "the worker was interrupted (Cancel, or the script ran again)"
+        self._say(words or f"Stopped: {why}.", error=error)
         self._update_buttons()
 
     def _take(self, report: DescentReport, snapshot: Snapshot | None) -> None:

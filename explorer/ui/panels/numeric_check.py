@@ -11,10 +11,12 @@ from PySide6.QtCore import QObject, Signal
 from explorer.data.reports import GradCheck
 from explorer.ui.model import ExplorerModel
 from explorer.ui.theme import Theme
+from explorer.ui.worker_bridge import WorkerRequest
 
 CHECK_LINK = "action:check"  # the inspector's anchor that starts a check of its node
 RUNNING = "running"
 ROWS = 20  # elements listed in the answer
+_CANCELLED = "no answer came back"  # cancelled: Cancel, or the script ran again
 
 
 class NumericChecks(QObject):
@@ -27,15 +29,18 @@ class NumericChecks(QObject):
         self.model = model
         self.worker = worker
         self.results: dict[str, GradCheck | str] = {}  # node -> its answer, or RUNNING
-        self._pending: dict[int, str] = {}  # request id -> node
+        self._asked: dict[str, WorkerRequest] = {}  # node -> its check in the worker
         model.snapshot_changed.connect(self._forget)
-        worker.replied.connect(self._on_reply)
 
     def request(self, node: str) -> None:
         """Check the leaf at node (its answer comes back through `changed`)."""
         if self.results.get(node) == RUNNING:
             return
-        self._pending[self.worker.gradcheck(node)] = node
+        asked = self.worker.gradcheck(node)
+        asked.answered.connect(lambda check: self._take(node, check))
+        asked.failed.connect(lambda words: self._take(node, GradCheck(node, problem=words)))
+        asked.cancelled.connect(lambda: self._take(node, GradCheck(node, problem=_CANCELLED)))
+        self._asked[node] = asked
         self.results[node] = RUNNING
         self.changed.emit()
 
@@ -57,22 +62,17 @@ class NumericChecks(QObject):
             out.append(check_html(found, theme))
         return "".join(out)
 
-    def _on_reply(self, reply: Any) -> None:
-        node = self._pending.pop(reply.id, None)
-        if node is None:
-            return
-        if isinstance(reply.extra, GradCheck):
-            self.results[node] = reply.extra
-        else:
-            problem = reply.snapshot.problem if reply.snapshot is not None else None
-            words = reply.message or (problem.one_line() if problem else "no answer came back")
-            self.results[node] = GradCheck(node, problem=words)
+    def _take(self, node: str, check: GradCheck) -> None:
+        del self._asked[node]
+        self.results[node] = check
         self.changed.emit()
 
     def _forget(self) -> None:
         # New values or another pass: old answers no longer hold, and late ones are not shown.
         self.results.clear()
-        self._pending.clear()
+        for asked in self._asked.values():
+            asked.drop()
+        self._asked.clear()
 
 
 def check_html(check: GradCheck, theme: Theme) -> str:

@@ -1,0 +1,158 @@
+"""The main window's menus and toolbar: every action, and where it is offered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QLineEdit, QMenu, QToolBar
+
+from explorer.ui.exports.menu import GraphExports
+
+
+def add_action(
+    window: Any, menu: QMenu, text: str, slot: Callable, shortcut: Any = None, tip: str = ""
+) -> QAction:
+    """An action in menu that calls slot; the window owns it, so its shortcut works anywhere."""
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcuts(shortcut if isinstance(shortcut, list) else [QKeySequence(shortcut)])
+    if tip:
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+    action.triggered.connect(lambda checked=False: slot())
+    menu.addAction(action)
+    window.addAction(action)
+    return action
+
+
+def build(window: Any) -> None:
+    """The menu bar and the toolbar; the actions others need become window attributes."""
+    bar = window.menuBar()
+    _file_menu(window, bar.addMenu("&File"))
+    edit = bar.addMenu("&Edit")
+    add_action(window, edit, "&Find Node…", window.focus_find, QKeySequence.StandardKey.Find)
+    _run_menu(window, bar.addMenu("&Run"))
+    _view_menu(window, bar.addMenu("&View"))
+    settings = bar.addMenu("&Settings")
+    add_action(window, settings, "Worker &Memory Limit…", window.ask_memory_limit)
+    help_menu = bar.addMenu("&Help")
+    window.examples_menu = help_menu.addMenu("&Examples")
+    window.lessons.fill_examples_menu(window.examples_menu)
+    add_action(window, help_menu, "&About Autograd Explorer", window.show_about)
+    _toolbar(window)
+
+
+def _file_menu(window: Any, files: QMenu) -> None:
+    keys, commands = QKeySequence.StandardKey, window.files
+    add_action(window, files, "&New", commands.new_file, keys.New)
+    add_action(window, files, "&Open…", commands.open_file, keys.Open)
+    window.recent_menu = files.addMenu("Open &Recent")
+    commands.fill_recent()
+    add_action(window, files, "Open &Model File…", commands.open_model_file)
+    add_action(window, files, "&Save", commands.save_file, keys.Save)
+    add_action(window, files, "Save &As…", commands.save_file_as, keys.SaveAs)
+    files.addSeparator()
+    window.exports = GraphExports(
+        window, files.addMenu("&Export"), window.model, window.graph, window.settings,
+        window.statusBar().showMessage, window.export_stem,
+    )  # fmt: skip
+    files.addSeparator()
+    add_action(window, files, "&Quit", window.close, keys.Quit)
+
+
+def _run_menu(window: Any, run: QMenu) -> None:
+    model, settings = window.model, window.settings
+    window.run_action = add_action(
+        window, run, "&Run", window.run_script,
+        [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")], "Run the script (Ctrl+Enter)",
+    )  # fmt: skip
+    window.cancel_action = add_action(
+        window, run, "&Cancel", window.cancel, "Ctrl+.", "Stop the running script"
+    )
+    window.cancel_action.setEnabled(False)
+    window.type_action = QAction("Run As You &Type", window, checkable=True)
+    window.type_action.setChecked(settings.value("run/as_you_type", False, type=bool))
+    window.type_action.toggled.connect(lambda on: settings.setValue("run/as_you_type", on))
+    run.addAction(window.type_action)
+    run.addSeparator()
+    tip = "Run or replay the backward pass"
+    add_action(window, run, "&Backward", window.backward, "Ctrl+B", tip)
+    add_action(window, run, "Step &Forward", model.step_forward, "Alt+Right")
+    add_action(window, run, "Step Bac&k", model.step_back, "Alt+Left")
+    add_action(window, run, "&Play or Pause", model.toggle_play, "Ctrl+Space")
+    add_action(window, run, "First Step", model.to_start, "Alt+Home")
+    add_action(window, run, "Last Step", model.to_end, "Alt+End")
+
+
+def _view_menu(window: Any, view: QMenu) -> None:
+    graph, model = window.graph, window.model
+    add_action(window, view, "&Fit Graph", graph.fit, "Ctrl+0")
+    add_action(window, view, "Zoom to &Selection", graph.zoom_to_selection, "Ctrl+J")
+    window.minimap_action = _toggle(window, view, "&Minimap", "view/minimap", True)
+    window.minimap_action.toggled.connect(graph.set_minimap_enabled)
+    graph.set_minimap_enabled(window.minimap_action.isChecked())
+    view.addSeparator()
+    add_action(window, view, "&Collapse All Modules", model.collapse_all, "Ctrl+[")
+    add_action(window, view, "&Expand All Modules", model.expand_all, "Ctrl+]")
+    window.fold_action = QAction("F&old Repeated Blocks", window, checkable=True)
+    window.fold_action.toggled.connect(model.set_fold)
+    model.snapshot_changed.connect(lambda: _sync_fold_action(window))  # large graphs fold
+    view.addAction(window.fold_action)
+    view.addSeparator()
+    text = "Flow &Upward (inputs at the bottom)"
+    window.upward_action = _toggle(window, view, text, "view/upward", True)
+    window.upward_action.toggled.connect(graph.set_upward)
+    _theme_menu(window, view.addMenu("&Theme"))
+    window.presenter_action = QAction("&Presenter Mode", window, checkable=True)
+    window.presenter_action.setShortcut(QKeySequence("F11"))
+    window.presenter_action.triggered.connect(window.toggle_presenter)
+    view.addAction(window.presenter_action)
+    window.addAction(window.presenter_action)
+    view.addSeparator()
+    for dock in window.docks.values():
+        view.addAction(dock.toggleViewAction())
+
+
+def _toggle(window: Any, menu: QMenu, text: str, key: str, default: bool) -> QAction:
+    """A checkable action whose state is kept in the settings under key."""
+    action = QAction(text, window, checkable=True)
+    action.setChecked(window.settings.value(key, default, type=bool))
+    action.toggled.connect(lambda on: window.settings.setValue(key, on))
+    menu.addAction(action)
+    return action
+
+
+def _theme_menu(window: Any, menu: QMenu) -> None:
+    group = QActionGroup(window)
+    window.theme_actions = {}
+    for key, text in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
+        action = QAction(text, window, checkable=True)
+        action.triggered.connect(lambda checked=False, k=key: window.set_theme(k))
+        group.addAction(action)
+        menu.addAction(action)
+        window.theme_actions[key] = action
+
+
+def _sync_fold_action(window: Any) -> None:
+    window.fold_action.blockSignals(True)
+    window.fold_action.setChecked(window.model.fold)
+    window.fold_action.blockSignals(False)
+
+
+def _toolbar(window: Any) -> None:
+    bar = QToolBar("Main")
+    bar.setObjectName("toolbar-main")
+    bar.setMovable(False)
+    window.addToolBar(bar)
+    bar.addAction(window.run_action)
+    bar.addAction(window.cancel_action)
+    bar.addAction(window.type_action)
+    bar.addSeparator()
+    window.find_box = QLineEdit()
+    window.find_box.setPlaceholderText("Find node (Ctrl+F)")
+    window.find_box.setClearButtonEnabled(True)
+    window.find_box.setMaximumWidth(240)
+    window.find_box.returnPressed.connect(lambda: window.find_node(window.find_box.text()))
+    bar.addWidget(window.find_box)
