@@ -1,0 +1,125 @@
+"""Call expressions in scripts: what the called value is decides how it may be called."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from explorer.lang import calls
+from explorer.lang.builtins import Builtin
+from explorer.lang.errors import ScriptError
+from explorer.lang.expressions import elements
+from explorer.lang.hints import explain_torch_error
+from explorer.lang.values import Function, Method, Namespace, is_node
+
+if TYPE_CHECKING:
+    from explorer.lang.interpreter import Interpreter
+
+_BACKWARD = inspect.signature(torch.Tensor.backward)
+
+
+def call(interpreter: Interpreter, node: ast.Call) -> Any:
+    function = interpreter.evaluate(node.func)
+    args = tuple(elements(interpreter, node.args))
+    kwargs = {kw.arg: interpreter.evaluate(kw.value) for kw in node.keywords if kw.arg}
+    calls.check_arguments(args, kwargs)
+    result = _dispatch(interpreter, function, args, kwargs, node)
+    interpreter.produced(result)
+    return result
+
+
+def _dispatch(
+    interpreter: Interpreter, function: Any, args: tuple, kwargs: dict, node: ast.Call
+) -> Any:
+    budget = interpreter.budget
+    if isinstance(function, Builtin):
+        return _plain_call(function.target, args, kwargs, function.name)
+    if isinstance(function, Function):
+        return _call_function(interpreter, function, args, kwargs)
+    if isinstance(function, Method):
+        return _call_method(interpreter, function, args, kwargs, node)
+    if isinstance(function, nn.Module):
+        return calls.call_torch(budget, type(function).__name__, function, args, kwargs)
+    raise ScriptError(f"{_describe(function)} is not callable")
+
+
+def _call_function(interpreter: Interpreter, function: Function, args: tuple, kwargs: dict) -> Any:
+    target, budget = function.target, interpreter.budget
+    if calls.is_module_class(target) or target is nn.Parameter:
+        if target is nn.Parameter:
+            return calls.call_torch(budget, "nn.Parameter", target, args, kwargs)
+        return calls.construct_module(budget, target, args, kwargs)
+    if function.qualname.startswith("math."):
+        _check_math(args)
+        return _plain_call(target, args, kwargs, function.qualname)
+    return calls.call_torch(budget, function.qualname, target, args, kwargs)
+
+
+def _call_method(
+    interpreter: Interpreter, method: Method, args: tuple, kwargs: dict, node: ast.Call
+) -> Any:
+    owner, name, budget = method.owner, method.name, interpreter.budget
+    if isinstance(owner, torch.Tensor):
+        if name == "backward":
+            return _backward(interpreter, owner, args, kwargs, node)
+        return calls.call_torch(budget, name, getattr(owner, name), args, kwargs)
+    if isinstance(owner, nn.Module):
+        if name == "forward":
+            return calls.call_torch(budget, type(owner).__name__, owner, args, kwargs)
+        result = _plain_call(getattr(owner, name), args, kwargs, name)
+        if name in ("parameters", "named_parameters"):
+            return list(result)
+        return result
+    if isinstance(owner, list) and name == "append":
+        budget.check_items(len(owner) + 1)
+        budget.charge_items(1)
+        return _plain_call(owner.append, args, kwargs, name)
+    if is_node(owner) and name == "name":
+        return owner.name()
+    raise ScriptError(f"{method!r} cannot be called")
+
+
+def _backward(
+    interpreter: Interpreter, tensor: torch.Tensor, args: tuple, kwargs: dict, node: ast.Call
+) -> None:
+    try:
+        bound = _BACKWARD.bind(tensor, *args, **kwargs)
+    except TypeError as error:
+        raise ScriptError(
+            f"backward(): {error}",
+            hint="backward(gradient=None, retain_graph=None, create_graph=False)",
+        ) from None
+    arguments = dict(bound.arguments)
+    arguments.pop("self")
+    if arguments.get("inputs") is not None:
+        raise ScriptError("backward(inputs=...) is not available in explorer scripts")
+    interpreter.observer.backward(tensor, arguments, node.lineno)
+
+
+def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:
+    try:
+        return target(*args, **kwargs)
+    except ScriptError:
+        raise
+    except Exception as error:
+        message, hint = explain_torch_error(error, name, args, kwargs)
+        raise ScriptError(message, hint) from None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return "a tensor"
+    if isinstance(value, Namespace):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def _check_math(args: tuple) -> None:
+    for a in args:
+        if not isinstance(a, int | float) or isinstance(a, bool):
+            raise ScriptError("math functions take plain numbers", hint="use torch.exp for tensors")
