@@ -1,0 +1,58 @@
+"""What is under the mouse: the card or module frame at a point, clicks and hover tooltips."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QToolTip
+
+from explorer.view import labels
+
+if TYPE_CHECKING:
+    from explorer.ui.graph.view import GraphView
+
+
+def node_at(view: GraphView, scene_x: float, scene_y: float) -> str | None:
+    """The node under a point of the scene (in the widget's scene coordinates)."""
+    geo = view.geometry_
+    if geo is None:
+        return None
+    point = view.view.mapSceneToView(QPointF(scene_x, scene_y))
+    index = view.layers.nodes.index_at(point.x(), point.y())
+    return None if index is None else geo.ids[index]
+
+
+def box_at(view: GraphView, scene_x: float, scene_y: float) -> str | None:
+    """The innermost open module call whose frame holds a point of the scene."""
+    point = view.view.mapSceneToView(QPointF(scene_x, scene_y))
+    return view.layers.boxes.call_at(point.x(), point.y())
+
+
+def clicked(view: GraphView, event: Any) -> None:
+    """A click selects; a double click opens a card, closes a frame or activates a node."""
+    model = view.model
+    x, y = event.scenePos().x(), event.scenePos().y()
+    node = node_at(view, x, y)
+    if event.double():
+        shown = model.shown
+        if node is not None and shown is not None and node in shown.members:
+            model.expand(node)
+            return
+        if node is None and (call := box_at(view, x, y)) is not None:
+            model.collapse(call)
+            return
+        if node is not None:
+            view.node_activated.emit(node)
+    model.select(node)
+
+
+def hovered(view: GraphView, position: QPointF) -> None:
+    """The tooltip of the node under the mouse, or none."""
+    shown = view.model.shown
+    node = node_at(view, position.x(), position.y())
+    if node is None or shown is None:
+        QToolTip.hideText()
+        return
+    QToolTip.showText(QCursor.pos(), labels.tooltip(shown.graph.nodes[node]), view)
