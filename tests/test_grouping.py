@@ -6,7 +6,7 @@ import networkx as nx
 from PySide6.QtCore import QPointF, QRectF, Qt
 
 from explorer.data.snapshot import module_of_call
-from explorer.runs.session import run_script
+from explorer.runs.session import Session, run_script
 from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
 from explorer.view.grouping import GROUP, OPEN_COLLAPSED_ABOVE, Groups
@@ -245,3 +245,17 @@ def test_no_minimap_without_a_graph(qtbot) -> None:
     assert model.snapshot.problem is not None and not len(view.geometry_.ids)
     view.view.setRange(QRectF(100, 100, 5, 5), padding=0)  # far from where a graph would be
     assert not view.minimap.isVisible()
+
+
+def test_a_graph_sent_without_places_is_laid_out_when_first_drawn_whole(qtbot) -> None:
+    script = CELL.format(glue="").replace("range(4)", "range(450)")
+    laid_out = Session(script).run()
+    sent = Session(script).run(layout=False)  # as the worker sends a graph that opens collapsed
+    assert sent.layout == {} and not sent.laid_out()
+    model, view = graph_view(qtbot, sent)
+    assert model.collapsed and not sent.laid_out()  # the overview needs no full layout
+    model.expand_all()
+    model.set_fold(False)
+    assert sent.laid_out()
+    assert sent.layout == laid_out.layout and sent.routes == laid_out.routes
+    assert view.geometry_ is not None and len(view.geometry_.pos) == len(sent.layout)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.data.snapshot import Snapshot
+from explorer.data.snapshot import OPEN_COLLAPSED_ABOVE, Snapshot
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import (
     Backward,
@@ -147,7 +147,22 @@ def test_backward_on_request_after_a_run(worker: tuple[WorkerClient, Replies]) -
     second = replies.snapshot(replies.ask(client, Backward("y", gradient=[[1, 1, 1], [2, 2, 2]])))
     assert second.value.problem is None
     assert _grad(second, "x").tolist() == [[32, 32, 32], [48, 48, 48]]
-    assert len(second.value.passes) == 2
+    # Only what the pass added comes back: the graph on screen is not sent again.
+    (added,) = second.value.passes
+    assert added.gradient is not None and added.gradient.values.tolist()[1] == [2, 2, 2]
+    assert second.value.snapshot is None
+
+
+def test_a_graph_that_opens_collapsed_comes_without_a_layout(
+    worker: tuple[WorkerClient, Replies],
+) -> None:
+    client, replies = worker
+    loop = "cell = nn.RNNCell(2, 2)\nh = torch.zeros(1, 2)\nfor i in range(400):\n    h = cell(h)\n"
+    many = _run_ok(client, replies, loop + "loss = h.sum()")
+    assert many.value.graph.number_of_nodes() > OPEN_COLLAPSED_ABOVE
+    assert many.value.layout == {} and not many.value.laid_out()
+    few = _run_ok(client, replies, "x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()")
+    assert few.value.laid_out()
 
 
 def test_script_error_is_a_problem_not_a_crash(worker: tuple[WorkerClient, Replies]) -> None:

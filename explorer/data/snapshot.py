@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
@@ -12,11 +12,20 @@ import numpy as np
 FORMAT = 1
 FULL_VALUES_LIMIT = 10_000  # tensors up to this many elements keep every value
 HEAD_LENGTH = 8  # first elements kept of a larger tensor
+OPEN_COLLAPSED_ABOVE = 2000  # larger graphs of module calls open with their calls collapsed
 
 
 def module_of_call(call: str) -> str:
     """`cell#3` -> `cell`: the module's path without the call number."""
     return call.partition("#")[0]
+
+
+def opens_collapsed(graph: nx.MultiDiGraph) -> bool:
+    """Whether the window opens this graph collapsed to its module calls, so that its full
+    layout waits until it is expanded or exported."""
+    if graph.number_of_nodes() <= OPEN_COLLAPSED_ABOVE:
+        return False
+    return any(calls for _, calls in graph.nodes(data="calls"))
 
 
 def shape_text(shape: Any) -> str:
@@ -137,6 +146,16 @@ class Snapshot:
     routes: dict[tuple[str, str, int], list[tuple[float, float]]] = field(default_factory=dict)
     problem: Problem | None = None
 
+    def laid_out(self) -> bool:
+        """Whether every node has its place; a graph that opens collapsed is laid out on demand."""
+        return len(self.layout) == self.graph.number_of_nodes()
+
+    def with_passes(self, added: PassesAdded) -> Snapshot:
+        """This run after a backward pass on request: the same graph and layout, shared."""
+        return replace(
+            self, passes=[*self.passes, *added.passes], grads=added.grads, problem=added.problem
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
@@ -151,6 +170,18 @@ class Snapshot:
             ],
             "error": None if self.problem is None else problem_to_dict(self.problem),
         }
+
+
+@dataclass
+class PassesAdded:
+    """What a backward pass on request adds to the run on screen: its pass, the leaves' .grad
+    after it, and its problem. The graph and its layout stay as they were, so they are not sent
+    again; `snapshot` is the whole run instead, in the rare case the pass reached new nodes."""
+
+    passes: list[Pass] = field(default_factory=list)
+    grads: dict[str, TensorSummary | None] = field(default_factory=dict)
+    problem: Problem | None = None
+    snapshot: Snapshot | None = None
 
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:

@@ -57,13 +57,13 @@ class ModelSession(Traced):
         self.root_name = ""  # "output" or "loss", once the root has been computed
         self._tree: ast.Module | None = None
 
-    def run(self) -> Snapshot:
+    def run(self, layout: bool = True) -> Snapshot:
         try:
             with recording(self.recorder), _importable_from(self.path.parent), _no_input():
                 self._run_file()
         except ModelFileError as error:
             self.problem = self._problem(error)
-        return self.snapshot()
+        return self.snapshot(layout)
 
     # -- the steps of a run --------------------------------------------------------------
     def _run_file(self) -> None:

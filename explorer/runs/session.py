@@ -11,7 +11,14 @@ import torch
 from torch import nn
 
 from explorer import collector
-from explorer.data.snapshot import Output, Problem, Snapshot, TensorSummary
+from explorer.data.snapshot import (
+    Output,
+    PassesAdded,
+    Problem,
+    Snapshot,
+    TensorSummary,
+    opens_collapsed,
+)
 from explorer.graph.recorder import Recorder
 from explorer.graph.summary import summarize
 from explorer.lang.errors import ScriptError
@@ -19,7 +26,7 @@ from explorer.lang.interpreter import Interpreter
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.transcript import Code, strip_prompts
-from explorer.layout.sugiyama import layered
+from explorer.layout.sugiyama import Layout, layered
 
 SEED = 0  # every run starts from the same random numbers, so a re-run shows the same graph
 # How a script's run can end short: its own error, or Python's stack or memory running out.
@@ -41,13 +48,29 @@ class Traced:
         self.problem: Problem | None = None
         # Passes asked for after the run, (name, gradient): a re-run repeats them.
         self.requested: list[tuple[str, Any]] = []
+        self._layout: Layout | None = None
+        self._laid_out_size = (-1, -1)  # the graph's nodes and edges when _layout was made
+        self._sent_size = (-1, -1)  # the same, when the last snapshot was made
 
     def backward(self, name: str, gradient: Any = None) -> Snapshot:
-        """Run name.backward(gradient) now, as if it were the script's next line."""
+        """Run name.backward(gradient) now, as if it were the script's next line; the run."""
+        self.run_backward(name, gradient)
+        return self.snapshot()
+
+    def backward_on_request(self, name: str, gradient: Any = None) -> PassesAdded:
+        """The same, answered with only what the pass added to the run on screen."""
+        known = len(self.recorder.passes)
+        self.run_backward(name, gradient)
+        if self._capture() != self._sent_size:
+            return PassesAdded(snapshot=self.snapshot(layout=False))  # it reached new nodes
+        added = self.recorder.passes[known:]
+        return PassesAdded(added, self.leaf_grads(), self.problem)
+
+    def run_backward(self, name: str, gradient: Any = None) -> None:
         tensor = self.names.get(name)
         if not isinstance(tensor, torch.Tensor):
             self.problem = Problem(f"{name} is not a tensor of this script")
-            return self.snapshot()
+            return
         if gradient is None and tensor.numel() != 1:
             gradient = torch.ones_like(tensor)
         arguments = {"gradient": gradient, "retain_graph": True}
@@ -58,26 +81,37 @@ class Traced:
             self.requested.append((name, gradient))
         except ScriptError as error:
             self.problem = error.problem
-        return self.snapshot()
 
     def named_tensors(self) -> dict[str, torch.Tensor]:
         return {k: v for k, v in self.names.items() if isinstance(v, torch.Tensor)}
 
-    def snapshot(self) -> Snapshot:
-        with collector.paused():
-            self.recorder.capture_tensors(list(self.named_tensors().values()))
+    def snapshot(self, layout: bool = True) -> Snapshot:
+        """The run as plain data. Without layout, a graph the window opens collapsed to its
+        module calls is sent without places: the window lays out only what it shows."""
+        size = self._sent_size = self._capture()
         graph = self.recorder.capture.graph
-        _mark_outputs(graph)
-        layout = layered(graph)
+        if size != self._laid_out_size and (layout or not opens_collapsed(graph)):
+            # The graph only grows, so the same size is the same graph: lay it out once.
+            self._layout = layered(graph)
+            self._laid_out_size = size
+        laid_out = self._layout if size == self._laid_out_size else None
         return Snapshot(
             outputs=list(self.outputs),
             graph=graph,
             passes=list(self.recorder.passes),
             grads=self.leaf_grads(),
-            layout=layout.positions,
-            routes=layout.routes,
+            layout=laid_out.positions if laid_out else {},
+            routes=laid_out.routes if laid_out else {},
             problem=self.problem,
         )
+
+    def _capture(self) -> tuple[int, int]:
+        """Capture every named tensor's graph; its size, in nodes and edges."""
+        with collector.paused():
+            self.recorder.capture_tensors(list(self.named_tensors().values()))
+        graph = self.recorder.capture.graph
+        _mark_outputs(graph)
+        return graph.number_of_nodes(), graph.number_of_edges()
 
     def leaf_grads(self) -> dict[str, TensorSummary | None]:
         """.grad of every named leaf that requires grad, and every parameter of a named module."""
@@ -114,9 +148,9 @@ class Session(Traced):
     def outputs(self) -> list[Output]:
         return self.interpreter.outputs
 
-    def run(self) -> Snapshot:
+    def run(self, layout: bool = True) -> Snapshot:
         self.execute()
-        return self.snapshot()
+        return self.snapshot(layout)
 
     def execute(self) -> None:
         """Run the script from the same seed, keeping any problem; the graph is made later."""

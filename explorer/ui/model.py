@@ -51,7 +51,11 @@ class ExplorerModel(QObject):
         self.selected = self.selected if self.selected in snapshot.graph else None
         self.cursor = cursor
         self._view = None
-        self._set_groups(Groups(snapshot))
+        if self.groups is not None and self.groups.graph is snapshot.graph:
+            self.groups.snapshot = snapshot  # a pass was added: the same cards, drawn as they are
+            self._spans.clear()
+        else:
+            self._set_groups(Groups(snapshot))
         self.snapshot_changed.emit()
         self.cursor_changed.emit()
 

@@ -22,8 +22,9 @@ class WorkerRequest(QObject):
     """One request, as its asker sees it: exactly one of answered, cancelled or failed, then
     finished, always in the thread the request was made in.
 
-    The answer's type is the one its job fixes (protocol.py): a Snapshot for a run, a model
-    file or a backward pass, Descended for a Descend, a GradCheck for a CheckGradient.
+    The answer's type is the one its job fixes (protocol.py): a Snapshot for a run or a model
+    file, PassesAdded for a backward pass, Descended for a Descend, a GradCheck for a
+    CheckGradient.
     """
 
     answered = Signal(object)  # the job's answer
@@ -86,7 +87,7 @@ class WorkerBridge(QObject):
         return self.submit(OpenModel(path, text))
 
     def backward(self, name: str, gradient: list | None = None) -> WorkerRequest:
-        """name.backward(gradient) on the last run; answered with a Snapshot."""
+        """name.backward(gradient) on the last run; answered with PassesAdded."""
         return self.submit(Backward(name, gradient))
 
     def descent(self, **options: Any) -> WorkerRequest:

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from explorer.data.snapshot import Snapshot, module_of_call
+from explorer.data.snapshot import OPEN_COLLAPSED_ABOVE, Snapshot, module_of_call
 from explorer.layout.sugiyama import layered
 
 GROUP = "module:"  # id prefix of a collapsed call's card
-OPEN_COLLAPSED_ABOVE = 2000  # larger graphs open with their modules collapsed
 EdgeKey = tuple[str, str, int]
 
 
@@ -113,13 +112,22 @@ class Groups:
         short = path[len(base) + 1 :] if base and path.startswith(base + ".") else path
         return f"{short} · call {int(number) + 1}" if number else short
 
+    def laid_out(self) -> Snapshot:
+        """The snapshot with every node in its place. A graph that opens collapsed comes without
+        places; it is laid out here, once, when it is first drawn whole or exported."""
+        snapshot = self.snapshot
+        if not snapshot.laid_out():
+            layout = layered(self.graph)
+            snapshot.layout, snapshot.routes = layout.positions, layout.routes
+        return snapshot
+
     # -- building ------------------------------------------------------------------------
     def _build(self, collapsed: set[str], fold: bool, apart: frozenset[str]) -> Shown:
         owner = {n: _owner(n, chain, collapsed) for n, chain in self.calls.items()}
         if fold:
             owner = self._fold(owner, apart)
         if all(v == n for n, v in owner.items()):
-            snapshot = self.snapshot
+            snapshot = self.laid_out()
             boxes = self._boxes(owner, collapsed)
             return Shown(self.graph, snapshot.layout, snapshot.routes, boxes)
         members: dict[str, list[str]] = {}

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO, Generic, TypeVar
 
 from explorer import collector
 from explorer.data.reports import DescentReport, GradCheck
-from explorer.data.snapshot import Snapshot
+from explorer.data.snapshot import PassesAdded, Snapshot
 
 DEFAULT_MEMORY_MB = 4096  # address space of the worker; see explorer/worker/__main__.py
 READY = "ready"  # the worker's first frame: torch is imported and requests will be read
@@ -39,8 +39,8 @@ class OpenModel(Job[Snapshot]):
 
 
 @dataclass
-class Backward(Job[Snapshot]):
-    """name.backward(gradient) on the last run's tensors."""
+class Backward(Job[PassesAdded]):
+    """name.backward(gradient) on the last run's tensors; answered with what the pass added."""
 
     name: str
     gradient: list | None = None  # nested list of numbers; None means ones

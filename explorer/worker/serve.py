@@ -8,12 +8,12 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import torch
 
 from explorer.data.reports import GradCheck
-from explorer.data.snapshot import Problem, Snapshot
+from explorer.data.snapshot import PassesAdded, Problem, Snapshot
 from explorer.runs.descent import Trainer
 from explorer.runs.gradcheck import check_leaf
 from explorer.runs.model_file import ModelSession
@@ -36,7 +36,8 @@ from explorer.worker.protocol import (
 # RuntimeError into a script problem with its first line, so the words are all that is left.
 _OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory")
 # Jobs answered with a Snapshot carry a failure in it, shown where a run's problem is.
-_SNAPSHOT_JOBS = (RunScript, OpenModel, Backward)
+_SNAPSHOT_JOBS = (RunScript, OpenModel)
+_Answer = TypeVar("_Answer", Snapshot, PassesAdded)
 
 
 def serve(frames: BinaryIO, requests: BinaryIO, memory_mb: int) -> int:
@@ -90,6 +91,8 @@ class Server:
         """The Reply when the job could not be done: in its Snapshot, or in plain words."""
         if isinstance(request.job, _SNAPSHOT_JOBS):
             return Reply(request.id, "answered", Snapshot(problem=problem))
+        if isinstance(request.job, Backward):  # the graph on screen stays
+            return Reply(request.id, "answered", PassesAdded(problem=problem))
         return Reply(request.id, "failed", message=problem.one_line())
 
     def memory_problem(self, where: Problem | None = None) -> Problem:
@@ -119,7 +122,7 @@ class Server:
     def _run(self, job: RunScript) -> Snapshot:
         self._drop_session()
         session = Session(job.text)
-        snapshot = session.run()
+        snapshot = session.run(layout=False)  # the window lays out what it opens collapsed
         self.session = session
         return self._checked(snapshot)
 
@@ -127,7 +130,7 @@ class Server:
         """Run a model file the user chose to trust; it replaces the last run, as a script does."""
         self._drop_session()
         session = ModelSession(job.path, job.text)
-        snapshot = session.run()
+        snapshot = session.run(layout=False)  # the window lays out what it opens collapsed
         self.session = session
         return self._checked(snapshot)
 
@@ -153,9 +156,11 @@ class Server:
         self.trainer.forget()
         gc.collect()  # a Session holds reference cycles; runs pause the cycle collector
 
-    def _backward(self, job: Backward) -> Snapshot:
+    def _backward(self, job: Backward) -> PassesAdded:
+        """A pass from a tensor of the last run; the graph on screen stays, so only the pass,
+        the leaves' .grad and the problem go back."""
         if self.session is None:
-            return Snapshot(
+            return PassesAdded(
                 problem=Problem(
                     "there is no script to run backward on",
                     hint="run a script first; a cancelled or crashed run leaves none",
@@ -169,16 +174,20 @@ class Server:
             self.session.problem = Problem(
                 f"the gradient for {name} is not a list of numbers of one shape ({error})"
             )
-            return self.session.snapshot()
-        return self._checked(self.session.backward(name, grad))
+            return PassesAdded(grads=self.session.leaf_grads(), problem=self.session.problem)
+        added = self.session.backward_on_request(name, grad)
+        if added.snapshot is not None:
+            added.snapshot = self._checked(added.snapshot)
+            return added
+        return self._checked(added)
 
-    def _checked(self, snapshot: Snapshot) -> Snapshot:
-        """The snapshot, its problem reworded when it is the memory cap's."""
-        if snapshot.problem is None or not is_out_of_memory(snapshot.problem.message):
-            return snapshot
+    def _checked(self, answer: _Answer) -> _Answer:
+        """The answer, its problem reworded when it is the memory cap's."""
+        if answer.problem is None or not is_out_of_memory(answer.problem.message):
+            return answer
         gc.collect()  # runs pause the cycle collector; give the memory back now
-        snapshot.problem = self.memory_problem(snapshot.problem)
-        return snapshot
+        answer.problem = self.memory_problem(answer.problem)
+        return answer
 
 
 def is_out_of_memory(message: str) -> bool:

@@ -93,7 +93,8 @@ class GraphExports(QObject):
         path, options = request.path, request.options
         region, scale = self._region(options)
         if kind.key in ("json", "graphml", "dot"):
-            write_data(self.model.snapshot, path)
+            assert self.model.groups is not None
+            write_data(self.model.groups.laid_out(), path)  # the whole layout, made if not yet
             return ""
         if not kind.animation:
             data = picture_bytes(self.model, self.graph.upward, kind.suffix, options, region, scale)

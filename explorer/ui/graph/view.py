@@ -24,6 +24,7 @@ from explorer.ui.graph.styling import Layers, Styler
 from explorer.ui.model import ExplorerModel
 from explorer.view import geometry, step_style
 from explorer.view.geometry import CARD_H, CARD_W, Geometry
+from explorer.view.grouping import Shown
 
 CACHE_KB = 256 * 1024  # room for the cached layers of a large window
 
@@ -55,6 +56,7 @@ class GraphView(pg.GraphicsView):
         self.minimap = Minimap(self)
         self.minimap.go_to.connect(self._go_to)
         self.minimap_enabled = True  # shown whenever part of the graph is out of sight
+        self._drawn: Shown | None = None  # the graph as drawn now, so a new pass keeps it
         self.minimap.hide()
         self._zoom_cache = camera.ZoomCache(self, self.view, self.layers.cached())
         self.view.sigRangeChanged.connect(self._on_range_changed)
@@ -91,7 +93,7 @@ class GraphView(pg.GraphicsView):
     def set_upward(self, upward: bool) -> None:
         if upward != self.upward:
             self.upward = upward
-            self._on_snapshot_changed()
+            self._redraw()
 
     def graph_bounds(self) -> QRectF:
         """Everything drawn, in the graph's units: cards, edges, module frames and their
@@ -155,6 +157,12 @@ class GraphView(pg.GraphicsView):
 
     # -- building ------------------------------------------------------------------------
     def _on_snapshot_changed(self) -> None:
+        if self.model.shown is not None and self.model.shown is self._drawn:
+            self._restyle(None)  # a backward pass was added: the cards stay as they are
+        else:
+            self._redraw()
+
+    def _redraw(self) -> None:
         self._build()
         self.open_view()  # first: whether the cards' text is readable decides what _restyle writes
         self._restyle(None)
@@ -168,6 +176,7 @@ class GraphView(pg.GraphicsView):
 
     def _build(self) -> None:
         snapshot, shown, layers = self.model.snapshot, self.model.shown, self.layers
+        self._drawn = shown
         self._text.set_geometry(None)
         layers.boxes.clear()
         if snapshot is None or shown is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from explorer.data.snapshot import Problem, Snapshot
+from explorer.data.snapshot import PassesAdded, Problem, Snapshot
 from explorer.lessons import where as script_place
 from explorer.ui.window import model_files
 from explorer.ui.worker_bridge import WorkerRequest
@@ -42,7 +42,7 @@ class Runner(QObject):
     def backward(self, name: str) -> None:
         """name.backward() on the run shown; its pass plays once it arrives."""
         request = self.worker.backward(name)
-        request.answered.connect(lambda snapshot: self._on_backward(request, snapshot))
+        request.answered.connect(lambda added: self._on_backward(request, added))
         self._wait_for(request)
 
     def cancel(self) -> None:
@@ -77,8 +77,11 @@ class Runner(QObject):
         self.model_file = model_file  # a run, not a backward pass: it decides what is shown
         self._show(snapshot, request.seconds, play=False)
 
-    def _on_backward(self, request: WorkerRequest, snapshot: Snapshot) -> None:
+    def _on_backward(self, request: WorkerRequest, added: PassesAdded) -> None:
         self._done()
+        # The graph on screen stays, and so does its drawing: only the passes are new.
+        shown = self.model.snapshot or Snapshot()
+        snapshot = added.snapshot or shown.with_passes(added)
         self._show(snapshot, request.seconds, play=True)
 
     def _on_cancelled(self) -> None:
