@@ -1,59 +1,20 @@
-"""Test settings: Qt draws offscreen, so the suite needs no display."""
+"""Test settings and shared fixtures: Qt draws offscreen, so the suite needs no display."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import shiboken6
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from explorer.ui.window.main_window import MainWindow
-from explorer.ui.worker_bridge import WorkerBridge
-from explorer.worker.client import DEFAULT_MEMORY_MB
-
-WAIT_MS = 90_000  # the worker imports torch on a slow machine
-
-
-class Windows:
-    """Opens windows on one settings file, and closes them and their workers afterwards."""
-
-    def __init__(self, qtbot, settings_file: Path) -> None:
-        self.qtbot = qtbot
-        self.settings_file = settings_file
-        self.made: list[tuple[MainWindow, WorkerBridge]] = []
-
-    def settings(self) -> QSettings:
-        return QSettings(str(self.settings_file), QSettings.Format.IniFormat)
-
-    def open(
-        self, ask_restore: Callable[[], bool] = lambda: False, memory_mb: int = DEFAULT_MEMORY_MB
-    ) -> MainWindow:
-        worker = WorkerBridge(memory_mb=memory_mb)
-        win = MainWindow(worker, self.settings(), ask_restore=ask_restore)
-        self.made.append((win, worker))
-        win.show()
-        with self.qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-            pass  # the first run, of the restored or example script
-        return win
-
-    def drop(self, win: MainWindow) -> None:
-        """End a window as a crash would: no close event, so no end of session."""
-        win.hide()
-        win.worker.stop()
-        shiboken6.delete(win)
-
-    def close_all(self) -> None:
-        for win, worker in self.made:
-            if shiboken6.isValid(win) and win.isVisible():
-                win.document.set_modified(False)  # no "unsaved changes" dialog
-                win.close()
-            worker.stop()
+from tests.helpers import Windows
 
 
 @pytest.fixture
@@ -71,3 +32,33 @@ def window(windows: Windows) -> MainWindow:
     whose close would ask.
     """
     return windows.open()
+
+
+@pytest.fixture
+def private_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Autosave files and app data go under tmp_path, never to the user's own folders."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    QStandardPaths.setTestModeEnabled(True)
+    yield home
+    QStandardPaths.setTestModeEnabled(False)
+
+
+@pytest.fixture
+def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """A dialog a test did not expect is recorded and answered Cancel instead of blocking.
+
+    Tests that expect a dialog patch it again themselves.
+    """
+    unexpected: list[str] = []
+
+    def dialog(*args, **kwargs):
+        unexpected.append(str(args[1] if len(args) > 1 else args))
+        return QMessageBox.StandardButton.Cancel
+
+    for name in ("question", "warning", "information", "critical", "about"):
+        monkeypatch.setattr(QMessageBox, name, dialog)
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: unexpected.append("getInt"))
+    yield unexpected
+    assert unexpected == [], f"unexpected dialogs: {unexpected}"

@@ -1,13 +1,30 @@
-"""Shared helpers for tests: run a script through the whole pipeline."""
+"""Shared helpers for tests: run a script through the whole pipeline, or drive the window."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shiboken6
+from PySide6.QtCore import QSettings, Qt
 
 from explorer.data.snapshot import Snapshot, TensorSummary
 from explorer.runs.session import Session, run_script
+from explorer.ui.window.main_window import MainWindow
+from explorer.ui.worker_bridge import WorkerBridge
+from explorer.worker.client import DEFAULT_MEMORY_MB
+
+WAIT_MS = 90_000  # the worker imports torch on a slow machine
+
+# The notes' chain rule example: y = 2x² + 3, so x.grad is 4x = 16 everywhere.
+NOTES = (
+    "x = torch.full((2,3), 4., requires_grad=True)\n"
+    "y = 2*x**2+3\n"
+    "y.backward(torch.ones_like(x))\n"
+    "x.grad\n"
+)
 
 
 def run_ok(text: str) -> Snapshot:
@@ -45,3 +62,46 @@ def graph_view(qtbot, snapshot: Snapshot) -> tuple[Any, Any]:
     view.show()
     model.set_snapshot(snapshot)
     return model, view
+
+
+def run(qtbot, win: MainWindow, text: str) -> None:
+    """Type text into the window's editor and run it with Ctrl+Return, as a user does."""
+    win.editor.setPlainText(text)
+    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
+        qtbot.keyClick(win.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+
+class Windows:
+    """Opens windows on one settings file, and closes them and their workers afterwards."""
+
+    def __init__(self, qtbot, settings_file: Path) -> None:
+        self.qtbot = qtbot
+        self.settings_file = settings_file
+        self.made: list[tuple[MainWindow, WorkerBridge]] = []
+
+    def settings(self) -> QSettings:
+        return QSettings(str(self.settings_file), QSettings.Format.IniFormat)
+
+    def open(
+        self, ask_restore: Callable[[], bool] = lambda: False, memory_mb: int = DEFAULT_MEMORY_MB
+    ) -> MainWindow:
+        worker = WorkerBridge(memory_mb=memory_mb)
+        win = MainWindow(worker, self.settings(), ask_restore=ask_restore)
+        self.made.append((win, worker))
+        win.show()
+        with self.qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
+            pass  # the first run, of the restored or example script
+        return win
+
+    def drop(self, win: MainWindow) -> None:
+        """End a window as a crash would: no close event, so no end of session."""
+        win.hide()
+        win.worker.stop()
+        shiboken6.delete(win)
+
+    def close_all(self) -> None:
+        for win, worker in self.made:
+            if shiboken6.isValid(win) and win.isVisible():
+                win.document.set_modified(False)  # no "unsaved changes" dialog
+                win.close()
+            worker.stop()

@@ -22,10 +22,10 @@ from explorer.ui.descent.panel import DescentPanel
 from explorer.ui.window.main_window import MainWindow
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Descend, Reply, RunScript
-from tests.test_ui import WAIT_MS, run
+from tests.helpers import WAIT_MS, run
 
-# Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
-from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
+# App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
 
 LINE = (
     "x = torch.tensor([1., 2., 3., 4., 5.])\n"

@@ -23,10 +23,10 @@ from explorer.ui.theme import LIGHT
 from explorer.ui.window.main_window import MainWindow
 from explorer.view.geometry import CARD_H
 from explorer.view.replay import Cursor
-from tests.conftest import WAIT_MS
+from tests.helpers import WAIT_MS
 
-# Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
-from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
+# App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = (

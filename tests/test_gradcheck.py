@@ -21,11 +21,10 @@ from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.window.main_window import MainWindow
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import CheckGradient, Reply, RunScript
-from tests.helpers import session_ok
-from tests.test_ui import WAIT_MS, run
+from tests.helpers import WAIT_MS, run, session_ok
 
-# Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
-from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
+# App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
 
 NOTES = (
     "x = torch.full((2,3), 4., requires_grad=True)\n"

@@ -15,12 +15,11 @@ from explorer.ui.lessons.bookmark_caption import BookmarkCaption
 from explorer.ui.lessons.notes_view import NotesView
 from explorer.ui.window.main_window import MainWindow
 from explorer.view.replay import Cursor
-from tests.test_lessons import HOSTILE
-from tests.test_ui import NOTES, WAIT_MS, run
-from tests.test_ui_app import (  # noqa: F401 (fixtures: private paths, no stray dialogs)
-    no_modal_dialogs,
-    private_paths,
-)
+from tests.helpers import NOTES, WAIT_MS, run
+from tests.hostile_lessons import HOSTILE
+
+# App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
 
 ROOT = Path(__file__).resolve().parents[1]
 GALLERY = sorted((ROOT / "resources" / "lessons").glob("*.json"))

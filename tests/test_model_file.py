@@ -24,11 +24,10 @@ from explorer.ui.window.main_window import MainWindow
 from explorer.ui.worker_bridge import WorkerBridge
 from explorer.worker.protocol import Backward, OpenModel, Request, RunScript
 from explorer.worker.serve import Server
-from tests.helpers import values
-from tests.test_ui import WAIT_MS
+from tests.helpers import WAIT_MS, values
 
-# Autouse: app data under tmp_path, and an unexpected dialog fails the test instead of blocking.
-from tests.test_ui_app import no_modal_dialogs, private_paths  # noqa: F401
+# App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
 
 ROOT = Path(__file__).resolve().parents[1]
 

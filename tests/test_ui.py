@@ -5,20 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from explorer.ui.window.main_window import MainWindow
-from tests.conftest import WAIT_MS  # shared by the other window tests
-
-NOTES = (
-    "x = torch.full((2,3), 4., requires_grad=True)\n"
-    "y = 2*x**2+3\n"
-    "y.backward(torch.ones_like(x))\n"
-    "x.grad\n"
-)
-
-
-def run(qtbot, win: MainWindow, text: str) -> None:
-    win.editor.setPlainText(text)
-    with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
-        qtbot.keyClick(win.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+from tests.helpers import NOTES, WAIT_MS, run
 
 
 def op_of(win: MainWindow, node: str) -> str:

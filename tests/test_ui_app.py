@@ -8,26 +8,28 @@ import platform
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph
 import pytest
 import torch
-from PySide6.QtCore import QSize, QStandardPaths, Qt, qVersion
+from PySide6.QtCore import QSize, Qt, qVersion
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from explorer.ui import theme as themes
 from explorer.ui.window import about
 from explorer.ui.window.documents import autosave_path
 from explorer.ui.window.main_window import MainWindow
-from tests.conftest import Windows
-from tests.test_ui import NOTES, WAIT_MS, run
+from tests.helpers import NOTES, WAIT_MS, Windows, run
 
-pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/status").exists(), reason="the worker tests need Linux"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not Path("/proc/self/status").exists(), reason="the worker tests need Linux"
+    ),
+    # App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
+    pytest.mark.usefixtures("private_paths", "no_modal_dialogs"),
+]
 
 # Measured with explorer.runs.session.run_script: 29 s on a 2-core machine, and the worker's own
 # limit stops it only at 60 s, so a run that ends within a few seconds was cancelled or killed.
@@ -39,36 +41,6 @@ CUBE = (
     "y.backward(retain_graph=True)\n"
 )
 TENSOR_MB = 60  # torch.ones(15_000_000) in float32, under the 20 million element limit
-
-
-@pytest.fixture(autouse=True)
-def private_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Autosave files and app data go under tmp_path, never to the user's own folders."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    QStandardPaths.setTestModeEnabled(True)
-    yield home
-    QStandardPaths.setTestModeEnabled(False)
-
-
-@pytest.fixture(autouse=True)
-def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """A dialog a test did not expect is recorded and answered Cancel instead of blocking.
-
-    Tests that expect a dialog patch it again themselves.
-    """
-    unexpected: list[str] = []
-
-    def dialog(*args, **kwargs):
-        unexpected.append(str(args[1] if len(args) > 1 else args))
-        return QMessageBox.StandardButton.Cancel
-
-    for name in ("question", "warning", "information", "critical", "about"):
-        monkeypatch.setattr(QMessageBox, name, dialog)
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: unexpected.append("getInt"))
-    yield unexpected
-    assert unexpected == [], f"unexpected dialogs: {unexpected}"
 
 
 def start_long_run(win: MainWindow) -> None:
