@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -72,6 +77,44 @@ def test_a_larger_graph_built_twice_gives_the_same_layout() -> None:
     first, second = _random_dag(120, 0.05, seed=7), _random_dag(120, 0.05, seed=7)
     assert layered(first) == layered(second)
     assert layered(first) == layered(first)
+
+
+# Builds the same random graph as _random_dag in a fresh interpreter and prints its layout.
+LAYOUT_IN_A_PROCESS = """
+import json, networkx as nx
+from explorer.layout.sugiyama import layered
+graph = nx.MultiDiGraph()
+graph.add_nodes_from(str(n) for n in range(120))
+wired = nx.gnp_random_graph(120, 0.05, seed=7, directed=True).edges()
+for k, (u, v) in enumerate((u, v) for u, v in wired if u < v):
+    graph.add_edge(str(u), str(v), key=0, slot=0)
+    if k % 7 == 0:
+        graph.add_edge(str(u), str(v), key=1, slot=1)
+layout = layered(graph)
+print(json.dumps({
+    "positions": sorted((n, list(p)) for n, p in layout.positions.items()),
+    "routes": sorted((list(e), [list(p) for p in r]) for e, r in layout.routes.items()),
+}))
+"""
+
+
+def _layout_in_a_process(hash_seed: str) -> dict:
+    env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", LAYOUT_IN_A_PROCESS],
+        capture_output=True, text=True, env=env, cwd=root, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)
+
+
+def test_two_processes_with_different_hash_seeds_give_the_same_layout() -> None:
+    # String hashing, and with it set and dict-of-set order, differs between the two.
+    first, second = _layout_in_a_process("1"), _layout_in_a_process("2")
+    assert first == second
+    here = layered(_random_dag(120, 0.05, seed=7))
+    assert dict(first["positions"]) == {n: list(p) for n, p in here.positions.items()}
+    assert len(first["routes"]) == len(here.routes) > 0
 
 
 def test_sweeps_remove_a_crossing_the_input_order_made() -> None:
