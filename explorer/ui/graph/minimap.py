@@ -97,3 +97,6 @@ class Minimap(QWidget):
         if event.buttons() & Qt.MouseButton.LeftButton:
             self.go_to.emit(*self._to_scene(event.position().x(), event.position().y()))
         event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        event.accept()  # the press moved the view already; the graph behind must not see it

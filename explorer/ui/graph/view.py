@@ -250,6 +250,20 @@ class GraphView(pg.GraphicsView):
     def _on_scene_clicked(self, event: Any) -> None:
         hits.clicked(self, event)
 
+    # The scene makes every click a sigMouseClicked that this view acts on, but leaves Qt's
+    # event unaccepted, so it would travel on to the widgets around the view. Accept it here.
+    def mousePressEvent(self, event: Any) -> None:
+        super().mousePressEvent(event)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: Any) -> None:
+        super().mouseReleaseEvent(event)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:
+        super().mouseDoubleClickEvent(event)
+        event.accept()
+
     def _on_scene_moved(self, position: QPointF) -> None:
         hits.hovered(self, position)
 
