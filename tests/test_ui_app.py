@@ -420,3 +420,16 @@ def test_follow_system_is_the_desktops_theme_after_choosing_dark(qtbot, window) 
     window.set_theme("dark")
     window.set_theme("system")  # the palette is the dark theme's now, not the desktop's
     assert window.model.theme == system
+
+
+def test_a_backward_on_request_keeps_the_graph_as_drawn_and_plays_its_pass(qtbot, window) -> None:
+    run(qtbot, window, "x = torch.full((2,3), 4., requires_grad=True)\ny = 2*x**2+3")
+    assert window.model.pass_count == 0
+    graph, drawn = window.model.snapshot.graph, window.graph.geometry_
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        window.backward()
+    assert window.model.snapshot.graph is graph  # not sent again, not laid out again
+    assert window.graph.geometry_ is drawn  # nor drawn again
+    assert window.model.pass_count == 1 and window.model.playing
+    x_grad = window.model.snapshot.grads["x"]
+    assert x_grad is not None and x_grad.values.tolist() == [[16.0] * 3] * 2
