@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from explorer.data.nodes import AutogradGraph
 from explorer.data.snapshot import Snapshot, attribute_to_json, shape_text
 
 FORMATS = (".json", ".dot", ".gv", ".graphml")
@@ -37,17 +38,17 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(graph: nx.MultiDiGraph) -> str:
+def to_dot(graph: AutogradGraph) -> str:
     """Graphviz DOT text. Written here: networkx's DOT writer needs pydot or pygraphviz."""
     lines = ["digraph autograd {", "  rankdir=BT;", "  node [fontname=Helvetica];"]
     for node, attrs in graph.nodes(data=True):
-        label = attrs.get("label", node)
-        if attrs.get("name") and attrs.get("kind") != "leaf":
-            label = f"{attrs['name']} = {label}"
-        if "shape" in attrs:
-            label += "\n" + shape_text(attrs["shape"])
-        style = _DOT_STYLE.get(attrs.get("kind", "op"), "")
-        if attrs.get("output"):
+        label = node if attrs.label is None else attrs.label
+        if attrs.name and attrs.kind != "leaf":
+            label = f"{attrs.name} = {label}"
+        if attrs.shape is not None:
+            label += "\n" + shape_text(attrs.shape)
+        style = _DOT_STYLE.get(attrs.kind or "op", "")
+        if attrs.output:
             style += ", penwidth=2"
         lines.append(f"  {_quote(node)} [label={_quote(label)}, {style}];")
     for source, target, attrs in graph.edges(data=True):
@@ -58,7 +59,7 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_graphml(graph: nx.MultiDiGraph) -> str:
+def to_graphml(graph: AutogradGraph) -> str:
     """GraphML: lists and summaries become JSON strings, which GraphML can hold."""
     flat = nx.MultiDiGraph()
     for node, attrs in graph.nodes(data=True):

@@ -6,8 +6,9 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import networkx as nx
 import numpy as np
+
+from explorer.data.nodes import AutogradGraph, GraphNode
 
 FORMAT = 1
 FULL_VALUES_LIMIT = 10_000  # tensors up to this many elements keep every value
@@ -20,12 +21,12 @@ def module_of_call(call: str) -> str:
     return call.partition("#")[0]
 
 
-def opens_collapsed(graph: nx.MultiDiGraph) -> bool:
+def opens_collapsed(graph: AutogradGraph) -> bool:
     """Whether the window opens this graph collapsed to its module calls, so that its full
     layout waits until it is expanded or exported."""
     if graph.number_of_nodes() <= OPEN_COLLAPSED_ABOVE:
         return False
-    return any(calls for _, calls in graph.nodes(data="calls"))
+    return any(attrs.calls for _, attrs in graph.nodes(data=True))
 
 
 def shape_text(shape: Any) -> str:
@@ -138,7 +139,7 @@ class Snapshot:
     """Everything the view shows about one run of a script."""
 
     outputs: list[Output] = field(default_factory=list)
-    graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
+    graph: AutogradGraph = field(default_factory=AutogradGraph)
     passes: list[Pass] = field(default_factory=list)
     grads: dict[str, TensorSummary | None] = field(default_factory=dict)
     layout: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -229,7 +230,8 @@ def pass_to_dict(p: Pass) -> dict[str, Any]:
     }
 
 
-def node_to_dict(node_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+def node_to_dict(node_id: str, attrs: GraphNode) -> dict[str, Any]:
+    """A node's id and its set fields, in the record's order."""
     out: dict[str, Any] = {"id": node_id}
     for key, value in attrs.items():
         out[key] = attribute_to_json(value)
@@ -246,7 +248,7 @@ def attribute_to_json(value: Any) -> Any:
     return json_number(value)
 
 
-def graph_to_dict(graph: nx.MultiDiGraph) -> dict[str, Any]:
+def graph_to_dict(graph: AutogradGraph) -> dict[str, Any]:
     nodes = [node_to_dict(n, a) for n, a in graph.nodes(data=True)]
     edges = [
         {"source": u, "target": v, **{k: attribute_to_json(x) for k, x in a.items()}}

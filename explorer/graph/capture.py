@@ -13,10 +13,10 @@ import weakref
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-import networkx as nx
 import torch
 from torch.autograd.graph import Node
 
+from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import TensorSummary, module_of_call
 from explorer.graph.summary import dtype_name, summarize
 
@@ -52,7 +52,7 @@ class GraphCapture:
     def __init__(self, naming: Naming) -> None:
         # A proxy: the recorder owns this capture, and a strong link back would be a cycle.
         self.naming = weakref.proxy(naming)
-        self.graph = nx.MultiDiGraph()
+        self.graph = AutogradGraph()
         self._ids: dict[Node, str] = {}  # holding the Node keeps its identity (and id) stable
         self._done: set[str] = set()
         self._cache = SummaryCache()
@@ -72,7 +72,7 @@ class GraphCapture:
         """Capture everything reachable from roots; return it, roots first, as (id, node)."""
         reached: list[tuple[str, Node]] = []
         seen: set[Node] = set()
-        new_nodes: list[tuple[str, dict[str, Any]]] = []
+        new_nodes: list[tuple[str, GraphNode]] = []
         new_edges: list[tuple[str, str, int, dict[str, int]]] = []
         self._cache = SummaryCache()
         stack = [r for r in roots if r is not None][::-1]
@@ -93,54 +93,46 @@ class GraphCapture:
                     if child is not None
                 )
             stack.extend(child for child, _ in reversed(nexts) if child is not None)
-        self.graph.add_nodes_from(new_nodes)
+        self.graph.add_records(new_nodes)
         self.graph.add_edges_from(new_edges)
         self._cache = SummaryCache()  # its tensors may be freed after this walk
         return reached
 
-    def _describe(self, node: Node, nexts: tuple) -> dict[str, Any]:
+    def _describe(self, node: Node, nexts: tuple) -> GraphNode:
         op = type(node).__name__
-        attrs: dict[str, Any] = {"op": op, "kind": "op", "label": op_label(op)}
+        record = GraphNode(op=op, kind="op", label=op_label(op))
         if is_leaf_node(node):
-            self._describe_leaf(attrs, node.variable)
+            self._describe_leaf(record, node.variable)
         else:
-            self._describe_op(attrs, node, nexts)
-        return attrs
+            self._describe_op(record, node, nexts)
+        return record
 
-    def _describe_leaf(self, attrs: dict[str, Any], tensor: torch.Tensor) -> None:
+    def _describe_leaf(self, record: GraphNode, tensor: torch.Tensor) -> None:
         name = self.naming.leaf_name(tensor)
-        attrs.update(
-            kind="leaf",
-            label=name or "leaf",
-            shape=list(tensor.shape),
-            dtype=dtype_name(tensor.dtype),
-            value=summarize(tensor),
-        )
-        if name:
-            attrs["name"] = name
+        record.kind = "leaf"
+        record.label = name or "leaf"
+        record.shape = list(tensor.shape)
+        record.dtype = dtype_name(tensor.dtype)
+        record.value = summarize(tensor)
+        record.name = name or None
 
-    def _describe_op(self, attrs: dict[str, Any], node: Node, nexts: tuple) -> None:
-        name = self.naming.output_name(node)
-        if name:
-            attrs["name"] = name
+    def _describe_op(self, record: GraphNode, node: Node, nexts: tuple) -> None:
+        record.name = self.naming.output_name(node) or None
         calls = self.naming.module_path(node)
         if calls:
-            attrs["module"] = module_of_call(calls[-1])
-            attrs["calls"] = calls
+            record.module = module_of_call(calls[-1])
+            record.calls = calls
         value = self.naming.output_value(node)
         metadata = node._input_metadata
         if value is not None:
-            attrs.update(shape=list(value.shape), dtype=value.dtype, value=value)
+            record.shape, record.dtype, record.value = list(value.shape), value.dtype, value
         elif metadata:
-            attrs.update(shape=list(metadata[0].shape), dtype=dtype_name(metadata[0].dtype))
+            record.shape, record.dtype = list(metadata[0].shape), dtype_name(metadata[0].dtype)
         if len(metadata) > 1:
-            attrs["output_shapes"] = [list(m.shape) for m in metadata]
+            record.output_shapes = [list(m.shape) for m in metadata]
         const_slots = [slot for slot, (child, _) in enumerate(nexts) if child is None]
-        if const_slots:
-            attrs["const_slots"] = const_slots
-        saved = read_saved(node, self._cache)
-        if saved:
-            attrs["saved"] = saved
+        record.const_slots = const_slots or None
+        record.saved = read_saved(node, self._cache) or None
 
 
 class SummaryCache:

@@ -56,7 +56,7 @@ def _label(session: Traced, node_id: str) -> str:
     graph = session.recorder.capture.graph
     if node_id in graph:
         attrs = graph.nodes[node_id]
-        return str(attrs.get("name") or attrs.get("label") or node_id)
+        return str(attrs.name or attrs.label or node_id)
     return node_id
 
 

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from explorer import collector
+from explorer.data.nodes import AutogradGraph
 from explorer.data.snapshot import (
     Output,
     PassesAdded,
@@ -216,10 +217,11 @@ def problem_of(error: BaseException, line: int = 0, lines: Sequence[str] = ()) -
     return Problem(message, line=line, column=1 if line else 0, text=text)
 
 
-def _mark_outputs(graph: Any) -> None:
+def _mark_outputs(graph: AutogradGraph) -> None:
     for node, degree in graph.out_degree():
-        if degree == 0 and graph.nodes[node].get("kind") == "op":
-            graph.nodes[node]["output"] = True
+        record = graph.nodes[node]
+        if degree == 0 and record.kind == "op":
+            record.output = True
 
 
 def run_script(text: str, limits: Limits | None = None) -> Snapshot:

@@ -87,7 +87,7 @@ class ExplorerModel(QObject):
         what it contains."""
         if self.shown is None or self.groups is None or card not in self.shown.members:
             return
-        depth = self.groups.depth[self.shown.graph.nodes[card]["call"]]
+        depth = self.groups.depth[self.shown.graph.nodes[card].call]
         calls = {self.groups.calls[n][depth] for n in self.shown.members[card]}
         if len(calls) > 1:  # a fold
             self.apart = self.apart | calls

@@ -7,6 +7,7 @@ import math
 
 import networkx as nx
 
+from explorer.data.nodes import AutogradGraph
 from explorer.data.snapshot import Snapshot
 
 MAX_STEPS = 1_000  # one Run; the worker caps a request at the same number
@@ -54,14 +55,14 @@ def blocker(snapshot: Snapshot | None, model_file: bool = False) -> str:
         return "The script has an error: fix it and run it again."
     graph = snapshot.graph
     losses = [p.root for p in snapshot.passes if _is_scalar(graph, p.root)]
-    losses += [n for n, a in graph.nodes(data=True) if a.get("name") and _is_scalar(graph, n)]
+    losses += [n for n, a in graph.nodes(data=True) if a.name and _is_scalar(graph, n)]
     if not losses:
         return (
             "No scalar loss: gradient descent needs one number to make smaller, "
             "such as loss = ((w*x + b - y)**2).mean()."
         )
     for loss in losses[-3:]:  # the last ones: a script's loss comes late
-        if any(graph.nodes[n].get("kind") == "leaf" for n in nx.ancestors(graph, loss)):
+        if any(graph.nodes[n].kind == "leaf" for n in nx.ancestors(graph, loss)):
             return ""
     return (
         "No parameters: gradient descent changes leaves that require grad, "
@@ -69,7 +70,8 @@ def blocker(snapshot: Snapshot | None, model_file: bool = False) -> str:
     )
 
 
-def _is_scalar(graph: nx.MultiDiGraph, node: str) -> bool:
-    attrs = graph.nodes[node] if node in graph else {}
-    shape = attrs.get("shape")
-    return attrs.get("kind") == "op" and shape is not None and math.prod(shape) == 1
+def _is_scalar(graph: AutogradGraph, node: str) -> bool:
+    if node not in graph:
+        return False
+    attrs = graph.nodes[node]
+    return attrs.kind == "op" and attrs.shape is not None and math.prod(attrs.shape) == 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
+
+from explorer.data.nodes import AutogradGraph
 
 CARD_W, CARD_H = 2.2, 1.1  # a node's card, in scene units
 GAP_ALONG, GAP_ACROSS = 2.0, 3.1  # layer distance, distance between neighbours in a layer
@@ -102,7 +103,7 @@ class Geometry:
 
 
 def build(
-    graph: nx.MultiDiGraph,
+    graph: AutogradGraph,
     layout: dict[str, tuple[float, float]],
     upward: bool,
     routes: dict[tuple[str, str, int], list[tuple[float, float]]] | None = None,
@@ -177,8 +178,8 @@ def _stubs(graph, index, pos, upward):
     else:
         corner = np.array([-CARD_W / 2, -CARD_H / 2])
         first, step = np.array([-0.3, -0.35]), np.array([0.0, -0.45])
-    for node, slots in graph.nodes(data="const_slots"):
-        for k, slot in enumerate(slots or ()):
+    for node, attrs in graph.nodes(data=True):
+        for k, slot in enumerate(attrs.const_slots or ()):
             anchor = pos[index[node]] + corner
             centre = anchor + first + step * k
             owners.append((node, slot))

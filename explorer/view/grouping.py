@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import OPEN_COLLAPSED_ABOVE, Snapshot, module_of_call
 from explorer.layout.sugiyama import layered
 
@@ -35,7 +36,7 @@ class Box:
 class Shown:
     """The graph as drawn: snapshot nodes, collapsed calls and folds, with its layout."""
 
-    graph: nx.MultiDiGraph
+    graph: AutogradGraph  # a collapsed call's card is a node of kind "group"
     layout: dict[str, tuple[float, float]]
     routes: dict[EdgeKey, list[tuple[float, float]]]
     boxes: list[Box] = field(default_factory=list)
@@ -54,7 +55,7 @@ class Groups:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.graph: nx.MultiDiGraph = snapshot.graph
+        self.graph: AutogradGraph = snapshot.graph
         self.calls = _node_calls(self.graph)
         ordered: dict[str, None] = {}
         for chain in self.calls.values():
@@ -64,7 +65,7 @@ class Groups:
         self.depth: dict[str, int] = {}  # how many calls a call is made inside
         ops: dict[str, set[str]] = {}
         for node, chain in self.calls.items():
-            op = str(self.graph.nodes[node].get("op"))
+            op = str(self.graph.nodes[node].op)
             for i, call in enumerate(chain):
                 self.parent[call] = chain[i - 1] if i else None
                 self.depth[call] = i
@@ -139,14 +140,14 @@ class Groups:
             card = owner[node]
             if card not in outputs and any(owner[s] != card for s in self.graph.successors(node)):
                 outputs[card] = node
-        graph = nx.MultiDiGraph()
+        graph = AutogradGraph()
         for card, inside in members.items():
             if card in self.graph and owner[card] == card:
-                graph.add_node(card, **self.graph.nodes[card])
+                graph.add_records([(card, self.graph.nodes[card].copy())])
             else:
                 # no edge out: the card holds the graph's output, its first node from the root
                 output = outputs.get(card, inside[0])
-                graph.add_node(card, **self._card_attrs(card, inside, output))
+                graph.add_records([(card, self._card(card, inside, output))])
         edge_of: dict[EdgeKey, EdgeKey] = {}
         counts: Counter[EdgeKey] = Counter()
         for u, v, k, data in self.graph.edges(keys=True, data=True):
@@ -170,17 +171,20 @@ class Groups:
             {card: inside for card, inside in members.items() if card.startswith(GROUP)},
         )
 
-    def _card_attrs(self, card: str, inside: list[str], output: str) -> dict:
+    def _card(self, card: str, inside: list[str], output: str) -> GraphNode:
         call = card[len(GROUP) :]
         depth = self.depth[call]
         calls = sorted({self.calls[n][depth] for n in inside}, key=_natural)  # several: a fold
         label = self.label(call) if len(calls) == 1 else _fold_label(list(map(self.label, calls)))
-        attrs: dict = {"kind": "group", "label": label, "call": call, "size": len(inside)}
-        attrs["module"] = module_of_call(call)
-        if len(calls) > 1:
-            attrs["repeats"] = len(calls)
-        attrs["shape"] = self.graph.nodes[output].get("shape")
-        return attrs
+        return GraphNode(
+            kind="group",
+            label=label,
+            call=call,
+            size=len(inside),
+            module=module_of_call(call),
+            repeats=len(calls) if len(calls) > 1 else None,
+            shape=self.graph.nodes[output].shape,
+        )
 
     def repeated_calls(self) -> set[str]:
         """The outermost calls that have identical siblings: what folding collapses."""
@@ -229,14 +233,14 @@ class Groups:
         ]
 
 
-def _node_calls(graph: nx.MultiDiGraph) -> dict[str, tuple[str, ...]]:
+def _node_calls(graph: AutogradGraph) -> dict[str, tuple[str, ...]]:
     """Each node's module calls; a module's own parameter joins the calls its uses share."""
-    calls = {n: tuple(c or ()) for n, c in graph.nodes(data="calls")}
+    calls = {n: tuple(a.calls or ()) for n, a in graph.nodes(data=True)}
     for node, attrs in graph.nodes(data=True):
-        if attrs.get("kind") != "leaf" or calls[node] or not attrs.get("name"):
+        name = attrs.name
+        if attrs.kind != "leaf" or calls[node] or not name:
             continue
         shared = _common_prefix([calls[s] for s in graph.successors(node)])
-        name = attrs["name"]
         while shared and not name.startswith(module_of_call(shared[-1]) + "."):
             shared = shared[:-1]
         calls[node] = shared
@@ -264,7 +268,7 @@ def _owner(node: str, chain: tuple[str, ...], collapsed: set[str]) -> str:
     return node if call is None else GROUP + call
 
 
-def _acyclic(graph: nx.MultiDiGraph, owner: dict[str, str]) -> bool:
+def _acyclic(graph: AutogradGraph, owner: dict[str, str]) -> bool:
     quotient = nx.DiGraph()
     quotient.add_edges_from((owner[u], owner[v]) for u, v in graph.edges() if owner[u] != owner[v])
     return nx.is_directed_acyclic_graph(quotient)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from explorer.data.nodes import GraphNode
 from explorer.data.snapshot import TensorSummary, shape_text
 
 MAX_CHARS = 17
@@ -45,24 +44,24 @@ def _fit(text: str, room: int) -> str:
     return text if len(text) <= room else text[: room - 1] + "…"
 
 
-def node_title(attrs: dict[str, Any]) -> str:
+def node_title(attrs: GraphNode) -> str:
     """`x` for a leaf, `y = add` for a named op, `mul` otherwise."""
-    if attrs.get("kind") == "leaf":
-        return _fit(attrs.get("name") or "leaf", MAX_CHARS)
-    name = attrs.get("name")
-    label = attrs.get("label", "?")
-    return _fit(f"{name} = {label}" if name else label, MAX_CHARS)
+    if attrs.kind == "leaf":
+        return _fit(attrs.name or "leaf", MAX_CHARS)
+    label = "?" if attrs.label is None else attrs.label
+    return _fit(f"{attrs.name} = {label}" if attrs.name else label, MAX_CHARS)
 
 
-def node_lines(attrs: dict[str, Any], grad: TensorSummary | None = None) -> list[str]:
+def node_lines(attrs: GraphNode, grad: TensorSummary | None = None) -> list[str]:
     """The card's text: title, shape and value, and the gradient once it is known."""
-    if attrs.get("kind") == "group":
-        shape = shape_text(attrs["shape"]) if attrs.get("shape") is not None else ""
-        size = f"{attrs.get('size', 0):,} nodes"
-        return [_fit(attrs.get("label", "module"), MAX_CHARS), *([shape] if shape else []), size]
+    if attrs.kind == "group":
+        shape = shape_text(attrs.shape) if attrs.shape is not None else ""
+        size = f"{attrs.size or 0:,} nodes"
+        label = "module" if attrs.label is None else attrs.label
+        return [_fit(label, MAX_CHARS), *([shape] if shape else []), size]
     lines = [node_title(attrs)]
-    shape = shape_text(attrs.get("shape"))
-    value = attrs.get("value")
+    shape = shape_text(attrs.shape)
+    value = attrs.value
     if isinstance(value, TensorSummary) and value.numel <= 6:
         lines.append(_fit(f"{shape} · {tensor_text(value, MAX_CHARS - len(shape) - 3)}", MAX_CHARS))
     else:
@@ -72,21 +71,20 @@ def node_lines(attrs: dict[str, Any], grad: TensorSummary | None = None) -> list
     return lines
 
 
-def tooltip(attrs: dict[str, Any]) -> str:
-    if attrs.get("kind") == "group":
-        repeats = f", {attrs['repeats']} calls folded" if attrs.get("repeats") else ""
+def tooltip(attrs: GraphNode) -> str:
+    if attrs.kind == "group":
+        repeats = f", {attrs.repeats} calls folded" if attrs.repeats else ""
         return (
-            f"module {attrs.get('call', '')}: {attrs.get('size', 0):,} nodes{repeats}\n"
+            f"module {attrs.call or ''}: {attrs.size or 0:,} nodes{repeats}\n"
             "double-click to open; double-click inside an open frame to close it"
         )
-    parts = [node_title(attrs), attrs.get("op", "")]
-    if attrs.get("shape") is not None:
-        parts.append(f"shape {shape_text(attrs['shape'])}, {attrs.get('dtype', '')}")
-    value = attrs.get("value")
-    if isinstance(value, TensorSummary):
-        parts.append(f"value {tensor_text(value, 40)}")
-    if attrs.get("const_slots"):
-        slots = ", ".join(map(str, attrs["const_slots"]))
+    parts = [node_title(attrs), attrs.op or ""]
+    if attrs.shape is not None:
+        parts.append(f"shape {shape_text(attrs.shape)}, {attrs.dtype or ''}")
+    if isinstance(attrs.value, TensorSummary):
+        parts.append(f"value {tensor_text(attrs.value, 40)}")
+    if attrs.const_slots:
+        slots = ", ".join(map(str, attrs.const_slots))
         parts.append(f"no gradient to input slot {slots} (a constant or detached tensor)")
     return "\n".join(p for p in parts if p)
 
@@ -94,9 +92,9 @@ def tooltip(attrs: dict[str, Any]) -> str:
 _SLOT_NAMES = {0: ("self", "input"), 1: ("other", "mat2")}
 
 
-def const_text(attrs: dict[str, Any], slot: int) -> str:
+def const_text(attrs: GraphNode, slot: int) -> str:
     """What a constant input was, when the node saved it (`2` in 2*x), else `const`."""
-    saved = attrs.get("saved") or {}
+    saved = attrs.saved or {}
     for name in _SLOT_NAMES.get(slot, ()):
         value = saved.get(name)
         if isinstance(value, TensorSummary) and value.values is not None and value.numel <= 4:

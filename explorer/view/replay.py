@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
+from explorer.data.nodes import AutogradGraph
 from explorer.data.snapshot import Pass, Snapshot, Step, TensorSummary
 
 EdgeKey = tuple[str, str, int]  # (source, target, slot): one edge of the MultiDiGraph
@@ -42,7 +41,7 @@ class Replay:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.graph: nx.MultiDiGraph = snapshot.graph
+        self.graph: AutogradGraph = snapshot.graph
         self.passes: list[Pass] = snapshot.passes
         # the source feeding each (target, slot): where a node's grad_out[slot] goes
         self._source: dict[tuple[str, int], str] = {
@@ -147,5 +146,5 @@ def _copy(view: StepView) -> StepView:
     return StepView(done=set(view.done), flowed=set(view.flowed), edge_grads=dict(view.edge_grads))
 
 
-def _is_leaf(graph: nx.MultiDiGraph, node: str) -> bool:
-    return graph.nodes[node].get("kind") == "leaf" if node in graph else False
+def _is_leaf(graph: AutogradGraph, node: str) -> bool:
+    return graph.nodes[node].kind == "leaf" if node in graph else False

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer.data.nodes import GraphNode
 from explorer.data.snapshot import Step
 from explorer.view.grouping import Shown
 from explorer.view.replay import Cursor, EdgeKey, Grad, Replay, StepView
@@ -82,15 +83,15 @@ def node_grads(replay: Replay | None, cursor: Cursor, nodes: list[str]) -> dict[
     return out
 
 
-def card_fill(attrs: dict, node: str, step: StepView) -> str:
+def card_fill(attrs: GraphNode, node: str, step: StepView) -> str:
     """The Theme colour a node's card is filled with at this step."""
     if node == step.accumulated:
         return "accumulated"
     if node in step.done and node != step.active:
         return "done"
-    if attrs.get("kind") == "leaf":
+    if attrs.kind == "leaf":
         return "leaf"
-    if attrs.get("output"):
+    if attrs.output:
         return "output"
     return "op"
 

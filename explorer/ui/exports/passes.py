@@ -111,9 +111,9 @@ def caption(model: ExplorerModel, plan: FramePlan, step: int) -> str:
     node = model.snapshot.passes[plan.pass_index].steps[step].node
     attrs = model.snapshot.graph.nodes[node]
     ran = labels.node_title(attrs)
-    if attrs.get("kind") == "leaf":
+    if attrs.kind == "leaf":
         ran = f"{ran}.grad accumulates"
-    return f"{where}Step {step + 1} of {plan.step_count} · {ran} ({attrs.get('op', '?')})"
+    return f"{where}Step {step + 1} of {plan.step_count} · {ran} ({attrs.op or '?'})"
 
 
 def _captioned(scene: ExportScene, ratio: float, text: str) -> QImage:

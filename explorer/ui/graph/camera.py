@@ -66,7 +66,7 @@ def open_view(box: pg.ViewBox, geo: Geometry | None, shown: Shown | None, large:
         return
     if card_pixels(box) >= OPEN_MIN_PX * large:
         return
-    outputs = [n for n in geo.ids if shown.graph.nodes[n].get("output")]
+    outputs = [n for n in geo.ids if shown.graph.nodes[n].output]
     along = 1 if geo.upward else 0
     root = outputs[0] if outputs else geo.ids[int(np.argmax(geo.pos[:, along]))]
     x, y = geo.pos[geo.index[root]]

@@ -200,7 +200,7 @@ class Styler:
         model = self.model
         assert model.shown is not None
         attrs = model.shown.graph.nodes[node]
-        if attrs.get("kind") == "group":
+        if attrs.kind == "group":
             return self._group_style(node, step)
         fill = step_style.card_fill(attrs, node, step)
         outline = step_style.card_outline(node, step, model.selected)

@@ -59,16 +59,16 @@ def _module_html(model: ExplorerModel, card: str) -> str:
     members = model.shown.members[card]
     ops: dict[str, int] = {}
     for node in members:
-        label = model.snapshot.graph.nodes[node].get("label", "?")
+        label = model.snapshot.graph.nodes[node].label or "?"
         ops[label] = ops.get(label, 0) + 1
     common = ", ".join(f"{esc(k)} × {v}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1]))
     out = [
-        f"<h2 style='margin:0'>{esc(attrs.get('label', 'module'))}</h2>",
-        f"<p>{_muted('module call', model.theme)} <b>{esc(attrs.get('call', ''))}</b></p>",
+        f"<h2 style='margin:0'>{esc(attrs.label or 'module')}</h2>",
+        f"<p>{_muted('module call', model.theme)} <b>{esc(attrs.call or '')}</b></p>",
         f"<p>{len(members):,} nodes inside: {common}</p>",
     ]
-    if attrs.get("repeats"):
-        out.append(f"<p>{attrs['repeats']} identical calls folded into this card.</p>")
+    if attrs.repeats:
+        out.append(f"<p>{attrs.repeats} identical calls folded into this card.</p>")
     span = model.span(card)
     if span is not None:
         at = model.cursor.step_index
@@ -92,30 +92,28 @@ def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
         return ""
     attrs = snapshot.graph.nodes[node]
     esc = html.escape
-    kind = "output" if attrs.get("output") else attrs.get("kind", "op")
+    kind = "output" if attrs.output else attrs.kind or "op"
     out = [
         f"<h2 style='margin:0'>{esc(labels.node_title(attrs))}</h2>",
-        "<p>"
-        + _muted(f"{esc(kind)} · {esc(attrs.get('op', ''))} · id {esc(node)}", theme)
-        + "</p>",
+        "<p>" + _muted(f"{esc(kind)} · {esc(attrs.op or '')} · id {esc(node)}", theme) + "</p>",
     ]
-    if attrs.get("module"):
-        out.append(f"<p>made inside module <b>{esc(attrs['module'])}</b></p>")
-    found = derivative(attrs.get("op", ""), attrs.get("saved"))
+    if attrs.module:
+        out.append(f"<p>made inside module <b>{esc(attrs.module)}</b></p>")
+    found = derivative(attrs.op or "", attrs.saved)
     if found:
         forward, rules = found
         items = "".join(f"<li>{esc(r)}</li>" for r in rules)
         out.append(f"<h3>Derivative</h3><p>forward: <b>{esc(forward)}</b></p><ul>{items}</ul>")
-    if attrs.get("shape") is not None:
-        shape = esc(labels.shape_text(attrs["shape"]))
-        out.append(f"<p>shape <b>{shape}</b>, dtype {esc(str(attrs.get('dtype', '')))}</p>")
-    if attrs.get("value") is not None:
-        out.append("<h3>Value</h3>" + tensor_html(attrs["value"], theme))
-    if attrs.get("const_slots"):
-        slots = ", ".join(map(str, attrs["const_slots"]))
+    if attrs.shape is not None:
+        shape = esc(labels.shape_text(attrs.shape))
+        out.append(f"<p>shape <b>{shape}</b>, dtype {esc(attrs.dtype or '')}</p>")
+    if attrs.value is not None:
+        out.append("<h3>Value</h3>" + tensor_html(attrs.value, theme))
+    if attrs.const_slots:
+        slots = ", ".join(map(str, attrs.const_slots))
         why = f"Input slot {slots} needs no gradient: a constant or a detached tensor."
         out.append("<p>" + _muted(why, theme) + "</p>")
-    saved = attrs.get("saved") or {}
+    saved = attrs.saved or {}
     if saved:
         rows = "".join(f"<p><b>{esc(k)}</b>: {tensor_html(v, theme)}</p>" for k, v in saved.items())
         out.append("<h3>Saved for backward</h3>" + rows)

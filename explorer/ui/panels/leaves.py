@@ -38,7 +38,7 @@ class LeavesPanel(QTableWidget):
         snapshot = self.model.snapshot
         if snapshot is None:
             return []
-        return [n for n, kind in snapshot.graph.nodes(data="kind") if kind == "leaf"]
+        return [n for n, a in snapshot.graph.nodes(data=True) if a.kind == "leaf"]
 
     def grad_text(self, node: str) -> str:
         """What the .grad column says for node now."""
@@ -51,8 +51,8 @@ class LeavesPanel(QTableWidget):
         self._rows = {node: row for row, node in enumerate(nodes)}
         for node, row in self._rows.items():
             attrs = snapshot.graph.nodes[node]
-            self.setItem(row, 0, QTableWidgetItem(attrs.get("name") or "(unnamed)"))
-            self.setItem(row, 1, QTableWidgetItem(labels.shape_text(attrs.get("shape"))))
+            self.setItem(row, 0, QTableWidgetItem(attrs.name or "(unnamed)"))
+            self.setItem(row, 1, QTableWidgetItem(labels.shape_text(attrs.shape)))
             self.setItem(row, 2, QTableWidgetItem("None"))
         self._refresh()
 

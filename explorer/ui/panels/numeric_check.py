@@ -49,7 +49,7 @@ class NumericChecks(QObject):
         snapshot, theme = self.model.snapshot, self.model.theme
         if snapshot is None or node not in snapshot.graph:
             return ""
-        if snapshot.graph.nodes[node].get("kind") != "leaf":
+        if snapshot.graph.nodes[node].kind != "leaf":
             return ""
         found = self.results.get(node)
         link = f"<a href='{CHECK_LINK}'>Check numerically</a>"

@@ -118,7 +118,7 @@ class StepperBar(QWidget):
             return f"Before the first of {count} steps"
         attrs = model.snapshot.graph.nodes[step.node]
         what = labels.node_title(attrs)
-        verb = "accumulates into .grad" if attrs.get("kind") == "leaf" else f"runs {attrs['op']}"
+        verb = "accumulates into .grad" if attrs.kind == "leaf" else f"runs {attrs.op}"
         return f"Step {model.cursor.step_index + 1} of {count}: {what} {verb}"
 
     def _on_slider(self, value: int) -> None:

@@ -245,15 +245,9 @@ class MainWindow(QMainWindow):
     def _backward_root_name(self, snapshot: Snapshot) -> str | None:
         graph = snapshot.graph
         selected = self.model.selected
-        if (
-            selected in graph
-            and graph.nodes[selected].get("name")
-            and graph.nodes[selected]["kind"] == "op"
-        ):
-            return graph.nodes[selected]["name"]
-        outputs = [
-            a["name"] for _, a in graph.nodes(data=True) if a.get("output") and a.get("name")
-        ]
+        if selected in graph and graph.nodes[selected].name and graph.nodes[selected].kind == "op":
+            return graph.nodes[selected].name
+        outputs = [a.name for _, a in graph.nodes(data=True) if a.output and a.name]
         return outputs[-1] if outputs else None
 
     def _on_running_changed(self, running: bool) -> None:
@@ -277,13 +271,15 @@ class MainWindow(QMainWindow):
         needle = text.strip().lower()
         if snapshot is None or not needle:
             return None
-        for key in ("name", "label", "op"):
-            for node, value in snapshot.graph.nodes(data=key):
-                if value and needle in str(value).lower():
-                    self.model.reveal(node)  # open the modules it is folded into
-                    self.model.select(node)
-                    self.graph.center_on(node)
-                    return node
+        nodes = snapshot.graph.nodes(data=True)
+        # every name first, then every label, then every op
+        texts = [(n, a.name) for n, a in nodes] + [(n, a.label) for n, a in nodes]
+        for node, value in texts + [(n, a.op) for n, a in nodes]:
+            if value and needle in value.lower():
+                self.model.reveal(node)  # open the modules it is folded into
+                self.model.select(node)
+                self.graph.center_on(node)
+                return node
         self.statusBar().showMessage(f"No node matches {text!r}")
         return None
 
