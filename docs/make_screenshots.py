@@ -66,7 +66,7 @@ def main() -> None:
         wait_for(window.model.snapshot_changed)
         window.model.stop()
         # every call collapsed to a card but the model and its last layer, open in frames
-        calls = set(window.model.groups.all_calls)
+        calls = set(window.model.call_tree.all_calls)
         window.model.set_collapsed(calls - {"model", "model.layers.3"})
         for _ in range(60):
             window.model.step_forward()

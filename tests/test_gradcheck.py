@@ -15,7 +15,7 @@ from explorer.data.reports import GradCheck
 from explorer.runs import gradcheck
 from explorer.runs.descent import Trainer
 from explorer.runs.gradcheck import SAMPLE, check_leaf
-from explorer.runs.model_file import ModelSession
+from explorer.runs.model_file import ModelFileSession
 from explorer.runs.session import Session
 from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.window.main_window import MainWindow
@@ -151,7 +151,7 @@ def test_a_complex_leaf_is_not_a_float_tensor(tmp_path: Path) -> None:
         "model = nn.Linear(2, 2, dtype=torch.cfloat)\n"
         "def loss():\n    return model(torch.ones(1, 2, dtype=torch.cfloat)).abs().sum()\n"
     )
-    session = ModelSession(path, path.read_text())
+    session = ModelFileSession(path, path.read_text())
     snapshot = session.run()
     assert snapshot.problem is None, snapshot.problem
     check = check_leaf(session, leaf_node(session, "model.weight"))
@@ -164,7 +164,7 @@ def test_a_model_file_is_not_re_run(tmp_path: Path) -> None:
         "import torch\nfrom torch import nn\nmodel = nn.Linear(2, 1)\n"
         "def loss():\n    return model(torch.ones(3, 2)).sum()\n"
     )
-    session = ModelSession(path, path.read_text())
+    session = ModelFileSession(path, path.read_text())
     assert session.run().problem is None
     check = check_leaf(session, leaf_node(session, "model.weight"))
     assert "works on scripts, not on model files" in check.problem

@@ -123,7 +123,7 @@ def test_a_saved_lesson_reopens_with_its_cells_notes_bookmarks_and_view(
     open_lesson(qtbot, window, NETWORK)
     model, state = window.model, window.lessons.state
     window.fold_action.trigger()
-    call = next(c for c in model.groups.all_calls if c.startswith("model.2"))
+    call = next(c for c in model.call_tree.all_calls if c.startswith("model.2"))
     model.collapse(call)
     window.upward_action.trigger()  # flow left to right
     window.graph.fit()

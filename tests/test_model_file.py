@@ -17,12 +17,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from torch import nn
 
 from explorer.data.snapshot import Problem, Snapshot
-from explorer.runs.model_file import ModelSession, run_model_file
+from explorer.runs.model_file import ModelFileSession, run_model_file
 from explorer.runs.session import SEED
 from explorer.ui.window import model_files
 from explorer.ui.window.main_window import MainWindow
 from explorer.ui.worker_bridge import WorkerBridge
-from explorer.worker.protocol import Backward, OpenModel, Request, RunScript
+from explorer.worker.protocol import Backward, OpenModelFile, Request, RunScript
 from explorer.worker.serve import Server
 from tests.helpers import WAIT_MS, values
 
@@ -78,7 +78,7 @@ def write(tmp_path: Path, text: str, name: str = "net.py") -> Path:
     return path
 
 
-def run_ok(path: Path) -> tuple[ModelSession, Snapshot]:
+def run_ok(path: Path) -> tuple[ModelFileSession, Snapshot]:
     session = run_model_file(path)
     snapshot = session.snapshot()
     assert snapshot.problem is None, snapshot.problem
@@ -201,7 +201,7 @@ def test_the_files_own_names_label_the_graph_and_backward_works_from_them(
         "model = nn.Linear(3, 1)\n"
         "name = input()  # a stray prompt reads nothing, rather than the worker's requests\n"
     )
-    session = ModelSession(write(tmp_path, text), text)
+    session = ModelFileSession(write(tmp_path, text), text)
     problem = session.run().problem
     assert problem is not None and problem.line == 6 and problem.message.startswith("EOFError")
 
@@ -298,13 +298,13 @@ def test_the_worker_runs_a_model_file_and_backward_follows_it(tmp_path: Path) ->
     server = Server(memory_mb=0)
     script = server.handle(Request(1, RunScript("w = torch.ones(2, requires_grad=True)\n")))
     assert script.value is not None and script.value.problem is None
-    model = server.handle(Request(2, OpenModel(str(path), MLP)))
+    model = server.handle(Request(2, OpenModelFile(str(path), MLP)))
     assert model.kind == "answered" and model.value.problem is None
     assert "model.0" in modules_by_op(model.value)
     after = server.handle(Request(3, Backward("output"))).value
     assert after.problem is None and len(after.passes) == 1
     assert "w" not in after.grads  # the model replaced the script's run
-    broken = server.handle(Request(4, OpenModel("m.py", MLP + "raise ValueError('no')\n")))
+    broken = server.handle(Request(4, OpenModelFile("m.py", MLP + "raise ValueError('no')\n")))
     assert broken.value.problem == Problem(
         "ValueError: no", line=6, column=1, text="raise ValueError('no')"
     )
@@ -383,8 +383,10 @@ def open_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         win = MainWindow(worker, settings, ask_restore=lambda: False, ask_trust=asked)
         made.append((win, worker))
         sent: list[tuple[str, str]] = []
-        real = worker.open_model
-        monkeypatch.setattr(worker, "open_model", lambda p, t: sent.append((p, t)) or real(p, t))
+        real = worker.open_model_file
+        monkeypatch.setattr(
+            worker, "open_model_file", lambda p, t: sent.append((p, t)) or real(p, t)
+        )
         win.show()
         with qtbot.waitSignal(win.model.snapshot_changed, timeout=WAIT_MS):
             pass  # the first run, of the example script

@@ -8,7 +8,7 @@ import pytest
 
 from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import TensorSummary, node_to_dict
-from explorer.view.grouping import GROUP, Groups
+from explorer.view.calls import CALL_CARD, CallTree
 from tests.helpers import run_ok
 
 NOTES = (
@@ -96,9 +96,9 @@ def test_a_collapsed_module_call_is_a_record_of_kind_group() -> None:
         "model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))\n"
         "loss = model(torch.randn(2, 3)).sum()\n"
     )
-    shown = Groups(snapshot).shown({"model"})
-    card = shown.graph.nodes[GROUP + "model"]
+    shown = CallTree(snapshot).shown({"model"})
+    card = shown.graph.nodes[CALL_CARD + "model"]
     assert isinstance(card, GraphNode)
-    assert (card.kind, card.call, card.module, card.repeats) == ("group", "model", "model", None)
-    assert card.size == len(shown.members[GROUP + "model"])
+    assert (card.kind, card.call, card.module, card.repeats) == ("call", "model", "model", None)
+    assert card.size == len(shown.members[CALL_CARD + "model"])
     assert card.shape == [2, 1]

@@ -13,7 +13,7 @@ import torch
 
 from explorer.data.snapshot import Problem
 from explorer.lang import interpreter
-from explorer.runs.model_file import ModelSession
+from explorer.runs.model_file import ModelFileSession
 from explorer.runs.rerun import RerunMode, Script
 from explorer.runs.session import SEED, Session
 
@@ -45,7 +45,7 @@ def test_a_script_its_reruns_and_a_model_file_draw_what_plain_torch_draws(tmp_pa
     recorded = script.session(RerunMode()).env
     path = Path(tmp_path, "model.py")
     path.write_text(MODEL)
-    model_file = ModelSession(path, MODEL)
+    model_file = ModelFileSession(path, MODEL)
     model_file.run()
     model_draws = [model_file.names[n] for n in ("noise", "w")] + [model_file.names["model"]]
     for names in (session.names, fast, recorded):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.view import step_style
-from explorer.view.grouping import Groups
+from explorer.view.calls import CallTree
 from explorer.view.replay import Cursor, Replay
 from tests.helpers import run_ok, values
 
@@ -20,7 +20,7 @@ y.backward()
 def _setup():
     snapshot = run_ok(SCRIPT)
     replay = Replay(snapshot)
-    shown = Groups(snapshot).shown(set())
+    shown = CallTree(snapshot).shown(set())
     edges = list(snapshot.graph.edges(keys=True))
     return snapshot, replay, shown, {key: i for i, key in enumerate(edges)}, edges
 

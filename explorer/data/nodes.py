@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from explorer.data.snapshot import TensorSummary
 
 # a tensor made by the script, an op of the graph, or a collapsed module call's card
-NodeKind = Literal["leaf", "op", "group"]
+NodeKind = Literal["leaf", "op", "call"]
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -88,7 +88,7 @@ def _every_field(first: tuple[str, ...]) -> tuple[str, ...]:
 _ORDER: dict[str, tuple[str, ...]] = {
     "leaf": _every_field(("op", "kind", "label", "shape", "dtype", "value", "name")),
     "op": FIELDS,
-    "group": _every_field(("kind", "label", "call", "size", "module", "repeats", "shape")),
+    "call": _every_field(("kind", "label", "call", "size", "module", "repeats", "shape")),
 }
 
 

@@ -91,7 +91,7 @@ class Bookmark:
 
 @dataclass
 class View:
-    """How the graph is shown: zoom (1 fits the whole graph), groups, fold, direction."""
+    """How the graph is shown: zoom (1 fits the whole graph), collapsed calls, fold, direction."""
 
     zoom: float = 1.0
     collapsed: list[str] | None = None  # None: the window's own choice for the graph's size

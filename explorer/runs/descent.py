@@ -92,7 +92,7 @@ class Descent:
             self.path.append(self._point(first))
         self.seconds_per_run = first.seconds
         self.surface: Surface | None = None
-        self.surface_box: landscape.Box | None = None
+        self.surface_box: landscape.OpenCall | None = None
         self.surface_budget = 0.0  # the seconds the surface was given
         self.broken = "" if math.isfinite(self.losses[0]) else _not_finite(self.losses[0], 0)
 

@@ -27,15 +27,15 @@ MAX_POINTS = 5_000  # data points sent for the line-fit plot
 
 
 # -- the surface ---------------------------------------------------------------------------
-Box = list[tuple[float, float]]  # (low, high) along each axis
+OpenCall = list[tuple[float, float]]  # (low, high) along each axis
 
 
-def box_around(path: Sequence[Sequence[float]]) -> Box | None:
+def box_around(path: Sequence[Sequence[float]]) -> OpenCall | None:
     """A box holding the path's finite points with room around them."""
     points = np.array([p for p in path if all(math.isfinite(v) for v in p)], dtype=np.float64)
     if points.size == 0:
         return None
-    box: Box = []
+    box: OpenCall = []
     for low, high in zip(points.min(axis=0), points.max(axis=0), strict=True):
         centre = (low + high) / 2
         half = max(0.75 * (high - low), 1.0, 0.25 * abs(centre))
@@ -43,7 +43,7 @@ def box_around(path: Sequence[Sequence[float]]) -> Box | None:
     return box
 
 
-def covers(outer: Box | None, path: Sequence[Sequence[float]]) -> bool:
+def covers(outer: OpenCall | None, path: Sequence[Sequence[float]]) -> bool:
     """Whether every finite point of path lies inside outer, off its edges."""
     if outer is None:
         return False
@@ -64,7 +64,7 @@ def grid_size(dimensions: int, seconds_per_run: float, budget: float = SURFACE_S
     return size if size >= MIN_GRID else 0
 
 
-def surface(box: Box, size: int, loss_at: Callable[[tuple[float, ...]], float]) -> Surface:
+def surface(box: OpenCall, size: int, loss_at: Callable[[tuple[float, ...]], float]) -> Surface:
     """loss_at on a size (×size) grid over box."""
     axes = [np.linspace(low, high, size) for low, high in box]
     if len(axes) == 1:

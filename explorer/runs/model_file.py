@@ -42,7 +42,7 @@ class ModelFileError(Exception):
         self.message, self.hint, self.line, self.column = message, hint, line, column
 
 
-class ModelSession(Traced):
+class ModelFileSession(Traced):
     """A model file that has run, kept alive so a backward pass can follow, as a script's can."""
 
     def __init__(self, path: str | Path, text: str) -> None:
@@ -289,9 +289,11 @@ class ModelSession(Traced):
         return Problem(error.message, line=line, column=column, text=text, hint=error.hint)
 
 
-def run_model_file(path: str | Path, text: str | None = None) -> ModelSession:
+def run_model_file(path: str | Path, text: str | None = None) -> ModelFileSession:
     """Run a model file (read from path unless text is given); the session, run."""
-    session = ModelSession(path, Path(path).read_text(encoding="utf-8") if text is None else text)
+    session = ModelFileSession(
+        path, Path(path).read_text(encoding="utf-8") if text is None else text
+    )
     session.run()
     return session
 

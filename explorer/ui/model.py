@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.data.snapshot import Snapshot
 from explorer.ui.theme import LIGHT, Theme
-from explorer.view.grouping import Groups, Shown
+from explorer.view.calls import CallTree, Shown
 from explorer.view.replay import Cursor, Replay, StepView
 
 START = Cursor(0, -1)
@@ -21,7 +21,7 @@ class ExplorerModel(QObject):
     playing_changed = Signal(bool)  # playback started or stopped
     running_changed = Signal(bool)  # a script started or finished running
     theme_changed = Signal()  # the colours changed
-    grouping_changed = Signal()  # module calls were collapsed, expanded or folded
+    collapsed_changed = Signal()  # module calls were collapsed, expanded or folded
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,7 +32,7 @@ class ExplorerModel(QObject):
         self.running = False
         self.theme: Theme = LIGHT
         self._view: StepView | None = None
-        self.groups: Groups | None = None
+        self.call_tree: CallTree | None = None
         self.collapsed: set[str] = set()  # module calls drawn as one card
         self.fold = False  # repeated identical calls drawn as one card
         self.apart: frozenset[str] = frozenset()  # calls a folded card was opened into
@@ -51,48 +51,50 @@ class ExplorerModel(QObject):
         self.selected = self.selected if self.selected in snapshot.graph else None
         self.cursor = cursor
         self._view = None
-        if self.groups is not None and self.groups.graph is snapshot.graph:
-            self.groups.snapshot = snapshot  # a pass was added: the same cards, drawn as they are
+        if self.call_tree is not None and self.call_tree.graph is snapshot.graph:
+            self.call_tree.snapshot = (
+                snapshot  # a pass was added: the same cards, drawn as they are
+            )
             self._spans.clear()
         else:
-            self._set_groups(Groups(snapshot))
+            self._set_call_tree(CallTree(snapshot))
         self.snapshot_changed.emit()
         self.cursor_changed.emit()
 
-    # -- module groups -------------------------------------------------------------------
-    def _set_groups(self, groups: Groups) -> None:
-        same_calls = self.groups is not None and self.groups.all_calls == groups.all_calls
-        self.groups = groups
+    # -- module calls --------------------------------------------------------------------
+    def _set_call_tree(self, tree: CallTree) -> None:
+        same_calls = self.call_tree is not None and self.call_tree.all_calls == tree.all_calls
+        self.call_tree = tree
         if not same_calls:  # a re-run of the same model keeps what was open
-            self.collapsed = groups.initial_collapsed()
+            self.collapsed = tree.initial_collapsed()
             self.fold = bool(self.collapsed)  # a large graph opens as an overview
             self.apart = frozenset()
-        self._regroup()
+        self._reshow()
 
-    def _regroup(self) -> None:
-        assert self.groups is not None
-        self.shown = self.groups.shown(self.collapsed, self.fold, self.apart)
+    def _reshow(self) -> None:
+        assert self.call_tree is not None
+        self.shown = self.call_tree.shown(self.collapsed, self.fold, self.apart)
         self._spans.clear()
         if self.selected is not None and self.selected not in self.shown.graph:
             self.selected = None
 
     def set_collapsed(self, collapsed: set[str]) -> None:
-        if self.groups is not None and collapsed != self.collapsed:
+        if self.call_tree is not None and collapsed != self.collapsed:
             self.collapsed = set(collapsed)
-            self._regroup()
-            self.grouping_changed.emit()
+            self._reshow()
+            self.collapsed_changed.emit()
 
     def expand(self, card: str) -> None:
         """Open a module card: a folded one into its calls, one card each; a call's card into
         what it contains."""
-        if self.shown is None or self.groups is None or card not in self.shown.members:
+        if self.shown is None or self.call_tree is None or card not in self.shown.members:
             return
-        depth = self.groups.depth[self.shown.graph.nodes[card].call]
-        calls = {self.groups.calls[n][depth] for n in self.shown.members[card]}
+        depth = self.call_tree.depth[self.shown.graph.nodes[card].call]
+        calls = {self.call_tree.chain_of[n][depth] for n in self.shown.members[card]}
         if len(calls) > 1:  # a fold
             self.apart = self.apart | calls
-            self._regroup()
-            self.grouping_changed.emit()
+            self._reshow()
+            self.collapsed_changed.emit()
         else:
             self.set_collapsed(self.collapsed - calls)
 
@@ -100,8 +102,8 @@ class ExplorerModel(QObject):
         self.set_collapsed(self.collapsed | {call})
 
     def collapse_all(self) -> None:
-        if self.groups is not None:
-            self.set_collapsed(set(self.groups.all_calls))
+        if self.call_tree is not None:
+            self.set_collapsed(set(self.call_tree.all_calls))
 
     def expand_all(self) -> None:
         self.set_collapsed(set())
@@ -109,18 +111,18 @@ class ExplorerModel(QObject):
     def set_fold(self, fold: bool) -> None:
         """Fold repeated blocks: collapse the calls that have identical siblings, and draw
         each run of them as one card. Opening such a card shows its calls one by one."""
-        if fold != self.fold and self.groups is not None:
+        if fold != self.fold and self.call_tree is not None:
             self.fold = fold
             self.apart = frozenset()
             if fold:
-                self.collapsed |= self.groups.repeated_calls()
-            self._regroup()
-            self.grouping_changed.emit()
+                self.collapsed |= self.call_tree.repeated_calls()
+            self._reshow()
+            self.collapsed_changed.emit()
 
     def reveal(self, node: str) -> None:
         """Open the calls around a snapshot node so its own card is drawn."""
-        if self.groups is not None:
-            self.set_collapsed(self.collapsed - set(self.groups.calls.get(node, ())))
+        if self.call_tree is not None:
+            self.set_collapsed(self.collapsed - set(self.call_tree.chain_of.get(node, ())))
 
     def span(self, card: str) -> tuple[int, int] | None:
         """First and last step, in the current pass, of the nodes inside a module card."""
@@ -132,11 +134,11 @@ class ExplorerModel(QObject):
         spans = self._spans.get(pass_index)
         if spans is None:
             spans = self._spans[pass_index] = {}
-            for group, members in self.shown.members.items():
+            for card, members in self.shown.members.items():
                 found = [self.replay.step_index(pass_index, n) for n in members]
                 steps = [i for i in found if i is not None]
                 if steps:
-                    spans[group] = (min(steps), max(steps))
+                    spans[card] = (min(steps), max(steps))
         return spans.get(card)
 
     def set_running(self, running: bool) -> None:

@@ -28,8 +28,8 @@ class Theme:
     selection: str
     error: str
     node_text: str
-    group: str  # a collapsed module's card
-    box: str  # the frame of an open module and a module card's outline
+    call_card: str  # a collapsed module call's card
+    call_frame: str  # the frame of an open module call and a call card's outline
     line_scale: float = 1.0  # how much wider than usual lines and outlines are drawn
 
 
@@ -38,14 +38,14 @@ LIGHT = Theme(
     edge="#9aa3b2", edge_faded="#d4d8df", flow="#e8590c", active="#d6336c",
     leaf="#d0ebff", op="#eef0f4", output="#d3f9d8", const="#f1f3f5", done="#ffe8cc",
     accumulated="#ffd43b", selection="#1c7ed6", error="#c92a2a", node_text="#1d2330",
-    group="#e5dbff", box="#9775fa",
+    call_card="#e5dbff", call_frame="#9775fa",
 )  # fmt: skip
 DARK = Theme(
     name="dark", background="#15171c", panel="#1d2027", text="#e6e8ee", muted="#9aa1ae",
     edge="#5c6473", edge_faded="#343944", flow="#ff922b", active="#f06595",
     leaf="#1f4e79", op="#2b2f38", output="#1e5631", const="#23262d", done="#5c3b14",
     accumulated="#b08900", selection="#4dabf7", error="#ff6b6b", node_text="#f1f3f5",
-    group="#362a5e", box="#9775fa",
+    call_card="#362a5e", call_frame="#9775fa",
 )  # fmt: skip
 THEMES = {"light": LIGHT, "dark": DARK}
 
@@ -55,15 +55,15 @@ _PRESENTER = {
         background="#ffffff", panel="#ffffff", text="#000000", muted="#343a40",
         edge="#495057", edge_faded="#adb5bd", flow="#d9480f", active="#c2255c",
         leaf="#74c0fc", op="#dee2e6", output="#69db7c", const="#e9ecef", done="#ffc078",
-        accumulated="#fab005", selection="#1864ab", node_text="#000000", group="#b197fc",
-        box="#6741d9",
+        accumulated="#fab005", selection="#1864ab", node_text="#000000", call_card="#b197fc",
+        call_frame="#6741d9",
     ),
     "dark": dict(
         background="#000000", panel="#101114", text="#ffffff", muted="#ced4da",
         edge="#adb5bd", edge_faded="#495057", flow="#ff922b", active="#ff6b9a",
         leaf="#1c7ed6", op="#343a40", output="#2b8a3e", const="#212529", done="#a85d00",
-        accumulated="#f59f00", selection="#74c0fc", node_text="#ffffff", group="#5f3dc4",
-        box="#b197fc",
+        accumulated="#f59f00", selection="#74c0fc", node_text="#ffffff", call_card="#5f3dc4",
+        call_frame="#b197fc",
     ),
 }  # fmt: skip
 

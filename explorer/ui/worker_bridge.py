@@ -12,7 +12,7 @@ from explorer.worker.protocol import (
     CheckGradient,
     Descend,
     Job,
-    OpenModel,
+    OpenModelFile,
     Reply,
     RunScript,
 )
@@ -81,10 +81,10 @@ class WorkerBridge(QObject):
         """Run a script; answered with a Snapshot."""
         return self.submit(RunScript(text))
 
-    def open_model(self, path: str, text: str) -> WorkerRequest:
+    def open_model_file(self, path: str, text: str) -> WorkerRequest:
         """Run a model file's Python in the worker; only after the user said they trust it.
         Answered with a Snapshot."""
-        return self.submit(OpenModel(path, text))
+        return self.submit(OpenModelFile(path, text))
 
     def backward(self, name: str, gradient: list | None = None) -> WorkerRequest:
         """name.backward(gradient) on the last run; answered with PassesAdded."""

@@ -54,7 +54,7 @@ def node_title(attrs: GraphNode) -> str:
 
 def node_lines(attrs: GraphNode, grad: TensorSummary | None = None) -> list[str]:
     """The card's text: title, shape and value, and the gradient once it is known."""
-    if attrs.kind == "group":
+    if attrs.kind == "call":
         shape = shape_text(attrs.shape) if attrs.shape is not None else ""
         size = f"{attrs.size or 0:,} nodes"
         label = "module" if attrs.label is None else attrs.label
@@ -72,7 +72,7 @@ def node_lines(attrs: GraphNode, grad: TensorSummary | None = None) -> list[str]
 
 
 def tooltip(attrs: GraphNode) -> str:
-    if attrs.kind == "group":
+    if attrs.kind == "call":
         repeats = f", {attrs.repeats} calls folded" if attrs.repeats else ""
         return (
             f"module {attrs.call or ''}: {attrs.size or 0:,} nodes{repeats}\n"

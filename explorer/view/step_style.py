@@ -1,7 +1,7 @@
 """What the graph view shows at a cursor, as plain data: lit edges, cards that change, card roles.
 
 Cards get roles, not colours: a fill role names a Theme colour ("done", "leaf", ...) and an
-outline role names one of the view's pens ("selected", "running", "normal", "group").
+outline role names one of the view's pens ("selected", "running", "normal", "call").
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 
 from explorer.data.nodes import GraphNode
 from explorer.data.snapshot import Step
-from explorer.view.grouping import Shown
+from explorer.view.calls import Shown
 from explorer.view.replay import Cursor, EdgeKey, Grad, Replay, StepView
 
 
@@ -102,7 +102,7 @@ def card_outline(node: str, step: StepView, selected: str | None) -> str:
     return "running" if node == step.active else "normal"
 
 
-def group_fill(
+def call_fill(
     card: str, step: StepView, shown: Shown, span: tuple[int, int] | None, at: int
 ) -> str:
     """A module card: "done" once all the nodes inside have run (at is the cursor's step).
@@ -112,15 +112,15 @@ def group_fill(
     """
     if step.accumulated is not None and shown.visible(step.accumulated) == card:
         return "accumulated"
-    return "done" if span is not None and at >= span[1] else "group"
+    return "done" if span is not None and at >= span[1] else "call_card"
 
 
-def group_outline(card: str, step: StepView, shown: Shown, selected: str | None) -> str:
+def call_outline(card: str, step: StepView, shown: Shown, selected: str | None) -> str:
     """A module card is outlined as running while a node inside it runs."""
     if card == selected:
         return "selected"
     running = step.active is not None and shown.visible(step.active) == card
-    return "running" if running else "group"
+    return "running" if running else "call"
 
 
 def keys_near(

@@ -84,7 +84,7 @@ class WorkerClient:
         """Queue job; its Reply goes to reply_to alone. Returns the id the Reply will carry.
 
         A backward, descent or gradient check works on the last run, which lives only in the
-        current worker. An OpenModel runs the file as ordinary Python in the worker: submit
+        current worker. An OpenModelFile runs the file as ordinary Python in the worker: submit
         one only once the user has said they trust it.
         """
         self.start()

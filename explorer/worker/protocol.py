@@ -31,7 +31,7 @@ class RunScript(Job[Snapshot]):
 
 
 @dataclass
-class OpenModel(Job[Snapshot]):
+class OpenModelFile(Job[Snapshot]):
     """Run a model file's Python; only once the user has said they trust it."""
 
     path: str  # tracebacks and imports beside the file use it

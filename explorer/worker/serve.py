@@ -16,7 +16,7 @@ from explorer.data.reports import GradCheck
 from explorer.data.snapshot import PassesAdded, Problem, Snapshot
 from explorer.runs.descent import Trainer
 from explorer.runs.gradcheck import check_leaf
-from explorer.runs.model_file import ModelSession
+from explorer.runs.model_file import ModelFileSession
 from explorer.runs.session import Session, Traced
 from explorer.worker.protocol import (
     READY,
@@ -24,7 +24,7 @@ from explorer.worker.protocol import (
     CheckGradient,
     Descend,
     Descended,
-    OpenModel,
+    OpenModelFile,
     Reply,
     Request,
     RunScript,
@@ -36,7 +36,7 @@ from explorer.worker.protocol import (
 # RuntimeError into a script problem with its first line, so the words are all that is left.
 _OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory")
 # Jobs answered with a Snapshot carry a failure in it, shown where a run's problem is.
-_SNAPSHOT_JOBS = (RunScript, OpenModel)
+_SNAPSHOT_JOBS = (RunScript, OpenModelFile)
 _Answer = TypeVar("_Answer", Snapshot, PassesAdded)
 
 
@@ -66,7 +66,7 @@ class Server:
         self.trainer = Trainer()  # gradient descent on self.session
         self._handlers: dict[type, Callable[[Any], Any]] = {
             RunScript: self._run,
-            OpenModel: self._model,
+            OpenModelFile: self._model_file,
             Backward: self._backward,
             Descend: self._descend,
             CheckGradient: self._gradcheck,
@@ -126,10 +126,10 @@ class Server:
         self.session = session
         return self._checked(snapshot)
 
-    def _model(self, job: OpenModel) -> Snapshot:
+    def _model_file(self, job: OpenModelFile) -> Snapshot:
         """Run a model file the user chose to trust; it replaces the last run, as a script does."""
         self._drop_session()
-        session = ModelSession(job.path, job.text)
+        session = ModelFileSession(job.path, job.text)
         snapshot = session.run(layout=False)  # the window lays out what it opens collapsed
         self.session = session
         return self._checked(snapshot)

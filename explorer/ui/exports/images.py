@@ -244,17 +244,17 @@ def write_file(path: Path, data: bytes) -> None:
 
 
 def private_copy(model: ExplorerModel) -> ExplorerModel:
-    """The same graph, grouping, theme and step on a model of its own.
+    """The same graph, collapsed calls, theme and step on a model of its own.
 
     Rendering the frames of a pass moves this copy's cursor; the window, its panes and the
-    user's place in the replay stay as they are. The grouping's laid-out graph is shared:
+    user's place in the replay stay as they are. The call tree's laid-out graph is shared:
     it is plain data that is never changed once made.
     """
     copy = ExplorerModel()
     copy.theme = model.theme
     copy.snapshot = model.snapshot
     copy.replay = Replay(model.snapshot) if model.snapshot is not None else None
-    copy.groups, copy.shown = model.groups, model.shown
+    copy.call_tree, copy.shown = model.call_tree, model.shown
     copy.collapsed, copy.fold = set(model.collapsed), model.fold
     copy.cursor = model.cursor
     return copy

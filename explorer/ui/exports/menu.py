@@ -93,8 +93,8 @@ class GraphExports(QObject):
         path, options = request.path, request.options
         region, scale = self._region(options)
         if kind.key in ("json", "graphml", "dot"):
-            assert self.model.groups is not None
-            write_data(self.model.groups.laid_out(), path)  # the whole layout, made if not yet
+            assert self.model.call_tree is not None
+            write_data(self.model.call_tree.laid_out(), path)  # the whole layout, made if not yet
             return ""
         if not kind.animation:
             data = picture_bytes(self.model, self.graph.upward, kind.suffix, options, region, scale)

@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from explorer.ui.graph.minimap import Minimap
+from explorer.view.calls import Shown
 from explorer.view.geometry import CARD_H, CARD_W, Geometry
-from explorer.view.grouping import Shown
 
 OPEN_MIN_PX = 60  # a graph whose cards would be narrower than this opens on its output
 OPEN_CARD_PX = 120  # ... with its cards this wide

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
 )
 
-from explorer.ui.graph.boxes_item import BoxesItem
+from explorer.ui.graph.frames_item import FramesItem
 from explorer.ui.graph.styling import pen
 from explorer.ui.model import ExplorerModel
 from explorer.view import geometry, labels, step_style
@@ -33,7 +33,7 @@ LINE_HEIGHT = 0.3  # scene units per text line on a card
 class CardText:
     """The text layer over the cards: written for the cards in and near the view."""
 
-    def __init__(self, model: ExplorerModel, box: pg.ViewBox, frames: BoxesItem, font: QFont):
+    def __init__(self, model: ExplorerModel, box: pg.ViewBox, frames: FramesItem, font: QFont):
         self.model = model
         self._box = box
         self._frames = frames  # module frames, whose names show with the cards' text

@@ -24,10 +24,10 @@ def node_at(view: GraphView, scene_x: float, scene_y: float) -> str | None:
     return None if index is None else geo.ids[index]
 
 
-def box_at(view: GraphView, scene_x: float, scene_y: float) -> str | None:
+def frame_at(view: GraphView, scene_x: float, scene_y: float) -> str | None:
     """The innermost open module call whose frame holds a point of the scene."""
     point = view.view.mapSceneToView(QPointF(scene_x, scene_y))
-    return view.layers.boxes.call_at(point.x(), point.y())
+    return view.layers.frames.call_at(point.x(), point.y())
 
 
 def clicked(view: GraphView, event: Any) -> None:
@@ -40,7 +40,7 @@ def clicked(view: GraphView, event: Any) -> None:
         if node is not None and shown is not None and node in shown.members:
             model.expand(node)
             return
-        if node is None and (call := box_at(view, x, y)) is not None:
+        if node is None and (call := frame_at(view, x, y)) is not None:
             model.collapse(call)
             return
         if node is not None:

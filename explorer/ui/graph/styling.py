@@ -12,8 +12,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QPen
 
-from explorer.ui.graph.boxes_item import BoxesItem
 from explorer.ui.graph.edges_item import EdgesItem
+from explorer.ui.graph.frames_item import FramesItem
 from explorer.ui.graph.nodes_item import NodesItem
 from explorer.ui.model import ExplorerModel
 from explorer.view import step_style
@@ -28,7 +28,7 @@ FLOW_WINDOW = 400  # steps between redraws of the edges that carried gradient ea
 class Layers:
     """The batched items the graph is drawn with, bottom to top."""
 
-    boxes: BoxesItem
+    frames: FramesItem
     edges: EdgesItem
     stub_lines: EdgesItem
     # Edges that carried gradient: those sent up to a recent step (redrawn now and then)
@@ -42,7 +42,7 @@ class Layers:
     def cached(self) -> list[Any]:
         """The layers Qt may cache as pixmaps."""
         edges = [self.edges, self.stub_lines, self.flow_before, self.flow, self.active_edges]
-        return [*edges, self.nodes, self.boxes]
+        return [*edges, self.nodes, self.frames]
 
 
 class Styler:
@@ -105,7 +105,7 @@ class Styler:
             "normal": pen(theme.edge, 1.3 * wide),
             "running": pen(theme.active, 4.0 * wide),
             "selected": pen(theme.selection, 4.0 * wide),
-            "group": pen(theme.box, 2.2 * wide),
+            "call": pen(theme.call_frame, 2.2 * wide),
         }
 
     def set_edge_pens(self) -> None:
@@ -200,19 +200,19 @@ class Styler:
         model = self.model
         assert model.shown is not None
         attrs = model.shown.graph.nodes[node]
-        if attrs.kind == "group":
-            return self._group_style(node, step)
+        if attrs.kind == "call":
+            return self._call_style(node, step)
         fill = step_style.card_fill(attrs, node, step)
         outline = step_style.card_outline(node, step, model.selected)
         return self._style(fill, outline)
 
-    def _group_style(self, card: str, step: StepView) -> int:
+    def _call_style(self, card: str, step: StepView) -> int:
         """A module card: lit while a node inside runs, "ran" once all of them have."""
         model = self.model
         assert model.shown is not None
         span = model.span(card)
-        fill = step_style.group_fill(card, step, model.shown, span, model.cursor.step_index)
-        outline = step_style.group_outline(card, step, model.shown, model.selected)
+        fill = step_style.call_fill(card, step, model.shown, span, model.cursor.step_index)
+        outline = step_style.call_outline(card, step, model.shown, model.selected)
         return self._style(fill, outline)
 
     def _style(self, fill: str, outline: str) -> int:

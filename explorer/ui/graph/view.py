@@ -15,16 +15,16 @@ from PySide6.QtGui import QFont, QPixmapCache
 from PySide6.QtWidgets import QGraphicsItem
 
 from explorer.ui.graph import camera, hits
-from explorer.ui.graph.boxes_item import BoxesItem
 from explorer.ui.graph.card_text import EDGE_LABELS_MAX, CardText
 from explorer.ui.graph.edges_item import EdgesItem
+from explorer.ui.graph.frames_item import FramesItem
 from explorer.ui.graph.minimap import Minimap
 from explorer.ui.graph.nodes_item import NodesItem
 from explorer.ui.graph.styling import Layers, Styler
 from explorer.ui.model import ExplorerModel
 from explorer.view import geometry, step_style
+from explorer.view.calls import Shown
 from explorer.view.geometry import CARD_H, CARD_W, Geometry
-from explorer.view.grouping import Shown
 
 CACHE_KB = 256 * 1024  # room for the cached layers of a large window
 
@@ -51,7 +51,7 @@ class GraphView(pg.GraphicsView):
         self.layers = self._add_layers(font)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.scene().sigMouseMoved.connect(self._on_scene_moved)
-        self._text = CardText(model, self.view, self.layers.boxes, font)
+        self._text = CardText(model, self.view, self.layers.frames, font)
         self._styler = Styler(model, self.layers)
         self.minimap = Minimap(self)
         self.minimap.go_to.connect(self._go_to)
@@ -64,14 +64,14 @@ class GraphView(pg.GraphicsView):
         model.cursor_changed.connect(self._on_cursor_changed)
         model.selection_changed.connect(self._on_selection_changed)
         model.theme_changed.connect(self._on_theme_changed)
-        model.grouping_changed.connect(self._on_grouping_changed)
+        model.collapsed_changed.connect(self._on_collapsed_changed)
         self._on_theme_changed()
 
     def _add_layers(self, font: QFont) -> Layers:
         nodes = NodesItem(CARD_W, CARD_H)
         nodes.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         layers = Layers(
-            boxes=BoxesItem(font),
+            frames=FramesItem(font),
             edges=EdgesItem(z=0),
             stub_lines=EdgesItem(z=0),
             flow_before=EdgesItem(z=1),
@@ -82,10 +82,10 @@ class GraphView(pg.GraphicsView):
         )
         layers.nodes.setZValue(3)
         layers.stubs.setZValue(3)
-        layers.boxes.setZValue(-1)
+        layers.frames.setZValue(-1)
         for item in (layers.edges, layers.stub_lines, layers.flow_before, layers.flow):
             self.view.addItem(item)
-        for item in (layers.active_edges, layers.nodes, layers.stubs, layers.boxes):
+        for item in (layers.active_edges, layers.nodes, layers.stubs, layers.frames):
             self.view.addItem(item)
         return layers
 
@@ -151,9 +151,9 @@ class GraphView(pg.GraphicsView):
         """The node under a point of the scene (in the widget's scene coordinates)."""
         return hits.node_at(self, scene_x, scene_y)
 
-    def box_at(self, scene_x: float, scene_y: float) -> str | None:
+    def frame_at(self, scene_x: float, scene_y: float) -> str | None:
         """The innermost open module call whose frame holds a point of the scene."""
-        return hits.box_at(self, scene_x, scene_y)
+        return hits.frame_at(self, scene_x, scene_y)
 
     # -- building ------------------------------------------------------------------------
     def _on_snapshot_changed(self) -> None:
@@ -167,7 +167,7 @@ class GraphView(pg.GraphicsView):
         self.open_view()  # first: whether the cards' text is readable decides what _restyle writes
         self._restyle(None)
 
-    def _on_grouping_changed(self) -> None:
+    def _on_collapsed_changed(self) -> None:
         """Keep the zoom; centre on what was opened or closed if it went out of sight."""
         rect = self.view.viewRect()
         self._build()
@@ -178,13 +178,13 @@ class GraphView(pg.GraphicsView):
         snapshot, shown, layers = self.model.snapshot, self.model.shown, self.layers
         self._drawn = shown
         self._text.set_geometry(None)
-        layers.boxes.clear()
+        layers.frames.clear()
         if snapshot is None or shown is None:
             self.geometry_ = None
             self._styler.set_geometry(None)
             return
         self.geometry_ = geo = geometry.build(shown.graph, shown.layout, self.upward, shown.routes)
-        layers.boxes.set_boxes(shown.boxes, geo)
+        layers.frames.set_frames(shown.frames, geo)
         self.minimap.set_points(geo.pos, geo.bounds())
         self._place_minimap()
         layers.nodes.set_positions(geo.pos)
@@ -208,7 +208,7 @@ class GraphView(pg.GraphicsView):
         theme = self.model.theme
         self.setBackground(theme.background)
         self._styler.set_theme()
-        self.layers.boxes.set_theme(theme)
+        self.layers.frames.set_theme(theme)
         self.minimap.set_theme(theme)
         if self.geometry_ is not None:
             self.minimap.set_points(self.geometry_.pos, self.geometry_.bounds())

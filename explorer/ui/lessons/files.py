@@ -165,8 +165,8 @@ class LessonFiles(QObject):
         if view.direction is not None:
             window.upward_action.setChecked(view.direction == "up")
         window.fold_action.setChecked(view.fold)
-        if view.collapsed is not None and model.groups is not None:
-            model.set_collapsed(set(view.collapsed) & set(model.groups.all_calls))
+        if view.collapsed is not None and model.call_tree is not None:
+            model.set_collapsed(set(view.collapsed) & set(model.call_tree.all_calls))
         if abs(view.zoom - 1.0) > 1e-3:
             window.graph.fit()
             window.graph.view.scaleBy((1 / view.zoom, 1 / view.zoom))

@@ -113,7 +113,7 @@ class FileCommands(QObject):
         except (OSError, ValueError) as error:
             QMessageBox.warning(self.window, "Cannot open", f"Cannot open {path}:\n{error}")
             return False
-        self.window.run_model(path, text)
+        self.window.run_trusted_model_file(path, text)
         return True
 
     # -- saving ----------------------------------------------------------------------------

@@ -219,10 +219,10 @@ class MainWindow(QMainWindow):
         self._type_timer.stop()
         self.runner.run_script(self.editor.toPlainText())
 
-    def run_model(self, path: Path, text: str) -> None:
+    def run_trusted_model_file(self, path: Path, text: str) -> None:
         """Run a model file's text, read from path, which the user said they trust."""
         self._type_timer.stop()
-        self.runner.run_model(path, text)
+        self.runner.run_model_file(path, text)
 
     def cancel(self) -> None:
         self.runner.cancel()

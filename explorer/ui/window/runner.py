@@ -32,10 +32,10 @@ class Runner(QObject):
         request.answered.connect(lambda snapshot: self._on_run(request, snapshot, None))
         self._wait_for(request)
 
-    def run_model(self, path: Path, text: str) -> None:
+    def run_model_file(self, path: Path, text: str) -> None:
         """Run a model file the user trusts; the graph, output and status bar become its."""
         self._replace_running()
-        request = self.worker.open_model(str(path), text)
+        request = self.worker.open_model_file(str(path), text)
         request.answered.connect(lambda snapshot: self._on_run(request, snapshot, path))
         self._wait_for(request)
 

@@ -1,4 +1,4 @@
-"""Module groups: calls recorded per node, collapsed and folded cards, stepping, the minimap."""
+"""Module calls: calls recorded per node, collapsed and folded cards, stepping, the minimap."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from explorer.data.snapshot import module_of_call
 from explorer.runs.session import Session, run_script
 from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
-from explorer.view.grouping import GROUP, OPEN_COLLAPSED_ABOVE, Groups
+from explorer.view.calls import CALL_CARD, OPEN_COLLAPSED_ABOVE, CallTree
 from tests.helpers import graph_view, run_ok
 
 MLP = (
@@ -45,11 +45,11 @@ def test_nodes_know_every_module_call_they_were_made_in() -> None:
 
 def test_each_call_of_a_module_is_a_call_of_its_own() -> None:
     snapshot = run_ok(CELL.format(glue=""))
-    groups = Groups(snapshot)
-    assert groups.all_calls == ["cell", "cell#1", "cell#2", "cell#3"]
-    sizes = [sum(call in chain for chain in groups.calls.values()) for call in groups.all_calls]
+    tree = CallTree(snapshot)
+    assert tree.all_calls == ["cell", "cell#1", "cell#2", "cell#3"]
+    sizes = [sum(call in chain for chain in tree.chain_of.values()) for call in tree.all_calls]
     assert len(set(sizes)) == 1 and sizes[0] > 1
-    assert {module_of_call(c) for c in groups.all_calls} == {"cell"}
+    assert {module_of_call(c) for c in tree.all_calls} == {"cell"}
 
 
 def _check_quotient(snapshot, shown) -> None:
@@ -68,53 +68,53 @@ def _check_quotient(snapshot, shown) -> None:
 
 def test_collapsed_calls_become_cards_with_every_edge_between_them_kept() -> None:
     snapshot = run_ok(ENCODER)
-    groups = Groups(snapshot)
-    layers = {c for c in groups.all_calls if c.count(".") == 2}
+    tree = CallTree(snapshot)
+    layers = {c for c in tree.all_calls if c.count(".") == 2}
     assert layers == {f"enc.layers.{i}" for i in range(4)}
-    shown = groups.shown(layers)
+    shown = tree.shown(layers)
     _check_quotient(snapshot, shown)
-    cards = {n for n in shown.graph if n.startswith(GROUP)}
-    assert cards == {GROUP + c for c in layers}
+    cards = {n for n in shown.graph if n.startswith(CALL_CARD)}
+    assert cards == {CALL_CARD + c for c in layers}
     for card in cards:
-        inside = [n for n, c in groups.calls.items() if card[len(GROUP) :] in c]
+        inside = [n for n, c in tree.chain_of.items() if card[len(CALL_CARD) :] in c]
         assert sorted(shown.members[card]) == sorted(inside)
         assert shown.graph.nodes[card]["size"] == len(inside)
-    assert [b.call for b in shown.boxes] == ["enc"]  # the open call around the cards
+    assert [b.call for b in shown.frames] == ["enc"]  # the open call around the cards
 
 
 def test_parameters_go_inside_their_module_and_inputs_stay_out() -> None:
     snapshot = run_ok(MLP)
-    shown = Groups(snapshot).shown({"model.0"})
+    shown = CallTree(snapshot).shown({"model.0"})
     names = {snapshot.graph.nodes[n].get("name"): c for n, c in shown.owner.items()}
-    assert names["model.0.weight"] == names["model.0.bias"] == GROUP + "model.0"
-    assert names["x"] != GROUP + "model.0"
-    assert names["model.2.weight"] != GROUP + "model.0"
+    assert names["model.0.weight"] == names["model.0.bias"] == CALL_CARD + "model.0"
+    assert names["x"] != CALL_CARD + "model.0"
+    assert names["model.2.weight"] != CALL_CARD + "model.0"
 
 
 def test_repeated_blocks_fold_into_one_card() -> None:
     snapshot = run_ok(ENCODER)
-    groups = Groups(snapshot)
+    tree = CallTree(snapshot)
     layers = {f"enc.layers.{i}" for i in range(4)}
-    shown = groups.shown(layers, fold=True)
+    shown = tree.shown(layers, fold=True)
     _check_quotient(snapshot, shown)
-    (card,) = [n for n in shown.graph if n.startswith(GROUP)]
+    (card,) = [n for n in shown.graph if n.startswith(CALL_CARD)]
     attrs = shown.graph.nodes[card]
     assert attrs["repeats"] == 4
     assert attrs["label"] == "layers.0–3 × 4"
     assert len(shown.members[card]) == sum(
-        any(c in layers for c in chain) for chain in groups.calls.values()
+        any(c in layers for c in chain) for chain in tree.chain_of.values()
     )
 
 
 def test_a_fold_that_would_make_a_cycle_is_not_made() -> None:
-    plain = Groups(run_ok(CELL.format(glue="")))
+    plain = CallTree(run_ok(CELL.format(glue="")))
     calls = set(plain.all_calls)
-    (folded,) = [n for n in plain.shown(calls, fold=True).graph if n.startswith(GROUP)]
+    (folded,) = [n for n in plain.shown(calls, fold=True).graph if n.startswith(CALL_CARD)]
     assert plain.shown(calls, fold=True).graph.nodes[folded]["label"] == "cell × 4"
     # an op between the calls: folding them would loop through it
-    glued = Groups(run_ok(CELL.format(glue="\n    h = h * 0.5")))
+    glued = CallTree(run_ok(CELL.format(glue="\n    h = h * 0.5")))
     shown = glued.shown(set(glued.all_calls), fold=True)
-    assert len([n for n in shown.graph if n.startswith(GROUP)]) == 4
+    assert len([n for n in shown.graph if n.startswith(CALL_CARD)]) == 4
     _check_quotient(glued.snapshot, shown)
 
 
@@ -125,13 +125,13 @@ def test_large_graphs_open_collapsed_to_their_top_level_modules() -> None:
         "loss = model(x).sum()\nloss.backward()\n"
     )
     assert snapshot.graph.number_of_nodes() > OPEN_COLLAPSED_ABOVE
-    groups = Groups(snapshot)
-    collapsed = groups.initial_collapsed()
+    tree = CallTree(snapshot)
+    collapsed = tree.initial_collapsed()
     assert "model" not in collapsed  # standing alone at the top, it is opened
-    shown = groups.shown(collapsed)
-    cards = {n for n in shown.graph if n.startswith(GROUP)}
-    assert cards == {f"{GROUP}model.{i}" for i in range(840)}
-    assert Groups(run_ok(MLP)).initial_collapsed() == set()
+    shown = tree.shown(collapsed)
+    cards = {n for n in shown.graph if n.startswith(CALL_CARD)}
+    assert cards == {f"{CALL_CARD}model.{i}" for i in range(840)}
+    assert CallTree(run_ok(MLP)).initial_collapsed() == set()
 
 
 # -- the view ----------------------------------------------------------------------------
@@ -145,11 +145,11 @@ def test_stepping_lights_a_collapsed_module_while_its_nodes_run(qtbot) -> None:
     theme = model.theme
     steps = model.snapshot.passes[0].steps
     for card in ("model.0", "model.2"):
-        ran = [i for i, s in enumerate(steps) if card in (model.groups.calls[s.node])]
+        ran = [i for i, s in enumerate(steps) if card in (model.call_tree.chain_of[s.node])]
         assert ran, card
         for index in range(len(steps)):
             model.move_to(type(model.cursor)(0, index))
-            fill, outline = view.card_look(GROUP + card)
+            fill, outline = view.card_look(CALL_CARD + card)
             running = outline == theme.active.lower()
             assert running == (index in ran), (card, index)
             leaf = model.snapshot.graph.nodes[steps[index].node]["kind"] == "leaf"
@@ -164,7 +164,7 @@ def test_gradient_flows_along_edges_into_and_out_of_cards(qtbot) -> None:
     model.set_collapsed({"model"})
     model.to_end()
     lit = view.lit_edges()
-    card = GROUP + "model"
+    card = CALL_CARD + "model"
     assert any(v == card for _, v, _ in lit)  # from the loss into the model
     assert all(card in (u, v) or model.shown.owner[u] == u for u, v, _ in lit)
     x = next(n for n, a in model.snapshot.graph.nodes(data=True) if a.get("name") == "x")
@@ -183,15 +183,15 @@ def test_double_click_opens_a_card_and_inside_a_frame_closes_it(qtbot) -> None:
     model, view = _view(qtbot, MLP)
     model.set_collapsed({"model.0"})
     geo = view.geometry_
-    x, y = geo.pos[geo.index[GROUP + "model.0"]]
+    x, y = geo.pos[geo.index[CALL_CARD + "model.0"]]
     _click(qtbot, view, x, y, double=True)
     assert "model.0" not in model.collapsed
-    assert GROUP + "model.0" not in model.shown.graph
+    assert CALL_CARD + "model.0" not in model.shown.graph
     # the frame around model.0's nodes: double-click its empty corner to close it
-    box = next(b for b in model.shown.boxes if b.call == "model.0")
+    box = next(b for b in model.shown.frames if b.call == "model.0")
     points = view.geometry_.pos[[view.geometry_.index[m] for m in box.members]]
     corner = points.min(axis=0) - [1.25, 0.75]  # inside the frame's padding, off the cards
-    assert view.box_at(*view.view.mapViewToScene(QPointF(*corner)).toTuple()) == "model.0"
+    assert view.frame_at(*view.view.mapViewToScene(QPointF(*corner)).toTuple()) == "model.0"
     _click(qtbot, view, *corner, double=True)
     assert "model.0" in model.collapsed
 
@@ -216,27 +216,27 @@ def test_a_large_unrolled_loop_opens_folded_to_one_card(qtbot) -> None:
     model, view = _view(qtbot, CELL.format(glue="").replace("range(4)", "range(450)"))
     assert model.snapshot.graph.number_of_nodes() > OPEN_COLLAPSED_ABOVE
     assert model.fold
-    (card,) = [n for n in model.shown.graph if n.startswith(GROUP)]
+    (card,) = [n for n in model.shown.graph if n.startswith(CALL_CARD)]
     assert model.shown.graph.nodes[card]["label"] == "cell × 450"
     assert view.card_look(card) is not None
     model.set_fold(False)
-    assert len([n for n in model.shown.graph if n.startswith(GROUP)]) == 450
+    assert len([n for n in model.shown.graph if n.startswith(CALL_CARD)]) == 450
 
 
 def test_folding_collapses_repeated_blocks_and_opening_unfolds_them_one_level(qtbot) -> None:
     model, _ = _view(qtbot, ENCODER)
     assert not model.collapsed  # small: it opens with everything shown
     model.set_fold(True)
-    (card,) = [n for n in model.shown.graph if n.startswith(GROUP)]
+    (card,) = [n for n in model.shown.graph if n.startswith(CALL_CARD)]
     assert model.shown.graph.nodes[card]["label"] == "layers.0–3 × 4"
     model.expand(card)  # the fold opens into one card per layer
-    layers = {f"{GROUP}enc.layers.{i}" for i in range(4)}
-    assert {n for n in model.shown.graph if n.startswith(GROUP)} == layers
-    model.expand(f"{GROUP}enc.layers.2")  # and a layer into its ops
-    assert {n for n in model.shown.graph if n.startswith(GROUP)} == layers - {
-        f"{GROUP}enc.layers.2"
+    layers = {f"{CALL_CARD}enc.layers.{i}" for i in range(4)}
+    assert {n for n in model.shown.graph if n.startswith(CALL_CARD)} == layers
+    model.expand(f"{CALL_CARD}enc.layers.2")  # and a layer into its ops
+    assert {n for n in model.shown.graph if n.startswith(CALL_CARD)} == layers - {
+        f"{CALL_CARD}enc.layers.2"
     }
-    inside = [n for n, chain in model.groups.calls.items() if "enc.layers.2" in chain]
+    inside = [n for n, chain in model.call_tree.chain_of.items() if "enc.layers.2" in chain]
     assert all(n in model.shown.graph for n in inside)
 
 

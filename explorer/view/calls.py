@@ -1,4 +1,4 @@
-"""Module groups: which module calls are collapsed to one card, and the graph that is drawn.
+"""Module calls: which are collapsed to one card, which are folded, and the graph that is drawn.
 
 Every node knows the module calls it was made in (`calls`, outermost first). A collapsed
 call stands for all its nodes as one card; an open call is drawn as a box around its parts.
@@ -18,12 +18,12 @@ from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import OPEN_COLLAPSED_ABOVE, Snapshot, module_of_call
 from explorer.layout.sugiyama import layered
 
-GROUP = "module:"  # id prefix of a collapsed call's card
+CALL_CARD = "module:"  # id prefix of a collapsed call's card
 EdgeKey = tuple[str, str, int]
 
 
 @dataclass
-class Box:
+class OpenCall:
     """An open module call: drawn as a frame around the cards it contains."""
 
     call: str
@@ -36,10 +36,10 @@ class Box:
 class Shown:
     """The graph as drawn: snapshot nodes, collapsed calls and folds, with its layout."""
 
-    graph: AutogradGraph  # a collapsed call's card is a node of kind "group"
+    graph: AutogradGraph  # a collapsed call's card is a node of kind "call"
     layout: dict[str, tuple[float, float]]
     routes: dict[EdgeKey, list[tuple[float, float]]]
-    boxes: list[Box] = field(default_factory=list)
+    frames: list[OpenCall] = field(default_factory=list)  # the open calls, drawn as frames
     # None when every snapshot node and edge is drawn as itself
     owner: dict[str, str] | None = None  # snapshot node -> the visible node standing for it
     edge_of: dict[EdgeKey, EdgeKey] | None = None  # snapshot edge -> visible edge (not inside)
@@ -50,21 +50,21 @@ class Shown:
         return node if self.owner is None else self.owner.get(node, node)
 
 
-class Groups:
+class CallTree:
     """The module calls of one snapshot, and the drawn graph for any choice of collapsed calls."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.graph: AutogradGraph = snapshot.graph
-        self.calls = _node_calls(self.graph)
+        self.chain_of = _node_calls(self.graph)
         ordered: dict[str, None] = {}
-        for chain in self.calls.values():
+        for chain in self.chain_of.values():
             ordered.update(dict.fromkeys(chain))
         self.all_calls = sorted(ordered, key=_natural)
         self.parent: dict[str, str | None] = {}
         self.depth: dict[str, int] = {}  # how many calls a call is made inside
         ops: dict[str, set[str]] = {}
-        for node, chain in self.calls.items():
+        for node, chain in self.chain_of.items():
             op = str(self.graph.nodes[node].op)
             for i, call in enumerate(chain):
                 self.parent[call] = chain[i - 1] if i else None
@@ -84,7 +84,7 @@ class Groups:
             return set()
         collapsed = set(self.all_calls)
         while True:
-            tops = {_first_collapsed(chain, collapsed) for chain in self.calls.values()} - {None}
+            tops = {_first_collapsed(chain, collapsed) for chain in self.chain_of.values()} - {None}
             if len(tops) != 1:
                 return collapsed
             (alone,) = tops
@@ -124,13 +124,13 @@ class Groups:
 
     # -- building ------------------------------------------------------------------------
     def _build(self, collapsed: set[str], fold: bool, apart: frozenset[str]) -> Shown:
-        owner = {n: _owner(n, chain, collapsed) for n, chain in self.calls.items()}
+        owner = {n: _owner(n, chain, collapsed) for n, chain in self.chain_of.items()}
         if fold:
             owner = self._fold(owner, apart)
         if all(v == n for n, v in owner.items()):
             snapshot = self.laid_out()
-            boxes = self._boxes(owner, collapsed)
-            return Shown(self.graph, snapshot.layout, snapshot.routes, boxes)
+            frames = self._frames(owner, collapsed)
+            return Shown(self.graph, snapshot.layout, snapshot.routes, frames)
         members: dict[str, list[str]] = {}
         for node, card in owner.items():
             members.setdefault(card, []).append(node)
@@ -164,20 +164,20 @@ class Groups:
             graph,
             layout.positions,
             layout.routes,
-            self._boxes(owner, collapsed),
+            self._frames(owner, collapsed),
             owner,
             edge_of,
             {key for key, count in counts.items() if count == 1},
-            {card: inside for card, inside in members.items() if card.startswith(GROUP)},
+            {card: inside for card, inside in members.items() if card.startswith(CALL_CARD)},
         )
 
     def _card(self, card: str, inside: list[str], output: str) -> GraphNode:
-        call = card[len(GROUP) :]
+        call = card[len(CALL_CARD) :]
         depth = self.depth[call]
-        calls = sorted({self.calls[n][depth] for n in inside}, key=_natural)  # several: a fold
+        calls = sorted({self.chain_of[n][depth] for n in inside}, key=_natural)  # several: a fold
         label = self.label(call) if len(calls) == 1 else _fold_label(list(map(self.label, calls)))
         return GraphNode(
-            kind="group",
+            kind="call",
             label=label,
             call=call,
             size=len(inside),
@@ -206,8 +206,8 @@ class Groups:
         """Merge sibling collapsed calls that are alike, while the graph stays a DAG."""
         alike: dict[tuple, list[str]] = {}
         for card in set(owner.values()):
-            if card.startswith(GROUP) and card[len(GROUP) :] not in apart:
-                alike.setdefault(self.signature[card[len(GROUP) :]], []).append(card)
+            if card.startswith(CALL_CARD) and card[len(CALL_CARD) :] not in apart:
+                alike.setdefault(self.signature[card[len(CALL_CARD) :]], []).append(card)
         merged = dict(owner)
         for group in alike.values():
             if len(group) < 2:
@@ -218,16 +218,16 @@ class Groups:
                 merged = trial
         return merged
 
-    def _boxes(self, owner: dict[str, str], collapsed: set[str]) -> list[Box]:
+    def _frames(self, owner: dict[str, str], collapsed: set[str]) -> list[OpenCall]:
         inside: dict[str, list[str]] = {}
         for node, card in owner.items():
-            chain = self.calls[node]
-            if card.startswith(GROUP):  # only the open calls around the collapsed one
-                chain = chain[: self.depth[card[len(GROUP) :]]]
+            chain = self.chain_of[node]
+            if card.startswith(CALL_CARD):  # only the open calls around the collapsed one
+                chain = chain[: self.depth[card[len(CALL_CARD) :]]]
             for call in chain:
                 inside.setdefault(call, []).append(card)
         return [
-            Box(call, self.label(call), list(dict.fromkeys(cards)), self.depth[call])
+            OpenCall(call, self.label(call), list(dict.fromkeys(cards)), self.depth[call])
             for call, cards in inside.items()
             if call not in collapsed
         ]
@@ -265,7 +265,7 @@ def _first_collapsed(chain: tuple[str, ...], collapsed: set[str]) -> str | None:
 
 def _owner(node: str, chain: tuple[str, ...], collapsed: set[str]) -> str:
     call = _first_collapsed(chain, collapsed)
-    return node if call is None else GROUP + call
+    return node if call is None else CALL_CARD + call
 
 
 def _acyclic(graph: AutogradGraph, owner: dict[str, str]) -> bool:

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
 )
 
+from explorer.view.calls import OpenCall
 from explorer.view.geometry import CARD_H, CARD_W, Geometry
-from explorer.view.grouping import Box
 
 PAD = 0.3  # scene units between a frame and the cards inside, per level of nesting
 NAME_HEIGHT = 0.34  # the module's name, in scene units
@@ -23,7 +23,7 @@ NAMES_MAX = 400  # more frames than this are drawn without names
 SOLID_BELOW_PX = 6  # while a name would be shorter than this, frames are drawn solid
 
 
-class BoxesItem(QGraphicsPathItem):
+class FramesItem(QGraphicsPathItem):
     """Rounded frames, outer ones a little wider, each named at its top-left corner."""
 
     def __init__(self, font: QFont) -> None:
@@ -48,23 +48,23 @@ class BoxesItem(QGraphicsPathItem):
         self._calls = []
         self.setPath(QPainterPath())
 
-    def set_boxes(self, boxes: list[Box], geo: Geometry) -> None:
+    def set_frames(self, frames: list[OpenCall], geo: Geometry) -> None:
         self.clear()
-        if not boxes:
+        if not frames:
             return
-        deepest = max(b.depth for b in boxes)
+        deepest = max(b.depth for b in frames)
         rects, calls, depths = [], [], []
-        for box in boxes:
-            where = [geo.index[m] for m in box.members if m in geo.index]
+        for frame in frames:
+            where = [geo.index[m] for m in frame.members if m in geo.index]
             if not where:
                 continue
             points = geo.pos[where]
-            pad = PAD * (1 + deepest - box.depth)
+            pad = PAD * (1 + deepest - frame.depth)
             low = points.min(axis=0) - np.array([CARD_W / 2 + pad, CARD_H / 2 + pad])
             high = points.max(axis=0) + np.array([CARD_W / 2 + pad, CARD_H / 2 + pad + NAME_HEIGHT])
             rects.append([*low, *high])
-            calls.append(box.call)
-            depths.append(box.depth)
+            calls.append(frame.call)
+            depths.append(frame.depth)
         self._rects = np.array(rects, dtype=float).reshape(-1, 4)
         self._depths = np.array(depths, dtype=int)
         self._calls = calls
@@ -73,7 +73,7 @@ class BoxesItem(QGraphicsPathItem):
             path.addRoundedRect(QRectF(x0, y0, x1 - x0, y1 - y0), 0.25, 0.25)
         self.setPath(path)
         if len(calls) <= NAMES_MAX:
-            labels = {b.call: b.label for b in boxes}
+            labels = {b.call: b.label for b in frames}
             for call, (x0, _, _, y1) in zip(calls, self._rects, strict=True):
                 self._names.append(self._name(labels[call], x0 + 0.15, y1 - 0.05))
 
@@ -109,16 +109,16 @@ class BoxesItem(QGraphicsPathItem):
             name.setVisible(visible)
 
     def set_theme(self, theme: Any) -> None:
-        pen = QPen(QColor(theme.box))
+        pen = QPen(QColor(theme.call_frame))
         pen.setWidthF(1.4)
         pen.setCosmetic(True)
         pen.setStyle(Qt.PenStyle.DashLine)
         self.setPen(pen)
-        fill = QColor(theme.box)
+        fill = QColor(theme.call_frame)
         fill.setAlpha(14)
         self.setBrush(QBrush(fill))
         for name in self._names:
-            name.setBrush(QBrush(QColor(theme.box)))
+            name.setBrush(QBrush(QColor(theme.call_frame)))
 
     def call_at(self, x: float, y: float) -> str | None:
         """The innermost frame holding (x, y), in the item's coordinates."""
