@@ -334,6 +334,21 @@ def press(qtbot, panel: DescentPanel, button) -> None:
     qtbot.waitUntil(lambda: idle(panel), timeout=WAIT_MS)
 
 
+def test_the_panel_behind_its_tab_leaves_the_worker_free_until_chosen(
+    qtbot, window: MainWindow
+) -> None:
+    asked: list[str] = []
+    real = window.worker.descent
+    window.worker.descent = lambda **options: asked.append(options["action"]) or real(**options)
+    window.docks["leaves"].raise_()
+    run(qtbot, window, LINE)
+    run(qtbot, window, LINE + "\n")  # a second run finds the worker idle: nothing to cancel
+    assert asked == [] and idle(window.descent_panel)
+    window.docks["descent"].raise_()  # its tab chosen: it asks where descent stands
+    assert asked == ["prepare"]
+    qtbot.waitUntil(lambda: window.descent_panel.report is not None, timeout=WAIT_MS)
+
+
 def test_the_panel_runs_steps_and_shows_the_new_graph(qtbot, window: MainWindow) -> None:
     panel = open_panel(qtbot, window, LINE)
     assert panel.report.losses == pytest.approx(plain_line_descent(0.02, 0)[0], rel=1e-6)

@@ -225,7 +225,7 @@ class DescentPanel(QWidget):
             return
         self.header.setText("Press Step or Run to make the loss smaller by gradient descent.")
         self._say("")
-        if self.isVisible():
+        if self.in_view():
             self.prepare()
         self._update_buttons()
 
@@ -241,6 +241,11 @@ class DescentPanel(QWidget):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.prepare()  # the dock came into view: fill it in
+
+    def in_view(self) -> bool:
+        """Shown and not behind another tab. A preparation no one sees would keep the worker
+        busy, and the next run would then cost a fresh worker's start."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
 
     # -- appearance ------------------------------------------------------------------------
     def _update_buttons(self) -> None:

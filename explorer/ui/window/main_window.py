@@ -131,6 +131,10 @@ class MainWindow(QMainWindow):
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self.docks["descent"] = self._dock("Gradient Descent", self.descent_panel, right)
         self.tabifyDockWidget(self.docks["leaves"], self.docks["descent"])
+        # Its tab chosen: fill it in (a tab behind another is not prepared after each run).
+        self.docks["descent"].visibilityChanged.connect(
+            lambda shown: shown and self.descent_panel.prepare()
+        )
         self.docks["leaves"].raise_()
         self.inspector.set_checks(NumericChecks(self.model, self.worker, self))
         self.graph.node_activated.connect(self.graph.center_on)
