@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,7 @@ from explorer.ui.lessons.notes_view import NotesView
 from explorer.ui.window.main_window import MainWindow
 from explorer.view.replay import Cursor
 from tests.helpers import NOTES, WAIT_MS, run
-from tests.hostile_lessons import HOSTILE
+from tests.hostile_lessons import HOSTILE, lesson_bytes
 
 # App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
 pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
@@ -296,6 +299,67 @@ def test_notes_load_no_image_run_no_html_and_open_no_link(
     view.setSource(QUrl("https://example.com/page"))
     assert clicked == [QUrl("https://example.com/page")]
     assert opened == [] and view.source().isEmpty()
+
+
+class FifoWatch:
+    """A named pipe that says whether anything opened it for reading. Qt reading a path blocks
+    on a FIFO until a writer comes, so the watcher, a process of its own (the blocked window may
+    hold the GIL), is that writer: it opens the pipe whenever a reader waits, and closes it."""
+
+    WATCH = (
+        "import os, select, sys\n"
+        "opened = 0\n"
+        "while not select.select([sys.stdin], [], [], 0.01)[0]:  # until told to stop\n"
+        "    try:\n"
+        "        os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK))\n"
+        "        opened += 1\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print(opened)\n"
+    )
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "pipe.png"
+        os.mkfifo(self.path)
+        self.watcher = subprocess.Popen(
+            [sys.executable, "-c", self.WATCH, str(self.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def times_opened(self) -> int:
+        """Stop watching; how many times a reader had the pipe open."""
+        out, _ = self.watcher.communicate("", timeout=60)
+        return int(out)
+
+
+def test_lesson_text_never_makes_the_window_read_a_file(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    pipe = FifoWatch(tmp_path)
+    tag = f"<img src='{pipe.path}'><img src='{pipe.path.as_uri()}'>"
+    path = tmp_path / "hostile.json"
+    path.write_bytes(
+        lesson_bytes(
+            title=f"Title {tag}",
+            notes=f"![d]({pipe.path})\n\n![e]({pipe.path.as_uri()})\n\n{tag}",
+            cells=["x = torch.ones(2, requires_grad=True)", "(x * 2).sum().backward()"],
+            bookmarks=[{"pass": 1, "step": 1, "caption": f"Caption {tag}"}],
+        )
+    )
+    open_lesson(qtbot, window, path)
+    click_bookmark(qtbot, window, 0)
+    window.toggle_presenter()
+    qtbot.wait(300)  # laid out, painted, every image asked for
+    window.toggle_presenter()
+    title, shown = window.lesson_panel.title.text(), caption(window).text()
+    run(qtbot, window, NOTES)  # the lesson's text off screen before the pipe stops answering
+    window.lessons.close()
+    qtbot.wait(100)
+    assert pipe.times_opened() == 0, "a lesson's text made the window open a file"
+    assert title == f"Title {tag}"  # shown as the words it is
+    assert shown == f"Caption {tag}"
 
 
 def test_presenting_a_lesson_shows_the_bookmark_caption_large(qtbot, window: MainWindow) -> None:

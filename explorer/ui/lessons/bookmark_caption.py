@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel
 
@@ -21,6 +22,7 @@ class BookmarkCaption(QLabel):
         self.state = state
         self.model = model
         self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # a lesson's words, never HTML
         self.setContentsMargins(10, 6, 10, 6)
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * SCALE)

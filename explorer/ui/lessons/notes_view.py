@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QTextDocument
+from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 
 MARKDOWN = (
@@ -41,9 +41,11 @@ class NotesView(QTextBrowser):
         self.setHtml(html)
 
     def loadResource(self, kind: int, url: QUrl) -> Any:
-        # Qt would read local files (any path) for images and style sheets: refuse them all.
+        # Qt would read local files (any path, /dev/zero or a FIFO too) for images and style
+        # sheets: refuse them all. An empty answer, not None: for None the document itself
+        # falls back to reading the file.
         self.loaded.append(url.toString())
-        return None
+        return QImage() if kind == QTextDocument.ResourceType.ImageResource.value else ""
 
     def setSource(self, *args: Any, **kwargs: Any) -> None:
         """Navigation is off: a source, such as a backward or forward step, is ignored."""

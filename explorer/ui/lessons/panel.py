@@ -70,6 +70,7 @@ class LessonPanel(QWidget):
         column = QVBoxLayout(page)
         column.setContentsMargins(6, 6, 6, 6)
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a lesson's words, never HTML
         self.title.setWordWrap(True)
         font = QFont(self.title.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)

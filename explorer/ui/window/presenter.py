@@ -31,6 +31,7 @@ class Presenter:
         self._saved_state = QByteArray()
         self._was_full_screen = False
         self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)  # a bookmark's words, never HTML
         self.caption.setWordWrap(True)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
