@@ -9,6 +9,9 @@ from typing import Any
 
 # Drawn by the window's graph view (explorer/ui/exports/headless.py), on the offscreen platform.
 PICTURES = (".png", ".svg", ".pdf", ".gif")
+STILL_PICTURES = (".png", ".svg", ".pdf")
+# A GIF frame's time is kept in hundredths of a second in 16 bits; a minute is plenty.
+FRAME_MS = (10, 60_000)
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -18,11 +21,9 @@ def export_command(args: argparse.Namespace) -> int:
 
     script = Path(args.script)
     out = Path(args.output)
-    if out.suffix.lower() not in FORMATS + PICTURES:
-        print(
-            f"error: unknown output format {out.suffix!r}; use {', '.join(FORMATS + PICTURES)}",
-            file=sys.stderr,
-        )
+    wrong = _wrong_arguments(args, script, out, FORMATS)
+    if wrong:
+        print(f"error: {wrong}", file=sys.stderr)
         return 2
     try:
         text = read_source(script, args.trusted)  # a lesson (.json): its cells, checked
@@ -54,6 +55,22 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _wrong_arguments(
+    args: argparse.Namespace, script: Path, out: Path, formats: tuple[str, ...]
+) -> str | None:
+    """What is wrong with the command line, checked before anything runs; None when nothing."""
+    suffix = out.suffix.lower()
+    if suffix not in formats + PICTURES:
+        return f"unknown output format {suffix!r}; use {', '.join(formats + PICTURES)}"
+    if args.step is not None and suffix not in STILL_PICTURES:
+        return f"--step is for {', '.join(STILL_PICTURES)} pictures, not {suffix}"
+    if not FRAME_MS[0] <= args.frame_ms <= FRAME_MS[1]:
+        return f"--frame-ms must be from {FRAME_MS[0]} to {FRAME_MS[1]:,} (milliseconds)"
+    if out.resolve() == script.resolve():
+        return f"{out} is the file being exported: choose another output"
+    return None
 
 
 def _write_picture(snapshot: Any, out: Path, args: argparse.Namespace) -> int:
@@ -91,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(0: before it; default: after its last step)",
     )
     export.add_argument(
-        "--frame-ms", type=int, default=800, help="for .gif: how long each step is shown (ms)"
+        "--frame-ms",
+        type=int,
+        default=800,
+        help=f"for .gif: how long each step is shown, {FRAME_MS[0]} to {FRAME_MS[1]:,} ms",
     )
     export.add_argument("--theme", choices=("light", "dark"), default="light")
     export.add_argument("--white", action="store_true", help="a white background, for print")

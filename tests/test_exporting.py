@@ -313,6 +313,39 @@ def test_cli_refuses_what_it_cannot_do_and_writes_nothing(tmp_path: Path) -> Non
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("-o", "out.json", "--step", "2"), "--step is for .png, .svg, .pdf pictures, not .json"),
+        (("-o", "out.gif", "--frame-ms", "-5"), "--frame-ms must be from 10 to 60,000"),
+        (("-o", "out.gif", "--frame-ms", "655350"), "--frame-ms must be from 10 to 60,000"),
+        (("-o", "script.py"), "unknown output format '.py'"),
+        (("-o", "script.json"), None),  # a lesson exported over itself: below
+    ],
+)
+def test_cli_checks_its_arguments_before_running_anything(
+    tmp_path: Path, args: tuple[str, ...], words: str | None
+) -> None:
+    if words is None:  # the output is the lesson being exported
+        lesson = tmp_path / "script.json"
+        lesson.write_bytes((ROOT / "resources" / "lessons" / "02-chain-rule.json").read_bytes())
+        before = lesson.read_bytes()
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "export", str(lesson), "-o", str(lesson)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2 and "is the file being exported" in done.stderr
+        assert lesson.read_bytes() == before
+    else:
+        done = _cli(tmp_path, *args)
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert not any(p.suffix in (".json", ".gif") for p in tmp_path.iterdir())  # none written
+        assert (tmp_path / "script.py").read_text() == NOTES
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
 def test_cli_script_error_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     done = _cli(tmp_path, "-o", "out.png", script="x = torch.full((2,3), 4, requires_grad=True)\n")
     assert done.returncode == 1 and ":1:5: error:" in done.stderr
