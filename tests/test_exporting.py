@@ -3,6 +3,7 @@ from the window's File → Export menu and from `python main.py export`."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from explorer.ui.exports.dialog import KINDS, ExportDialog, ExportRequest
 from explorer.ui.exports.images import ExportScene, ImageOptions
 from explorer.ui.exports.passes import MAX_FRAMES, frame_steps
 from explorer.ui.theme import LIGHT
+from explorer.ui.window.documents import read_text_file
 from explorer.ui.window.main_window import MainWindow
 from explorer.view.geometry import CARD_H
 from explorer.view.replay import Cursor
@@ -381,3 +383,10 @@ def test_cli_draws_a_trusted_model_file(tmp_path: Path) -> None:
     texts = svg_texts(tmp_path / "model.svg")
     assert "output = addmm" in texts or any(t.startswith("output") for t in texts)
     assert any(t.startswith("0.weight") or t.endswith("0.weight") for t in texts), texts
+
+
+def test_cli_and_window_read_a_script_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
+    done = _cli(tmp_path, "-o", "out.json", script="\ufeff" + NOTES)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["grads"]["x"] == [[16.0] * 3] * 2
+    assert read_text_file(tmp_path / "script.py") == NOTES

@@ -14,7 +14,7 @@ def read_source(path: Path, trusted: bool = False) -> str:
     """A script's text, or a lesson's cells as one script (LessonError if it is refused)."""
     if path.suffix.lower() == LESSON_SUFFIX and not trusted:
         return program(read_lesson(path).cells)
-    return path.read_text(encoding="utf-8")
+    return path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the text
 
 
 def problem_place(path: Path, text: str, line: int, column: int) -> str:

@@ -116,6 +116,6 @@ def read_text_file(path: Path) -> str:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 1000} kB")
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is not text
     except UnicodeDecodeError:
         raise ValueError(f"{path.name} is not a UTF-8 text file") from None
