@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,13 @@ CONTRACT: dict[str, set[str]] = {
 
 
 def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    """The top-level packages a module imports anywhere, in functions too."""
+    return _imports_of(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+
+
+def _imports_of(nodes: Iterable[ast.AST]) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -61,16 +66,6 @@ def test_the_loose_modules_import_neither_qt_nor_torch() -> None:
         top_level = ast.parse(module.read_text(encoding="utf-8")).body
         names = _imports_of(top_level)
         assert not names & (QT | TORCH), module.name
-
-
-def _imports_of(statements: list[ast.stmt]) -> set[str]:
-    found: set[str] = set()
-    for node in statements:
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module.split(".")[0])
-    return found
 
 
 def _loaded(code: str, **env: str) -> set[str]:
