@@ -19,7 +19,13 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f"did you mean {matches[0]}?" if matches else ""
 
 
-_OUT_OF_MEMORY = ("can't allocate memory", "alloc_cpu", "out of memory", "Cannot allocate memory")
+_OUT_OF_MEMORY = (
+    "can't allocate memory",
+    "alloc_cpu",
+    "out of memory",
+    "Cannot allocate memory",
+    "bad_alloc",
+)
 _FIRST_LINE = re.compile(r"^\s*(.*?)\s*$")
 
 
@@ -30,17 +36,78 @@ def first_line(text: str) -> str:
     return text.strip()
 
 
+# The explorer's own value types, as a script's author knows them.
+_OWN_TYPES = {
+    "Namespace": "module",
+    "Function": "function",
+    "Method": "method",
+    "Builtin": "built-in function",
+}
+_BACKENDS = {
+    "SparseCPU": "sparse",
+    "SparseCsrCPU": "sparse",
+    "Meta": "meta",
+    "QuantizedCPU": "quantized",
+}
+
+
+def explain_python_error(error: Exception) -> tuple[str, str]:
+    """(message, hint) for an error Python or torch raised while running a script line.
+
+    The words are PyTorch's or ours: never an exception class, a dunder method or a C++ type.
+    """
+    text = str(error)
+    line = first_line(text)
+    if isinstance(error, MemoryError) or any(w in text for w in _OUT_OF_MEMORY):
+        return "the script ran out of memory", "use smaller tensors, or fewer of them at once"
+    if isinstance(error, OverflowError):
+        return "this number is too large", "use smaller numbers"
+    if line == "ZeroDivisionError":  # torch's words for an integer tensor divided by 0
+        return "integer division by zero", "divide floats, or make sure the divisor is not 0"
+    if isinstance(error, ZeroDivisionError):
+        return line or "division by zero", ""
+    if isinstance(error, RecursionError):
+        return "this value is nested too deeply", "use a tensor instead of nested lists"
+    fmt = re.match(r"unsupported format string passed to (\w+)\.__format__", line)
+    if fmt:
+        what = "a tensor of more than one value" if fmt.group(1) == "Tensor" else "this value"
+        return (
+            f"this format applies to single numbers, not to {what}",
+            "format one number, such as x.item() or x[0].item(), or leave out the format",
+        )
+    no_round = re.match(r"type (\w+) doesn't define __round__ method", line)
+    if no_round:
+        kind = "a tensor" if no_round.group(1) == "Tensor" else f"a {_own(no_round.group(1))}"
+        return f"round() takes a number, not {kind}", "use torch.round(x), or round(x.item())"
+    backend = re.match(r"Could not run 'aten::(\w+)' with arguments from the '(\w+)' backend", line)
+    if backend:
+        kind = _BACKENDS.get(backend.group(2), backend.group(2))
+        return f"{backend.group(1)} does not work on {kind} tensors", "use .to_dense() first"
+    not_iterable = re.match(r"argument of type '(\w+)' is not iterable", line)
+    if not_iterable:
+        kind = _own(not_iterable.group(1))
+        return f"'in' looks inside a list, tuple, string or tensor, not a {kind}", ""
+    return _own_words(line) or "this line failed", ""
+
+
+def _own(type_name: str) -> str:
+    return _OWN_TYPES.get(type_name, type_name)
+
+
+def _own_words(line: str) -> str:
+    """line with the explorer's internal type names said the way a script's author knows them."""
+    for internal, own in _OWN_TYPES.items():
+        line = re.sub(rf"\b{internal}\b", own, line)
+    return line
+
+
 def explain_torch_error(error: Exception, call: str, args: tuple, kwargs: dict) -> tuple[str, str]:
     """Turn an exception raised by torch into (message, hint) for the call `call`."""
     text = str(error)
-    line = first_line(text) or type(error).__name__
-    if isinstance(error, MemoryError) or any(w in text for w in _OUT_OF_MEMORY):
-        return (
-            "the script ran out of memory",
-            "use smaller tensors, or fewer of them at once",
-        )
-    if isinstance(error, OverflowError):
-        return "this number is too large", "use smaller numbers"
+    if isinstance(error, MemoryError | OverflowError | ZeroDivisionError | RecursionError) or any(
+        w in text for w in _OUT_OF_MEMORY
+    ):
+        return explain_python_error(error)
     if "floating point and complex dtype can require gradients" in text:
         return _integer_requires_grad(call, args)
     if "backward through the graph a second time" in text or "already been freed" in text:
@@ -86,7 +153,7 @@ def explain_torch_error(error: Exception, call: str, args: tuple, kwargs: dict) 
         got = re.search(r"got \((.*?)\)\s*$", text, re.M)
         detail = f" (got {got.group(1)})" if got else ""
         return f"{call}() was called with arguments it does not take{detail}", hint
-    return line, ""
+    return explain_python_error(error)
 
 
 def _integer_requires_grad(call: str, args: tuple) -> tuple[str, str]:

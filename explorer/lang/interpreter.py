@@ -18,7 +18,7 @@ from explorer.data.snapshot import Output
 from explorer.lang import assignment, expressions, invocation, operators, statements
 from explorer.lang.builtins import make_builtins
 from explorer.lang.errors import ScriptError
-from explorer.lang.hints import first_line
+from explorer.lang.hints import explain_python_error
 from explorer.lang.limits import Budget, Limits
 from explorer.lang.parse import position
 from explorer.lang.statements import Break, Continue
@@ -129,6 +129,5 @@ _EXPRESSIONS: dict[type, Callable[[Interpreter, Any], Any]] = {
 
 
 def _plain(error: Exception) -> ScriptError:
-    if isinstance(error, OverflowError):
-        return ScriptError("this number is too large", hint="use smaller numbers")
-    return ScriptError(first_line(str(error)) or type(error).__name__)
+    message, hint = explain_python_error(error)
+    return ScriptError(message, hint)
