@@ -1,6 +1,7 @@
 """Pasted REPL or notebook transcripts: strip the prompts, skip the printed output.
 
-A transcript is text where some line starts with a `>>>` or `>>` prompt. Prompt lines
+A transcript is text where some line starts with a `>>>` or `>>` prompt outside a
+multi-line string (a docstring's doctest is a script's text, not a prompt). Prompt lines
 are code, `...` or `..` lines continue them, and every other line after the first
 prompt is output that was printed, and is blanked. A continuation under a `with`,
 `for` or `if` header that lost its indentation is indented under the header again.
@@ -10,7 +11,9 @@ column in the pasted text.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 
 _PROMPT = re.compile(r"^(\s*)(>>>|>>)(?: |$)")
@@ -32,7 +35,23 @@ class Code:
 
 
 def is_transcript(text: str) -> bool:
-    return any(_PROMPT.match(line) for line in text.splitlines())
+    prompts = [n for n, line in enumerate(text.splitlines(), 1) if _PROMPT.match(line)]
+    if not prompts:
+        return False
+    inside = _lines_inside_strings(text)
+    return any(n not in inside for n in prompts)
+
+
+def _lines_inside_strings(text: str) -> set[int]:
+    """Numbers of the lines that begin inside a string spanning several lines."""
+    inside: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # printed output need not be Python: the strings read before it still count
+    return inside
 
 
 def strip_prompts(text: str) -> Code:
