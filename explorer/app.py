@@ -16,6 +16,7 @@ FRAME_MS = (10, 60_000)
 
 def export_command(args: argparse.Namespace) -> int:
     from explorer.data.export import FORMATS, write
+    from explorer.data.text_files import FileRefused
     from explorer.lessons import LessonError
     from explorer.lessons.cli import problem_place, read_source
 
@@ -27,8 +28,11 @@ def export_command(args: argparse.Namespace) -> int:
         return 2
     try:
         text = read_source(script, args.trusted)  # a lesson (.json): its cells, checked
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"error: cannot read {script}: {error}", file=sys.stderr)
+    except FileRefused as refused:
+        print(f"error: cannot read {script}: {refused.reason}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot read {script}: {error.strerror or error}", file=sys.stderr)
         return 2
     except LessonError as error:
         print("\n".join(f"error: {problem}" for problem in error.problems), file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from explorer.data import text_files
 from explorer.lessons import (
     MAX_FILE_BYTES,
     Bookmark,
@@ -80,7 +81,7 @@ def test_a_file_over_the_size_cap_is_refused_before_it_is_read(
     def no_reading(*args, **kwargs):
         raise AssertionError("a file over the cap was opened")
 
-    monkeypatch.setattr(Path, "open", no_reading)
+    monkeypatch.setattr(text_files.os, "fdopen", no_reading)
     with pytest.raises(LessonError, match=r"big\.json: 1,000,\d{3} bytes; a lesson file may be"):
         read_lesson(path)
 

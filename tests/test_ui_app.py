@@ -275,7 +275,9 @@ def test_open_save_save_as_title_and_recent_files(
     not_utf8.write_bytes("x = 'caf\xe9'\n".encode("latin-1"))
     too_big = tmp_path / "big.py"
     too_big.write_text("#" * 1_000_001)
-    for bad in (not_utf8, too_big):
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    for bad in (not_utf8, too_big, fifo, Path("/dev/zero")):
         assert not window.open_path(bad)
         assert len(warnings) == 1 and bad.name in warnings.pop()
         assert window.editor.toPlainText() == text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from explorer.data.text_files import read_text
 from explorer.lessons.cells import cell_position, program
 from explorer.lessons.files import read_lesson
 
@@ -14,7 +15,7 @@ def read_source(path: Path, trusted: bool = False) -> str:
     """A script's text, or a lesson's cells as one script (LessonError if it is refused)."""
     if path.suffix.lower() == LESSON_SUFFIX and not trusted:
         return program(read_lesson(path).cells)
-    return path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the text
+    return read_text(path)  # a regular file, its size capped before reading
 
 
 def problem_place(path: Path, text: str, line: int, column: int) -> str:

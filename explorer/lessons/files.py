@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
+from explorer.data.text_files import MAX_TEXT_BYTES, FileRefused, read_bounded
 from explorer.lang.errors import ScriptError
 from explorer.lang.precheck import precheck
 from explorer.lessons.cells import cell_position, program
 from explorer.lessons.format import Lesson, LessonError, check, from_json, to_json
 
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = MAX_TEXT_BYTES
 MAX_DEPTH = 16  # the format needs 4 levels; deeper is a crafted file
 MAX_INT_DIGITS = 30
 
@@ -28,17 +28,13 @@ def read_lesson(path: Path) -> Lesson:
     """The lesson in a file, or LessonError with a message naming the file."""
     name = path.name
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            raise LessonError([f"{name}: not a regular file"])
-        if info.st_size > MAX_FILE_BYTES:
-            raise LessonError([_too_big(name, info.st_size)])
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat
+        data = read_bounded(
+            path, MAX_FILE_BYTES, "a lesson file"
+        )  # a FIFO or device would block or never end
+    except FileRefused as refused:
+        raise LessonError([str(refused)]) from None
     except OSError as error:
         raise LessonError([f"{name}: cannot read it ({error.strerror or error})"]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise LessonError([_too_big(name, len(data))])
     return parse_lesson(data, name)
 
 

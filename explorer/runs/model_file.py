@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from explorer.data.snapshot import Output, Problem, Snapshot, shape_text
+from explorer.data.text_files import read_text
 from explorer.graph.trace import root_node
 from explorer.runs.session import Traced, recording
 
@@ -291,9 +292,7 @@ class ModelFileSession(Traced):
 
 def run_model_file(path: str | Path, text: str | None = None) -> ModelFileSession:
     """Run a model file (read from path unless text is given); the session, run."""
-    session = ModelFileSession(
-        path, Path(path).read_text(encoding="utf-8") if text is None else text
-    )
+    session = ModelFileSession(path, read_text(Path(path)) if text is None else text)
     session.run()
     return session
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 
+from explorer.data.text_files import MAX_TEXT_BYTES, read_text
+
 MAX_RECENT = 8
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = MAX_TEXT_BYTES
 AUTOSAVE_MS = 4000
 
 
@@ -99,8 +101,8 @@ class Document(QObject):
         path = autosave_path()
         if crashed and path.exists():
             try:
-                return path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                return read_text(path)
+            except (OSError, ValueError):
                 return None
         return None
 
@@ -112,10 +114,5 @@ class Document(QObject):
 
 def read_text_file(path: Path) -> str:
     """The text of a script or model file; OSError or ValueError with a plain message if it
-    cannot be read."""
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 1000} kB")
-    try:
-        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is not text
-    except UnicodeDecodeError:
-        raise ValueError(f"{path.name} is not a UTF-8 text file") from None
+    cannot be read (a FIFO, a device or a file over the size cap is never read)."""
+    return read_text(path, MAX_FILE_BYTES)
