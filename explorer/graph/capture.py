@@ -19,6 +19,8 @@ from torch.autograd.graph import Node
 from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import TensorSummary, module_of_call
 from explorer.graph.summary import dtype_name, summarize
+from explorer.lang.errors import ScriptError
+from explorer.lang.limits import Limits
 
 _SAVED_PREFIX = "_saved_"
 _BOOKKEEPING = re.compile(r"_sym_(sizes|strides|storage_offset|argsize\w*)$")
@@ -49,9 +51,10 @@ def is_leaf_node(node: Node) -> bool:
 class GraphCapture:
     """The graph of every autograd node seen so far; ids stay the same across captures."""
 
-    def __init__(self, naming: Naming) -> None:
+    def __init__(self, naming: Naming, max_nodes: int = Limits.max_graph_nodes) -> None:
         # A proxy: the recorder owns this capture, and a strong link back would be a cycle.
         self.naming = weakref.proxy(naming)
+        self.max_nodes = max_nodes  # a larger graph is refused before it is described
         self.graph = AutogradGraph()
         self._ids: dict[Node, str] = {}  # holding the Node keeps its identity (and id) stable
         self._done: set[str] = set()
@@ -67,6 +70,15 @@ class GraphCapture:
     def node(self, node_id: str) -> Node | None:
         """The autograd node captured under node_id, if there is one."""
         return next((node for node, found in self._ids.items() if found == node_id), None)
+
+    def nodes(self) -> list[Node]:
+        """Every autograd node captured so far."""
+        return list(self._ids)
+
+    def forget(self) -> None:
+        """Let go of the autograd nodes; the plain graph stays."""
+        self._ids.clear()
+        self._cache = SummaryCache()
 
     def add(self, roots: Iterable[Node]) -> list[tuple[str, Node]]:
         """Capture everything reachable from roots; return it, roots first, as (id, node)."""
@@ -85,7 +97,7 @@ class GraphCapture:
             reached.append((node_id, node))
             nexts = node.next_functions
             if node_id not in self._done:
-                self._done.add(node_id)
+                self._check_size(len(self._done) + len(new_nodes) + 1)
                 new_nodes.append((node_id, self._describe(node, nexts)))
                 new_edges.extend(
                     (self.node_id(child), node_id, slot, {"slot": slot, "output_nr": output_nr})
@@ -93,10 +105,20 @@ class GraphCapture:
                     if child is not None
                 )
             stack.extend(child for child, _ in reversed(nexts) if child is not None)
+        self._done.update(node_id for node_id, _ in new_nodes)
         self.graph.add_records(new_nodes)
         self.graph.add_edges_from(new_edges)
         self._cache = SummaryCache()  # its tensors may be freed after this walk
         return reached
+
+    def _check_size(self, count: int) -> None:
+        if count > self.max_nodes:
+            self._cache = SummaryCache()
+            raise ScriptError(
+                f"the graph has more than {self.max_nodes:,} nodes; the explorer shows "
+                "graphs up to that size",
+                hint="use fewer loop iterations, fewer layers, or whole-tensor operations",
+            )
 
     def _describe(self, node: Node, nexts: tuple) -> GraphNode:
         op = type(node).__name__

@@ -15,16 +15,17 @@ from explorer.graph.summary import summarize
 from explorer.graph.trace import PassRecorder, root_node
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import explain_torch_error
+from explorer.lang.limits import Limits
 
 
 class Recorder:
     """The interpreter's observer: everything the graph needs to know about the script."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_nodes: int = Limits.max_graph_nodes) -> None:
         self._leaf_names: dict[int, tuple[str, torch.Tensor]] = {}  # the tensor keeps id() unique
         self._op_names: dict[int, str] = {}  # by the node's sequence number
         self._op_values: dict[int, TensorSummary] = {}
-        self.capture = GraphCapture(self)
+        self.capture = GraphCapture(self, max_nodes)
         self.passes: list[Pass] = []
         self.names: dict[str, Any] = {}  # the script's current names, set by the session
         self.modules = ModuleTracker()  # entered by the session around the run
@@ -80,6 +81,12 @@ class Recorder:
 
     def module_path(self, node: Node) -> tuple[str, ...] | None:
         return self.modules.calls_of.get(node._sequence_nr())
+
+    def forget(self) -> None:
+        """Let go of every tensor and autograd node; names, values and passes stay plain data."""
+        self._leaf_names.clear()
+        self.names = {}
+        self.capture.forget()
 
     # -- graph and passes ----------------------------------------------------------------
     def capture_tensors(self, tensors: list[torch.Tensor]) -> None:

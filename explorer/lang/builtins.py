@@ -40,6 +40,25 @@ def bounded(budget: Budget, value: Any) -> Any:
     return value
 
 
+def _graph_ops_of_sum(values: Any, start: Any) -> int:
+    """The graph operations sum(values, start) makes: one per addition once one side needs
+    gradients; iterating a tensor adds the node that splits it into rows."""
+    if not torch.is_grad_enabled():
+        return 0
+    if isinstance(values, torch.Tensor):
+        tracked = values.requires_grad or _needs_grad(start)
+        return len(values) + 1 if tracked and len(values) else 0
+    ops, tracked = 0, _needs_grad(start)
+    for value in values:
+        tracked = tracked or _needs_grad(value)
+        ops += tracked
+    return ops
+
+
+def _needs_grad(value: Any) -> bool:
+    return isinstance(value, torch.Tensor) and value.requires_grad
+
+
 def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, Builtin]:
     def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
         if not isinstance(sep, str) or not isinstance(end, str):
@@ -90,7 +109,11 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
     def sum_(values: Any, start: Any = 0) -> Any:
         if not isinstance(start, int | float | torch.Tensor):
             raise ScriptError("sum() adds numbers and tensors", hint="use + to join lists")
-        return builtins.sum(bounded(budget, values), start)
+        # Each addition past the first tensor that needs gradients is a graph op, made in C
+        # where the interpreter does not see it: count them before adding (all but the
+        # result, which the interpreter counts when it gets it).
+        budget.charge_graph_ops(_graph_ops_of_sum(bounded(budget, values), start) - 1)
+        return builtins.sum(values, start)
 
     def text(convert: Callable) -> Callable:
         def apply(value: Any = "") -> str:

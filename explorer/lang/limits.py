@@ -28,6 +28,9 @@ class Limits:
     max_outputs: int = 5_000  # displayed values and prints
     max_output_chars: int = 1_000_000
     seconds: float = 60.0  # wall-clock time of a run
+    # autograd nodes (ops and leaves) in the graph a run shows: a module call or a builtin
+    # makes many nodes for one operation, and larger graphs cannot be drawn or read
+    max_graph_nodes: int = 50_000
 
 
 @dataclass
@@ -127,6 +130,12 @@ class Budget:
                 "need gradients",
                 hint="use fewer loop iterations, or whole-tensor operations instead of loops",
             )
+
+    def charge_graph_ops(self, count: int) -> None:
+        """Count graph operations a call will make, before it makes them."""
+        if count > 0:
+            self.graph_ops += count - 1
+            self.count_graph_op()
 
     def check_modules(self, count: int) -> None:
         if count > self.limits.max_modules:

@@ -21,6 +21,7 @@ from explorer.data.snapshot import (
     opens_collapsed,
 )
 from explorer.graph.recorder import Recorder
+from explorer.graph.release import consumers_first, graph_roots, let_go, tensors_in
 from explorer.graph.summary import summarize
 from explorer.lang.errors import ScriptError
 from explorer.lang.interpreter import Interpreter
@@ -44,8 +45,8 @@ class Traced:
     names: dict[str, Any]
     outputs: list[Output]
 
-    def __init__(self) -> None:
-        self.recorder = Recorder()
+    def __init__(self, max_graph_nodes: int = Limits.max_graph_nodes) -> None:
+        self.recorder = Recorder(max_graph_nodes)
         self.problem: Problem | None = None
         # Passes asked for after the run, (name, gradient): a re-run repeats them.
         self.requested: list[tuple[str, Any]] = []
@@ -62,7 +63,7 @@ class Traced:
         """The same, answered with only what the pass added to the run on screen."""
         known = len(self.recorder.passes)
         self.run_backward(name, gradient)
-        if self._capture() != self._sent_size:
+        if self._capture_or_none() != self._sent_size:
             return PassesAdded(snapshot=self.snapshot(layout=False))  # it reached new nodes
         added = self.recorder.passes[known:]
         return PassesAdded(added, self.leaf_grads(), self.problem)
@@ -89,7 +90,9 @@ class Traced:
     def snapshot(self, layout: bool = True) -> Snapshot:
         """The run as plain data. Without layout, a graph the window opens collapsed to its
         module calls is sent without places: the window lays out only what it shows."""
-        size = self._sent_size = self._capture()
+        size = self._sent_size = self._capture_or_none()
+        if size is None:  # refused: too large to draw, so nothing of it is sent
+            return Snapshot(outputs=list(self.outputs), problem=self.problem)
         graph = self.recorder.capture.graph
         if size != self._laid_out_size and (layout or not opens_collapsed(graph)):
             # The graph only grows, so the same size is the same graph: lay it out once.
@@ -106,6 +109,14 @@ class Traced:
             problem=self.problem,
         )
 
+    def _capture_or_none(self) -> tuple[int, int] | None:
+        """The graph's size, or None when it is past the node limit (the run's problem then)."""
+        try:
+            return self._capture()
+        except ScriptError as error:
+            self.problem = self.problem or error.problem
+            return None
+
     def _capture(self) -> tuple[int, int]:
         """Capture every named tensor's graph; its size, in nodes and edges."""
         with collector.paused():
@@ -113,6 +124,29 @@ class Traced:
         graph = self.recorder.capture.graph
         _mark_outputs(graph)
         return graph.number_of_nodes(), graph.number_of_edges()
+
+    def release(self) -> None:
+        """Free the run's tensors and graph now, outputs first (see explorer.graph.release).
+
+        Called when the run is dropped: freed in the order of the references, a deep graph
+        would crash the process."""
+        nodes = consumers_first(
+            [*self.recorder.capture.nodes(), *graph_roots(tensors_in(list(self.names.values())))]
+        )
+        # Drop this run's hold on its names, not the names: whoever kept them keeps them.
+        self.recorder.forget()
+        self._forget_names()
+        let_go(nodes)
+
+    def _forget_names(self) -> None:
+        self.names = {}
+
+    def __del__(self) -> None:
+        try:
+            self.names  # noqa: B018
+        except AttributeError:  # a run whose construction failed holds no graph
+            return
+        self.release()
 
     def leaf_grads(self) -> dict[str, TensorSummary | None]:
         """.grad of every named leaf that requires grad, and every parameter of a named module."""
@@ -132,9 +166,9 @@ class Session(Traced):
     """A script that has run, kept alive so a backward pass can be requested afterwards."""
 
     def __init__(self, text: str, limits: Limits | None = None) -> None:
-        super().__init__()
-        self.text = text
         self.limits = limits or Limits()
+        super().__init__(self.limits.max_graph_nodes)
+        self.text = text
         # An over-long text is left as it is: parse refuses it before any work.
         long = len(text) > self.limits.max_source_chars
         self.code: Code = Code(text, []) if long else strip_prompts(text)
@@ -148,6 +182,9 @@ class Session(Traced):
     @property
     def outputs(self) -> list[Output]:
         return self.interpreter.outputs
+
+    def _forget_names(self) -> None:
+        self.interpreter.env = {}
 
     def run(self, layout: bool = True) -> Snapshot:
         self.execute()
