@@ -118,6 +118,9 @@ HOSTILE: dict[str, str] = {
     "tensor_to_meta": 'x = torch.ones(2)\nx.to("meta")',
     "tensor_device_keyword": 'torch.ones(2, device="meta")',
     "tensor_out_keyword": "x = torch.ones(2)\ntorch.exp(x, out=x)",
+    "module_device_by_position": 'm = nn.Linear(2, 2, True, "meta")',
+    "module_tensor_device_by_position": "x = torch.ones(2)\nm = nn.Linear(2, 2, True, x.device)",
+    "ones_device_by_position": 'torch.ones(2, "meta")',
     "node_register_hook": _GRAD_FN + "y.grad_fn.register_hook(print)",
     "module_forward_hook": "m = nn.Linear(2, 2)\nm.register_forward_hook(print)",
     "module_apply": "m = nn.Linear(2, 2)\nm.apply(print)",
@@ -288,6 +291,7 @@ _DEEP_GRAPH = (
     "x = torch.ones(1, requires_grad=True)\ny = x\nfor i in range(99_990):\n    y = y * 1\n"
 )
 _VECTORS = "a = torch.ones(10**5)\nb = torch.ones(10**5)\n"
+_DEEP_LIST = "a = [0]\nfor i in range(99_999):\n    a = [a]\n"
 
 BOMBS: dict[str, str] = {
     # memory bombs
@@ -341,6 +345,29 @@ BOMBS: dict[str, str] = {
     "graph_100k_nodes_backward": _DEEP_GRAPH + "y.backward()",
     "append_big_lists_in_loop": "l = []\nfor i in range(100000):\n    l.append([0] * 10**6)",
     "rebind_big_tensor_in_loop": "x = torch.ones(2 * 10**7)\nfor i in range(1000):\n    x = x + 1",
+    # outputs far larger than their inputs, sized before the call runs
+    "linear_forward_1_5e9": "x = torch.ones(15000, 1)\nm = nn.Linear(1, 10**5)\ny = m(x)",
+    "functional_linear_1_5e9": "x = torch.ones(15000, 1)\ny = F.linear(x, torch.ones(10**5, 1))",
+    "embedding_forward_1_5e9": (
+        "m = nn.Embedding(10, 10**5)\ny = m(torch.zeros(15000, dtype=torch.long))"
+    ),
+    "conv_padding_3_6e9": "m = nn.Conv2d(1, 1, 1, padding=30000)\ny = m(torch.ones(1, 1, 1, 1))",
+    "feedforward_inside_layer": (
+        "m = nn.TransformerEncoderLayer(2, 1, dim_feedforward=10**5)\n"
+        "y = m(torch.ones(15000, 1, 2))"
+    ),
+    "method_add_outer_1e10": _VECTORS + "c = a[:, None].add(b[None, :])",
+    "allclose_outer_1e10": _VECTORS + "c = torch.allclose(a[:, None], b[None, :])",
+    # torch handed something to call, or lists to walk, that would crash it
+    "activation_autograd_node": _GRAD_FN
+    + "m = nn.TransformerEncoderLayer(2, 1, dim_feedforward=2, activation=y.grad_fn)\n"
+    + "z = m(torch.ones(3, 1, 2))",
+    "norm_autograd_node": _GRAD_FN
+    + "l = nn.TransformerEncoderLayer(2, 1, dim_feedforward=2)\n"
+    + "m = nn.TransformerEncoder(l, 1, norm=y.grad_fn)\nz = m(torch.ones(3, 1, 2))",
+    "index_by_list_99999_deep": _DEEP_LIST + "x = torch.ones(3)\ny = x[a]",
+    "assign_by_list_99999_deep": _DEEP_LIST + "x = torch.ones(3)\nx[a] = 1.0",
+    "print_list_99999_deep": _DEEP_LIST + "print(a)",
 }
 
 # Runs in a child: bombs from a JSON file in order, one JSON line of results per bomb.

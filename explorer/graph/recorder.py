@@ -47,8 +47,8 @@ class Recorder:
                 if isinstance(item, torch.Tensor):
                     self._remember_value(item)
 
-    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> None:
-        self.record_backward(tensor, arguments, line)
+    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> Pass:
+        return self.record_backward(tensor, arguments, line)
 
     # -- naming --------------------------------------------------------------------------
     def _name_tensor(self, name: str, tensor: torch.Tensor) -> None:

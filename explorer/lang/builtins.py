@@ -59,6 +59,20 @@ def _needs_grad(value: Any) -> bool:
     return isinstance(value, torch.Tensor) and value.requires_grad
 
 
+# A row of a tensor as a Python object of its own (the tensor and its metadata), about.
+ROW_BYTES = 1024
+
+
+def collected(budget: Budget, value: Any) -> Any:
+    """An iterable a builtin turns into a list kept by the script: its items charged to the
+    run before they are made, and each row of a tensor as a new tensor object."""
+    length = _length(value)
+    budget.charge_items(length)
+    if isinstance(value, torch.Tensor):
+        budget.charge_bytes(length * ROW_BYTES)
+    return value
+
+
 def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, Builtin]:
     def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
         if not isinstance(sep, str) or not isinstance(end, str):
@@ -82,16 +96,16 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         return _length(value)
 
     def list_(value: Any = ()) -> list:
-        return list(bounded(budget, value))
+        return list(collected(budget, value))
 
     def tuple_(value: Any = ()) -> tuple:
-        return tuple(bounded(budget, value))
+        return tuple(collected(budget, value))
 
     def enumerate_(value: Any, start: int = 0) -> list:
-        return list(enumerate(bounded(budget, value), start))
+        return list(enumerate(collected(budget, value), start))
 
     def zip_(*values: Any) -> list:
-        return list(zip(*(bounded(budget, v) for v in values), strict=False))
+        return list(zip(*(collected(budget, v) for v in values), strict=False))
 
     def reduce(function: Callable) -> Callable:
         def apply(*args: Any, **kwargs: Any) -> Any:

@@ -8,13 +8,14 @@ from typing import Any, Protocol
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from explorer.lang import tables
-from explorer.lang.builtins import Builtin
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import explain_torch_error
 from explorer.lang.limits import Budget
-from explorer.lang.values import Function, Method, Namespace
+from explorer.lang.values import check_bound_names, check_values
 
 # Calls whose result may be much larger than their inputs: their output shape is
 # worked out on the meta device (shapes only, no memory) before the real call.
@@ -25,6 +26,18 @@ _GROWING = frozenset(
 _META_DEVICE = frozenset(
     "full ones zeros randn rand randint arange linspace eye".split()
 )  # constructors: given device="meta"
+# Calls that make at most what their one tensor holds (elementwise, reductions, views,
+# conversions): with no other tensor argument they skip the meta device, which costs more
+# than the call itself. Every other call is worked out there first.
+_BOUNDED = tables.TENSOR_TO_PYTHON | frozenset(
+    "exp log log1p sin cos tan tanh sigmoid relu sqrt rsqrt abs neg square exp2 erf floor "
+    "ceil round sign sum mean prod std var norm argmax argmin softmax log_softmax cumsum "
+    "logsumexp reshape view t transpose squeeze unsqueeze flatten permute contiguous clone "
+    "detach detach_ float double long int bool requires_grad_ retain_grad zero_ fill_ "
+    "normal_ uniform_ size dim numel is_floating_point is_tensor manual_seed no_grad "
+    "enable_grad is_grad_enabled set_grad_enabled tensor max min clamp clamp_ pow maximum "
+    "minimum add sub mult div floordiv mod lshift rshift bitand bitor bitxor".split()
+)
 
 
 class Observer(Protocol):
@@ -32,36 +45,33 @@ class Observer(Protocol):
 
     def bound(self, name: str, value: Any) -> None: ...
     def produced(self, value: Any) -> None: ...
-    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> None: ...
-
-
-def check_arguments(args: tuple, kwargs: dict[str, Any]) -> None:
-    for value in (*args, *kwargs.values()):
-        inner = value[:64] if isinstance(value, list | tuple) else ()
-        for item in (value, *inner):
-            if isinstance(item, Function | Method | Namespace | Builtin):
-                raise ScriptError(f"{item!r} cannot be passed as an argument in explorer scripts")
-    for key in kwargs:
-        if key in tables.FORBIDDEN_KEYWORDS:
-            raise ScriptError(f"the {key}= argument is not available in explorer scripts")
+    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> Any:
+        """Run the pass; what it recorded (a Pass), or None when nothing is kept."""
 
 
 def call_torch(
     budget: Budget, name: str, target: Callable, args: tuple, kwargs: dict[str, Any]
 ) -> Any:
-    """Call a torch function or tensor method `name` with its result size checked first."""
+    """Call a torch function, tensor method or module `name` with its result size checked first.
+
+    The call is first worked out on the meta device (shapes only, no memory), every operation
+    inside it checked against the element limit, and the bytes it would make are charged to
+    the run before the real call allocates them.
+    """
     short = name.rsplit(".", 1)[-1]
     _check_lists(budget, args, kwargs)
+    check_values([*args, *kwargs.values()])
     if short == "tensor" and args:
         budget.check_elements(_nested_shape(args[0]), "tensor")
     elif short == "one_hot":
         _check_one_hot(budget, args, kwargs)
-    elif short in _GROWING:
-        _check_on_meta(budget, short, target, args, kwargs)
+    charged = _needs_meta(short, target, args, kwargs) and _charge_on_meta(
+        budget, short, target, args, kwargs
+    )
     if short in tables.TENSOR_TO_PYTHON and isinstance(
         getattr(target, "__self__", None), torch.Tensor
     ):
-        budget.check_items(target.__self__.numel())
+        budget.charge_items(target.__self__.numel())  # Python numbers the script keeps
     try:
         result = target(*args, **kwargs)
     except ScriptError:
@@ -69,7 +79,7 @@ def call_torch(
     except Exception as error:  # torch reports misuse with many exception types
         message, hint = explain_torch_error(error, name, args, kwargs)
         raise ScriptError(message, hint) from None
-    account(budget, result)
+    account(budget, result, charged=charged)
     return result
 
 
@@ -98,11 +108,12 @@ def _check_one_hot(budget: Budget, args: tuple, kwargs: dict[str, Any]) -> None:
     budget.check_elements((*labels.shape, classes))
 
 
-def account(budget: Budget, result: Any) -> None:
-    """Charge new tensors to the run's budget (views share memory and are free)."""
+def account(budget: Budget, result: Any, charged: bool = False) -> None:
+    """Charge new tensors to the run's budget (views share memory and are free); charged: their
+    bytes were charged before the call."""
     for tensor in _tensors(result):
         budget.check_elements(tuple(tensor.shape))
-        if not tensor._is_view():
+        if not charged and not tensor._is_view():
             budget.charge_bytes(tensor.numel() * tensor.element_size())
 
 
@@ -127,26 +138,137 @@ def _nested_shape(data: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _check_on_meta(
+def _needs_meta(short: str, target: Callable, args: tuple, kwargs: dict[str, Any]) -> bool:
+    """Whether a call could make more than it is given: all but a few kinds of call."""
+    if isinstance(target, nn.Module):
+        return True
+    inputs = [*args, *kwargs.values()]
+    if short in ("__getitem__", "__setitem__"):
+        return any(isinstance(v, torch.Tensor | list) for v in _flat(inputs[0]))
+    if short in _GROWING or short not in _BOUNDED:
+        return True
+    owner = getattr(target, "__self__", None)
+    tensors = sum(isinstance(v, torch.Tensor) for v in (owner, *inputs))
+    return tensors > 1
+
+
+_REMEMBERED = 10_000  # call sizes remembered in one run
+
+
+def _flat(value: Any) -> list:
+    return list(value) if isinstance(value, tuple) else [value]
+
+
+def _charge_on_meta(
     budget: Budget, short: str, target: Callable, args: tuple, kwargs: dict[str, Any]
-) -> None:
-    try:
-        if short in _META_DEVICE and not isinstance(
-            getattr(target, "__self__", None), torch.Tensor
-        ):
-            result = target(*args, **{**kwargs, "device": "meta"})
-        else:
-            owner = getattr(target, "__self__", None)
-            meta_args = tuple(_to_meta(a) for a in args)
-            meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
-            if isinstance(owner, torch.Tensor):
-                result = getattr(_to_meta(owner), target.__name__)(*meta_args, **meta_kwargs)
-            else:
-                result = target(*meta_args, **meta_kwargs)
-    except Exception:
-        return  # the real call reports the mistake in its own words
-    for tensor in _tensors(result):
-        budget.check_elements(tuple(tensor.shape))
+) -> bool:
+    """Size the call on the meta device and charge its bytes; False if that cannot be done.
+
+    Sizes are remembered for the run by the shapes the call is given, so a loop pays once.
+    """
+    key = _signature(short, target, args, kwargs)
+    nbytes = budget.meta_sizes.get(key) if key is not None else None
+    if nbytes is None:
+        sizer = _Sizer(budget)
+        try:
+            with torch.no_grad(), sizer:  # module hooks count no call made without grad
+                _call_on_meta(short, target, args, kwargs)
+        except ScriptError:
+            raise
+        except Exception:
+            _check_broadcast(budget, (getattr(target, "__self__", None), *args), kwargs)
+            return False  # the real call reports the mistake in its own words
+        nbytes = sizer.nbytes
+        if key is not None and len(budget.meta_sizes) < _REMEMBERED:
+            budget.meta_sizes[key] = nbytes
+    budget.charge_bytes(nbytes)
+    return True
+
+
+class _Sizer(TorchDispatchMode):
+    """Checks every operation a call makes on the meta device, and adds up what it makes."""
+
+    def __init__(self, budget: Budget) -> None:
+        super().__init__()
+        self.budget = budget
+        self.nbytes = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        result = func(*args, **(kwargs or {}))
+        returns = func._schema.returns
+        for index, tensor in enumerate(tree_leaves(result)):
+            if isinstance(tensor, torch.Tensor):
+                self.budget.check_elements(tuple(tensor.shape))
+                aliased = index < len(returns) and returns[index].alias_info is not None
+                if not aliased:  # views and in-place results make no new memory
+                    self.nbytes += tensor.numel() * tensor.element_size()
+        return result
+
+
+def _call_on_meta(short: str, target: Callable, args: tuple, kwargs: dict[str, Any]) -> Any:
+    owner = getattr(target, "__self__", None)
+    if isinstance(target, nn.Module):
+        state = {
+            name: _to_meta(tensor)
+            for name, tensor in (
+                *target.named_parameters(remove_duplicate=False),
+                *target.named_buffers(remove_duplicate=False),
+            )
+        }
+        meta_args = tuple(_to_meta(a) for a in args)
+        meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
+        return torch.func.functional_call(target, state, meta_args, meta_kwargs, strict=False)
+    if short in _META_DEVICE and not isinstance(owner, torch.Tensor):
+        return target(*args, **{**kwargs, "device": "meta"})
+    meta_args = tuple(_to_meta(a) for a in args)
+    meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
+    if isinstance(owner, torch.Tensor):
+        return getattr(_to_meta(owner), target.__name__)(*meta_args, **meta_kwargs)
+    return target(*meta_args, **meta_kwargs)
+
+
+def _signature(short: str, target: Callable, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """What decides a call's sizes, as a key; None when it cannot be told cheaply."""
+    owner = getattr(target, "__self__", None)
+    if isinstance(target, nn.Module):
+        shapes = (_shape_key(p) for p in target.parameters())
+        head: Any = (id(target), target.training, *shapes)
+    elif isinstance(owner, torch.Tensor):
+        head = (short, _shape_key(owner))
+    else:
+        head = (short, target)
+    parts = [head]
+    for value in (*args, *sorted(kwargs.items())):
+        part = _shape_key(value)
+        if part is None:
+            return None
+        parts.append(part)
+    return tuple(parts)
+
+
+_PLAIN = (int, float, bool, str, type(None), torch.dtype, slice, type(Ellipsis))
+
+
+def _shape_key(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return ("tensor", tuple(value.shape), value.dtype, value.requires_grad)
+    if isinstance(value, _PLAIN):
+        return (type(value), repr(value))
+    if isinstance(value, tuple | list) and len(value) <= 8:
+        parts = tuple(_shape_key(v) for v in value)
+        return None if None in parts else (type(value), parts)
+    return None
+
+
+def _check_broadcast(budget: Budget, args: tuple, kwargs: dict[str, Any]) -> None:
+    """A call that cannot be sized on the meta device: its tensors' common shape, at least."""
+    shapes = [tuple(v.shape) for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor)]
+    if len(shapes) > 1:
+        try:
+            shape = torch.broadcast_shapes(*shapes)
+        except RuntimeError:
+            return
+        budget.check_elements(tuple(shape))
 
 
 def _to_meta(value: Any) -> Any:
@@ -159,6 +281,7 @@ def _to_meta(value: Any) -> Any:
 
 def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: dict) -> nn.Module:
     """Build an nn layer after counting its parameters on the meta device."""
+    check_bound_names(cls, args, kwargs)
     inner = [a for a in (*args, *kwargs.values()) if isinstance(a, nn.Module)]
     nested = [m for a in (*args, *kwargs.values()) if isinstance(a, list | tuple) for m in a]
     try:
@@ -166,7 +289,7 @@ def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: 
             layers = int(kwargs.get("num_layers", args[1] if len(args) > 1 else 1))
             budget.check_modules(layers * _module_count(inner[0]))
             count = _parameter_count(inner[0]) * layers
-        elif inner or cls in (nn.Sequential, nn.ModuleList):
+        elif cls in (nn.Sequential, nn.ModuleList):
             budget.check_modules(sum(_module_count(m) for m in [*inner, *nested][:100_000]))
             count = 0  # holds existing layers, makes no parameters of its own
         else:
@@ -177,6 +300,9 @@ def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: 
     except Exception as error:
         message, hint = explain_torch_error(error, f"nn.{cls.__name__}", args, kwargs)
         raise ScriptError(message, hint) from None
+    # After the layer count, which refuses a huge Sequential before its layers are walked.
+    _check_lists(budget, args, kwargs)
+    check_values([*args, *kwargs.values()])
     budget.check_parameters(count)
     budget.charge_bytes(count * 4)
     try:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from explorer.lang import calls
+from explorer.data.snapshot import Pass
+from explorer.lang import calls, values
 from explorer.lang.builtins import Builtin
 from explorer.lang.errors import ScriptError
 from explorer.lang.expressions import elements
@@ -21,13 +22,19 @@ if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
 
 _BACKWARD = inspect.signature(torch.Tensor.backward)
+_RECORD_BYTES = 256  # a step or a tensor summary as Python objects, about
 
 
 def call(interpreter: Interpreter, node: ast.Call) -> Any:
     function = interpreter.evaluate(node.func)
     args = tuple(elements(interpreter, node.args))
     kwargs = {kw.arg: interpreter.evaluate(kw.value) for kw in node.keywords if kw.arg}
-    calls.check_arguments(args, kwargs)
+    values.check_arguments(args, kwargs)
+    if not isinstance(function, Builtin):
+        args, kwargs = values.unwrap_arguments(args, kwargs)
+    elif function.name not in ("print", "str", "repr"):
+        # min(..., key=node) would call the node
+        values.check_values(list(kwargs.values()), devices=False)
     result = _dispatch(interpreter, function, args, kwargs, node)
     interpreter.produced(result)
     return result
@@ -38,7 +45,9 @@ def _dispatch(
 ) -> Any:
     budget = interpreter.budget
     if isinstance(function, Builtin):
-        return _plain_call(function.target, args, kwargs, function.name)
+        result = _plain_call(function.target, args, kwargs, function.name)
+        calls.account(budget, result)  # abs(x) and sum(x) make tensors too
+        return result
     if isinstance(function, Function):
         return _call_function(interpreter, function, args, kwargs)
     if isinstance(function, Method):
@@ -66,6 +75,7 @@ def _call_method(
     owner, name, budget = method.owner, method.name, interpreter.budget
     if isinstance(owner, torch.Tensor):
         if name == "backward":
+            values.check_values([*args, *kwargs.values()])
             return _backward(interpreter, owner, args, kwargs, node)
         return calls.call_torch(budget, name, getattr(owner, name), args, kwargs)
     if isinstance(owner, nn.Module):
@@ -98,7 +108,22 @@ def _backward(
     arguments.pop("self")
     if arguments.get("inputs") is not None:
         raise ScriptError("backward(inputs=...) is not available in explorer scripts")
-    interpreter.observer.backward(tensor, arguments, node.lineno)
+    interpreter.budget.count_pass()
+    record = interpreter.observer.backward(tensor, arguments, node.lineno)
+    if isinstance(record, Pass):
+        interpreter.budget.charge_bytes(_recorded_bytes(record))
+
+
+def _recorded_bytes(record: Pass) -> int:
+    """Memory a recorded pass keeps: its steps and the gradient values they summarise."""
+    summaries = {
+        id(s): s
+        for step in record.steps
+        for s in (*step.grad_in, *step.grad_out, step.grad_before, step.grad_after)
+        if s is not None
+    }
+    values = sum(0 if s.values is None else s.values.nbytes for s in summaries.values())
+    return values + _RECORD_BYTES * (len(record.steps) + len(summaries))
 
 
 def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:

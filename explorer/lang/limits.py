@@ -31,6 +31,8 @@ class Limits:
     # autograd nodes (ops and leaves) in the graph a run shows: a module call or a builtin
     # makes many nodes for one operation, and larger graphs cannot be drawn or read
     max_graph_nodes: int = 50_000
+    max_nesting: int = 32  # lists inside lists, as torch, print or str would walk them
+    max_passes: int = 1_000  # backward passes recorded in one run
 
 
 @dataclass
@@ -42,7 +44,10 @@ class Budget:
     tensor_bytes: int = 0
     items: int = 0
     graph_ops: int = 0
+    passes: int = 0
     deadline: float = field(default=0.0)
+    # Bytes a call makes, worked out on the meta device, by what decides them (calls.py).
+    meta_sizes: dict[object, int] = field(default_factory=dict)
 
     def start(self) -> None:
         self.deadline = time.monotonic() + self.limits.seconds
@@ -116,10 +121,16 @@ class Budget:
     def check_nested(self, value: object, what: str = "this value") -> None:
         """Refuse lists nested so deep or wide that reading them all would take too long."""
         limit = self.limits.max_python_items
-        if nested_count(value, limit) > limit:
+        count, depth = nested_size(value, limit, self.limits.max_nesting)
+        if count > limit:
             raise ScriptError(
                 f"{what} holds more than {limit:,} items in nested lists",
                 hint="use a tensor instead of nested lists",
+            )
+        if depth > self.limits.max_nesting:
+            raise ScriptError(
+                f"{what} nests lists more than {self.limits.max_nesting} deep",
+                hint="use fewer levels of lists inside lists",
             )
 
     def count_graph_op(self) -> None:
@@ -136,6 +147,15 @@ class Budget:
         if count > 0:
             self.graph_ops += count - 1
             self.count_graph_op()
+
+    def count_pass(self) -> None:
+        """Each recorded backward pass keeps its steps' gradients: a run records a bounded few."""
+        self.passes += 1
+        if self.passes > self.limits.max_passes:
+            raise ScriptError(
+                f"the script ran more than {self.limits.max_passes:,} backward passes",
+                hint="call backward fewer times, for instance once after the loop",
+            )
 
     def check_modules(self, count: int) -> None:
         if count > self.limits.max_modules:
@@ -165,12 +185,19 @@ class Budget:
 
 def nested_count(value: object, limit: int) -> int:
     """Items in nested lists and tuples, counting shared ones each time; stops past limit."""
-    count = 0
-    stack = [value]
-    while stack and count <= limit:
-        item = stack.pop()
+    return nested_size(value, limit)[0]
+
+
+def nested_size(value: object, limit: int, depth_limit: int = 2**31) -> tuple[int, int]:
+    """Items in nested lists and tuples (as nested_count) and how deep they nest; the walk
+    stops past either limit, so a list that holds itself ends it too."""
+    count = depth = 0
+    stack = [(value, 1)]
+    while stack and count <= limit and depth <= depth_limit:
+        item, level = stack.pop()
         if isinstance(item, list | tuple):
             count += len(item)
+            depth = max(depth, level)
             if count <= limit:
-                stack.extend(v for v in item if isinstance(v, list | tuple))
-    return count
+                stack.extend((v, level + 1) for v in item if isinstance(v, list | tuple))
+    return count, depth

@@ -76,6 +76,10 @@ BUILTINS = frozenset(
 )
 MATH_MEMBERS = frozenset("sqrt exp log log10 log2 sin cos tan tanh pi e inf isclose".split())
 
+# Elementwise functions a script may hand to torch to call (activation=F.gelu): as F.X or
+# torch.X, wherever those tables list them.
+ACTIVATIONS = frozenset("relu gelu silu elu tanh sigmoid leaky_relu".split())
+
 # Keyword arguments a script may never pass: they reach devices, outputs or memory.
 FORBIDDEN_KEYWORDS = frozenset({"out", "device", "pin_memory", "layout", "memory_format"})
 

@@ -6,6 +6,7 @@ object is then reached with the table's own string, never the script's text.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from explorer.lang import tables
+from explorer.lang.builtins import Builtin
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import did_you_mean
 
@@ -162,3 +164,107 @@ def set_attribute(target: Any, name: str, value: Any) -> None:
         setattr(target, _table_name(tables.TENSOR_SETTABLE, name), value)
         return
     raise ScriptError(f"setting {_type_name(target)}.{name} is not available in explorer scripts")
+
+
+# -- what torch may be given -------------------------------------------------------------
+
+_ACTIVATIONS = frozenset(
+    [getattr(nn.functional, n) for n in tables.ACTIVATIONS & tables.FUNCTIONAL_MEMBERS]
+    + [getattr(torch, n) for n in tables.ACTIVATIONS & tables.TORCH_MEMBERS]
+)  # the real functions: torch may call them with whatever it likes
+
+
+def is_activation(value: Any) -> bool:
+    return isinstance(value, Function) and value.target in _ACTIVATIONS
+
+
+def check_arguments(args: tuple, kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        inner = value[:64] if isinstance(value, list | tuple) else ()
+        for item in (value, *inner):
+            if isinstance(item, Function | Method | Namespace | Builtin) and not is_activation(
+                item
+            ):
+                raise ScriptError(f"{item!r} cannot be passed as an argument in explorer scripts")
+    for key in kwargs:
+        if key in tables.FORBIDDEN_KEYWORDS:
+            raise ScriptError(f"the {key}= argument is not available in explorer scripts")
+
+
+def unwrap_arguments(args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+    """Arguments as torch takes them: an allowed activation given as F.X is the real function."""
+    return tuple(_unwrap(a) for a in args), {k: _unwrap(v) for k, v in kwargs.items()}
+
+
+def _unwrap(value: Any) -> Any:
+    if is_activation(value):
+        return value.target
+    if isinstance(value, list | tuple) and any(isinstance(v, Function) for v in value):
+        return type(value)(_unwrap(v) for v in value)
+    return value
+
+
+def check_values(values: list[Any], devices: bool = True) -> None:
+    """Refuse what torch must never be given, at any depth of lists: a device, or anything it
+    could call that is not a module or an allowed activation (an autograd node called with a
+    gradient of the wrong size reads out of bounds). Lists are bounded by check_nested first."""
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if type(value) in (int, float, bool, torch.Tensor) or value is None:
+            continue
+        if isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend((*value.keys(), *value.values()))
+        elif devices and _is_device(value):
+            raise ScriptError(
+                f"a device ({value!s}) cannot be given in explorer scripts",
+                hint="tensors stay on the CPU",
+            )
+        elif _is_foreign(value):
+            raise ScriptError(
+                f"{_describe_value(value)} cannot be passed as an argument in explorer scripts"
+            )
+
+
+def _is_device(value: Any) -> bool:
+    if isinstance(value, torch.device):
+        return True
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        torch.device(value)
+    except (RuntimeError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _is_foreign(value: Any) -> bool:
+    if isinstance(value, Function | Method | Namespace | Builtin):
+        return not is_activation(value)
+    return callable(value) and not isinstance(value, nn.Module) and value not in _ACTIVATIONS
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, torch.autograd.graph.Node):
+        return f"the autograd node {value.name()}"
+    if isinstance(value, Function | Method | Namespace | Builtin):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def check_bound_names(cls: type[nn.Module], args: tuple, kwargs: dict) -> None:
+    """The keyword bans hold for arguments given by position too: nn.Linear(2, 2, True, d)."""
+    if len(args) + len(kwargs) > 32:
+        return  # the layers a Sequential holds, counted before they are walked
+    try:
+        bound = inspect.signature(cls).bind_partial(*args, **kwargs)
+    except (TypeError, ValueError):
+        return  # the real call reports a wrong argument
+    for name, parameter in bound.signature.parameters.items():
+        given = bound.arguments.get(name)
+        names = given if parameter.kind is parameter.VAR_KEYWORD else {name: given}
+        for key in names if name in bound.arguments else ():
+            if key in tables.FORBIDDEN_KEYWORDS:
+                raise ScriptError(f"the {key}= argument is not available in explorer scripts")
