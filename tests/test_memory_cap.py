@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 from explorer.lang.limits import Limits
 from explorer.runs.session import Session, run_script
@@ -24,6 +26,21 @@ def _refused(text: str, limits: Limits | None = None) -> Session:
     session.run()
     assert_clear_refusal(text, session.problem)
     return session
+
+
+class LargestMade(TorchDispatchMode):
+    """The most elements any real (not meta) tensor made while it is active had."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.numel = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        result = func(*args, **(kwargs or {}))
+        for tensor in tree_leaves(result):
+            if isinstance(tensor, torch.Tensor) and not tensor.is_meta:
+                self.numel = max(self.numel, tensor.numel())
+        return result
 
 
 def _message(session: Session) -> str:
@@ -49,7 +66,9 @@ GROWING_CALLS = {
 
 @pytest.mark.parametrize("text", list(GROWING_CALLS.values()), ids=list(GROWING_CALLS))
 def test_a_call_that_would_grow_past_the_limit_is_refused_before_it_runs(text: str) -> None:
-    session = _refused(text, SMALL)
+    with LargestMade() as largest:
+        session = _refused(text, SMALL)
+    assert largest.numel <= 10_000, "the call ran before it was refused"
     assert "elements" in _message(session)
     assert "would have" in _message(session)
     assert session.problem is not None and session.problem.line == text.count("\n") + 1
