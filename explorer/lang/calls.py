@@ -17,26 +17,34 @@ from explorer.lang.hints import explain_torch_error
 from explorer.lang.limits import Budget
 from explorer.lang.values import check_bound_names, check_values
 
-# Calls whose result may be much larger than their inputs: their output shape is
-# worked out on the meta device (shapes only, no memory) before the real call.
+# How a call is sized before it runs. Working a call out on the meta device costs far more
+# than a small call itself (and its first use loads torch's decompositions), so it is kept
+# for the calls that can grow. A call whose tensors (a layer's parameters among them) hold E
+# elements in all makes no tensor over E * E: products, lookups and broadcasts of two
+# operands cannot. Calls that grow past that are sized on meta whatever their inputs.
 _GROWING = frozenset(
     "full ones zeros randn rand randint arange linspace eye expand expand_as broadcast_to "
-    "outer matmul mm bmm cat stack where one_hot pad __getitem__".split()
+    "one_hot pad".split()
 )
 _META_DEVICE = frozenset(
     "full ones zeros randn rand randint arange linspace eye".split()
 )  # constructors: given device="meta"
+_GROWING_LAYERS = (nn.Conv1d, nn.Conv2d)  # padding and dilation are not in their parameters
+# Calls that make the broadcast shape of their tensors: that shape is checked, not run.
+_ELEMENTWISE = frozenset(
+    "add sub mul div maximum minimum pow where masked_fill clamp clamp_ max min type_as "
+    "add_ sub_ mul_ div_ copy_ allclose equal mult floordiv mod lshift rshift bitand bitor "
+    "bitxor".split()
+)
 # Calls that make at most what their one tensor holds (elementwise, reductions, views,
-# conversions): with no other tensor argument they skip the meta device, which costs more
-# than the call itself. Every other call is worked out there first.
+# conversions) when given no other tensor.
 _BOUNDED = tables.TENSOR_TO_PYTHON | frozenset(
     "exp log log1p sin cos tan tanh sigmoid relu sqrt rsqrt abs neg square exp2 erf floor "
     "ceil round sign sum mean prod std var norm argmax argmin softmax log_softmax cumsum "
     "logsumexp reshape view t transpose squeeze unsqueeze flatten permute contiguous clone "
     "detach detach_ float double long int bool requires_grad_ retain_grad zero_ fill_ "
     "normal_ uniform_ size dim numel is_floating_point is_tensor manual_seed no_grad "
-    "enable_grad is_grad_enabled set_grad_enabled tensor max min clamp clamp_ pow maximum "
-    "minimum add sub mult div floordiv mod lshift rshift bitand bitor bitxor".split()
+    "enable_grad is_grad_enabled set_grad_enabled tensor".split()
 )
 
 
@@ -65,7 +73,7 @@ def call_torch(
         budget.check_elements(_nested_shape(args[0]), "tensor")
     elif short == "one_hot":
         _check_one_hot(budget, args, kwargs)
-    charged = _needs_meta(short, target, args, kwargs) and _charge_on_meta(
+    charged = _needs_meta(budget, short, target, args, kwargs) and _charge_on_meta(
         budget, short, target, args, kwargs
     )
     if short in tables.TENSOR_TO_PYTHON and isinstance(
@@ -138,18 +146,33 @@ def _nested_shape(data: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _needs_meta(short: str, target: Callable, args: tuple, kwargs: dict[str, Any]) -> bool:
-    """Whether a call could make more than it is given: all but a few kinds of call."""
-    if isinstance(target, nn.Module):
-        return True
-    inputs = [*args, *kwargs.values()]
-    if short in ("__getitem__", "__setitem__"):
-        return any(isinstance(v, torch.Tensor | list) for v in _flat(inputs[0]))
-    if short in _GROWING or short not in _BOUNDED:
-        return True
+def _needs_meta(
+    budget: Budget, short: str, target: Callable, args: tuple, kwargs: dict[str, Any]
+) -> bool:
+    """Whether a call must be sized on the meta device: see _GROWING."""
     owner = getattr(target, "__self__", None)
-    tensors = sum(isinstance(v, torch.Tensor) for v in (owner, *inputs))
-    return tensors > 1
+    inputs = [owner, *args, *kwargs.values()]
+    if short in ("__getitem__", "__setitem__"):  # by tensors or lists: one row per index
+        return any(isinstance(v, torch.Tensor | list) for v in _flat(args[0]))
+    if short in _ELEMENTWISE:
+        _check_broadcast(budget, inputs)
+        return False
+    if short in _GROWING or isinstance(target, _GROWING_LAYERS):
+        return True
+    if short in _BOUNDED and sum(isinstance(v, torch.Tensor) for v in inputs) <= 1:
+        return False
+    held = sum(_elements(v) for v in inputs)
+    if isinstance(target, nn.Module):
+        held += sum(t.numel() for t in (*target.parameters(), *target.buffers()))
+    return held * held > budget.limits.max_elements
+
+
+def _elements(value: Any) -> int:
+    if isinstance(value, torch.Tensor):
+        return value.numel()
+    if isinstance(value, list | tuple):
+        return sum(v.numel() for v in value if isinstance(v, torch.Tensor))
+    return 0
 
 
 _REMEMBERED = 10_000  # call sizes remembered in one run
@@ -164,11 +187,14 @@ def _charge_on_meta(
 ) -> bool:
     """Size the call on the meta device and charge its bytes; False if that cannot be done.
 
-    Sizes are remembered for the run by the shapes the call is given, so a loop pays once.
+    Sizes are remembered by the shapes a call is given, so a loop (or the re-runs of a loss
+    surface) pays once: a layer's in the run, as the layer is known only by its identity, and
+    every other call's in the process.
     """
     key = _signature(short, target, args, kwargs)
-    nbytes = budget.meta_sizes.get(key) if key is not None else None
-    if nbytes is None:
+    known = budget.meta_sizes if isinstance(target, nn.Module) else _SIZES
+    size = known.get(key) if key is not None else None
+    if size is None:
         sizer = _Sizer(budget)
         try:
             with torch.no_grad(), sizer:  # module hooks count no call made without grad
@@ -176,13 +202,18 @@ def _charge_on_meta(
         except ScriptError:
             raise
         except Exception:
-            _check_broadcast(budget, (getattr(target, "__self__", None), *args), kwargs)
+            _check_broadcast(budget, [getattr(target, "__self__", None), *args, *kwargs.values()])
             return False  # the real call reports the mistake in its own words
-        nbytes = sizer.nbytes
-        if key is not None and len(budget.meta_sizes) < _REMEMBERED:
-            budget.meta_sizes[key] = nbytes
-    budget.charge_bytes(nbytes)
+        size = (sizer.nbytes, sizer.largest)
+        if key is not None and len(known) < _REMEMBERED:
+            known[key] = size
+    budget.check_elements(size[1])  # a remembered size, against this run's limits
+    budget.charge_bytes(size[0])
     return True
+
+
+# What calls other than layers make, by _signature: (bytes, the shape of the largest tensor).
+_SIZES: dict[Any, tuple[int, tuple[int, ...]]] = {}
 
 
 class _Sizer(TorchDispatchMode):
@@ -192,13 +223,23 @@ class _Sizer(TorchDispatchMode):
         super().__init__()
         self.budget = budget
         self.nbytes = 0
+        self.largest: tuple[int, ...] = ()
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Else torch wraps __torch_dispatch__ to keep the compiler out, importing the compiler
+        # (seconds) on first use; scripts never compile.
+        return False
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         result = func(*args, **(kwargs or {}))
         returns = func._schema.returns
         for index, tensor in enumerate(tree_leaves(result)):
             if isinstance(tensor, torch.Tensor):
-                self.budget.check_elements(tuple(tensor.shape))
+                shape = tuple(tensor.shape)
+                self.budget.check_elements(shape)
+                if math.prod(shape) > math.prod(self.largest):
+                    self.largest = shape
                 aliased = index < len(returns) and returns[index].alias_info is not None
                 if not aliased:  # views and in-place results make no new memory
                     self.nbytes += tensor.numel() * tensor.element_size()
@@ -260,14 +301,14 @@ def _shape_key(value: Any) -> Any:
     return None
 
 
-def _check_broadcast(budget: Budget, args: tuple, kwargs: dict[str, Any]) -> None:
-    """A call that cannot be sized on the meta device: its tensors' common shape, at least."""
-    shapes = [tuple(v.shape) for v in (*args, *kwargs.values()) if isinstance(v, torch.Tensor)]
+def _check_broadcast(budget: Budget, values: list[Any]) -> None:
+    """The common shape of a call's tensors, which elementwise calls make."""
+    shapes = [tuple(v.shape) for v in values if isinstance(v, torch.Tensor)]
     if len(shapes) > 1:
         try:
             shape = torch.broadcast_shapes(*shapes)
         except RuntimeError:
-            return
+            return  # the real call reports the mismatch
         budget.check_elements(tuple(shape))
 
 

@@ -46,8 +46,8 @@ class Budget:
     graph_ops: int = 0
     passes: int = 0
     deadline: float = field(default=0.0)
-    # Bytes a call makes, worked out on the meta device, by what decides them (calls.py).
-    meta_sizes: dict[object, int] = field(default_factory=dict)
+    # What a layer's call makes, worked out on the meta device, by its inputs (calls.py).
+    meta_sizes: dict[object, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
 
     def start(self) -> None:
         self.deadline = time.monotonic() + self.limits.seconds
