@@ -1,4 +1,4 @@
-"""The values a script can hold beyond data: modules, functions, methods, and attribute access.
+"""Values a script holds beyond data (modules, functions, methods), attributes, what torch takes.
 
 Attribute names in a script are only ever looked up in the allow-list tables; the real
 object is then reached with the table's own string, never the script's text.
@@ -179,6 +179,7 @@ def is_activation(value: Any) -> bool:
 
 
 def check_arguments(args: tuple, kwargs: dict[str, Any]) -> None:
+    """Any call: no wrapper of torch or of a builtin as an argument, and no forbidden keyword."""
     for value in (*args, *kwargs.values()):
         inner = value[:64] if isinstance(value, list | tuple) else ()
         for item in (value, *inner):
@@ -207,14 +208,18 @@ def _unwrap(value: Any) -> Any:
 def check_values(values: list[Any], devices: bool = True) -> None:
     """Refuse what torch must never be given, at any depth of lists: a device, or anything it
     could call that is not a module or an allowed activation (an autograd node called with a
-    gradient of the wrong size reads out of bounds). Lists are bounded by check_nested first."""
+    gradient of the wrong size reads out of bounds). A list met again is not walked again, so
+    shared and self-holding lists end the walk."""
     stack = list(values)
+    walked: set[int] = set()
     while stack:
         value = stack.pop()
         if type(value) in (int, float, bool, torch.Tensor) or value is None:
             continue
         if isinstance(value, list | tuple):
-            stack.extend(value)
+            if id(value) not in walked:
+                walked.add(id(value))
+                stack.extend(value)
         elif isinstance(value, dict):
             stack.extend((*value.keys(), *value.values()))
         elif devices and _is_device(value):
