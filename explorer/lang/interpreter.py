@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from explorer.data.snapshot import Output
+from explorer.data.snapshot import Output, Problem
 from explorer.lang import assignment, expressions, invocation, operators, statements
 from explorer.lang.builtins import make_builtins
 from explorer.lang.errors import ScriptError
@@ -23,6 +23,7 @@ from explorer.lang.limits import Budget, Limits
 from explorer.lang.parse import position
 from explorer.lang.statements import Break, Continue
 from explorer.lang.values import FUNCTIONAL, NN, TORCH
+from explorer.lang.watchdog import TimeUp, alarm, hard_stop
 
 _PLAIN_ERRORS = (ArithmeticError, TypeError, ValueError, LookupError, RuntimeError)
 
@@ -49,25 +50,39 @@ class Interpreter:
         self.outputs: list[Output] = []
         self._output_chars = 0
         self._line = 0
+        self._statement: ast.stmt | None = None  # the innermost statement running now
+        # How a problem of this run is shown to the user, when the hard stop reports it from
+        # another thread while the run is stuck in a call; None: where the interpreter puts it.
+        self.place: Callable[[ScriptError], Problem] | None = None
         # A weak reference keeps the builtins from holding the interpreter in a cycle.
         printed = weakref.WeakMethod(self.printed)
         self.builtins = make_builtins(self.budget, lambda text: printed()(text))
         self.env: dict[str, Any] = {"torch": TORCH, "nn": NN, "F": FUNCTIONAL}
 
     def run(self, tree: ast.Module) -> None:
+        """Run tree within the time limit, inside its statements too (explorer/lang/watchdog.py)."""
+        limit = self.limits.seconds
+        stop = hard_stop(limit + self.limits.grace_seconds, self._overrun_problem)
         self.budget.start()
-        self.block(tree.body)
+        try:
+            with stop, alarm(limit):
+                self.block(tree.body)
+        except TimeUp:  # raised between our own lines, outside any statement
+            raise self.time_up() from None
 
     def block(self, body: list[ast.stmt]) -> None:
         for statement in body:
             self.budget.tick()
             self._line = statement.lineno
+            self._statement = statement
             try:
                 _STATEMENTS[type(statement)](self, statement)
             except ScriptError as error:
                 raise self.locate(error, statement) from None
             except _PLAIN_ERRORS as error:
                 raise self.locate(_plain(error), statement) from None
+            except TimeUp:
+                raise self.locate(self.budget.time_up(), statement) from None
 
     def evaluate(self, node: ast.expr) -> Any:
         try:
@@ -83,6 +98,15 @@ class Interpreter:
     def current_line(self) -> int:
         """The line of the statement running now (0 before the first)."""
         return self._line
+
+    def _overrun_problem(self) -> Problem:
+        error = self.time_up()
+        return error.problem if self.place is None else self.place(error)
+
+    def time_up(self) -> ScriptError:
+        """The time limit's error, at the statement running now."""
+        error = self.budget.time_up()
+        return error if self._statement is None else self.locate(error, self._statement)
 
     def locate(self, error: ScriptError, node: ast.AST) -> ScriptError:
         """error, placed at node unless it already has a place (the innermost wins)."""

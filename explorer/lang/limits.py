@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -27,12 +28,17 @@ class Limits:
     max_string: int = 1_000  # characters in a string literal
     max_outputs: int = 5_000  # displayed values and prints
     max_output_chars: int = 1_000_000
-    seconds: float = 60.0  # wall-clock time of a run
     # autograd nodes (ops and leaves) in the graph a run shows: a module call or a builtin
     # makes many nodes for one operation, and larger graphs cannot be drawn or read
     max_graph_nodes: int = 50_000
     max_nesting: int = 32  # lists inside lists, as torch, print or str would walk them
     max_passes: int = 1_000  # backward passes recorded in one run
+    seconds: float = field(default_factory=lambda: _from_environment("EXPLORER_SECONDS", 60.0))
+    # How long one call may run past `seconds` before the worker or the command line ends
+    # itself with the timeout problem (explorer/lang/watchdog.py).
+    grace_seconds: float = field(
+        default_factory=lambda: _from_environment("EXPLORER_GRACE_SECONDS", 10.0)
+    )
 
 
 @dataclass
@@ -54,10 +60,14 @@ class Budget:
 
     def tick(self) -> None:
         if self.deadline and time.monotonic() > self.deadline:
-            raise ScriptError(
-                f"the script ran longer than {self.limits.seconds:g} seconds and was stopped",
-                hint="make loops shorter or tensors smaller",
-            )
+            raise self.time_up()
+
+    def time_up(self) -> ScriptError:
+        """The error of a run stopped at its time limit, between statements or inside one."""
+        return ScriptError(
+            f"the script ran longer than {self.limits.seconds:g} seconds and was stopped",
+            hint="make loops shorter or tensors smaller",
+        )
 
     def iterate(self, count: int = 1) -> None:
         self.iterations += count
@@ -201,3 +211,16 @@ def nested_size(value: object, limit: int, depth_limit: int = 2**31) -> tuple[in
             if count <= limit:
                 stack.extend((v, level + 1) for v in item if isinstance(v, list | tuple))
     return count, depth
+
+
+def _from_environment(name: str, default: float) -> float:
+    """A time limit set for this process and the ones it starts, such as the worker.
+
+    EXPLORER_SECONDS and EXPLORER_GRACE_SECONDS exist so that tests of the time limit need
+    not wait a minute; unset or not a positive number, the default holds.
+    """
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if 0 < value < math.inf else default

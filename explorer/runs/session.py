@@ -192,12 +192,15 @@ class Session(Traced):
 
     def execute(self) -> None:
         """Run the script from the same seed, keeping any problem; the graph is made later."""
+        self.interpreter.place = self._problem  # at the pasted text's columns, too
         try:
             with recording(self.recorder):
                 tree = parse(self.code.text, self.limits)
                 self.interpreter.run(tree)
         except FAILURES as error:
             self.problem = self._problem(error)
+        finally:
+            self.interpreter.place = None  # no cycle through the interpreter
 
     def _problem(self, error: BaseException) -> Problem:
         problem = problem_of(error, self.interpreter.current_line, self.text.splitlines())
