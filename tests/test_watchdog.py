@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import sys
 import threading
@@ -15,6 +16,8 @@ from explorer.data.snapshot import Problem, Snapshot
 from explorer.lang import watchdog
 from explorer.lang.limits import Limits
 from explorer.runs.session import run_script
+from explorer.worker.client import WorkerClient
+from explorer.worker.protocol import Reply, RunScript
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "setitimer"), reason="the alarm inside a statement needs SIGALRM"
@@ -26,6 +29,11 @@ TIME_UP = "the script ran longer than 1 seconds and was stopped"
 SLOW_STATEMENT = "y = [" + ", ".join(["x.std()"] * 3000) + "]"
 SLOW = f"x = torch.randn(4000, 1000)\n{SLOW_STATEMENT}\nz = 1\n"
 SLOW_IN_A_LOOP = f"x = torch.randn(4000, 1000)\nfor i in range(3):\n    {SLOW_STATEMENT}\n"
+# One product of two 4472 x 4472 matrices of float64 is 179 GFLOP: one C call that takes
+# 7-9 s on one thread here, and well over the 1.5 s of limit and grace on any one core.
+# Pasted from a REPL: the problem is shown at the columns of the text as pasted.
+STUCK = ">>> a = torch.ones(4472, 4472, dtype=torch.float64)\n>>> b = 1\n>>> c = a @ a\n"
+WAIT = 90.0  # seconds; a worker imports torch slowly on a busy machine
 # Margin over the 1 s limit for a loaded machine: still far below the statement's own time.
 STOPPED_WITHIN = 6.0
 
@@ -148,3 +156,30 @@ def test_the_hard_stop_reports_a_run_stuck_past_its_deadline_and_only_that_one()
     finally:
         watchdog.on_overrun(None)
     assert reported == [Problem("stuck")]
+
+
+def test_a_call_stuck_past_the_limit_is_answered_by_a_hard_stop_and_a_fresh_worker_follows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "1")  # so that the product takes long on any machine
+    monkeypatch.setenv("EXPLORER_SECONDS", "1")
+    monkeypatch.setenv("EXPLORER_GRACE_SECONDS", "0.5")
+    replies: queue.Queue[Reply] = queue.Queue()
+    client = WorkerClient()
+    try:
+        client.submit(RunScript(STUCK.replace("4472", "8")), replies.put)  # torch's first imports
+        assert replies.get(timeout=WAIT).value.problem is None
+        stuck_pid = client.pid
+        client.submit(RunScript(STUCK), replies.put)
+        stopped = replies.get(timeout=WAIT)
+        assert stopped.kind == "answered" and stopped.last  # only the hard stop sets it
+        problem = stopped.value.problem
+        assert problem is not None and problem.message == TIME_UP
+        assert (problem.line, problem.column, problem.text) == (3, 5, ">>> c = a @ a")
+        client.submit(RunScript("z = 3\nz"), replies.put)
+        fresh = replies.get(timeout=WAIT)
+        assert fresh.kind == "answered" and [o.text for o in fresh.value.outputs] == ["3"]
+        assert client.pid != stuck_pid
+    finally:
+        client.stop()

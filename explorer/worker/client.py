@@ -157,7 +157,7 @@ class WorkerClient:
     def _next_to_send(self) -> tuple[_Process, Request] | None:
         """Put the next queued request in flight if the worker is ready and idle (lock held)."""
         process = self._process
-        if process is None or not process.ready or self._in_flight is not None:
+        if process is None or not process.ready or process.ending or self._in_flight is not None:
             return None
         if not self._queue:
             return None
@@ -191,7 +191,10 @@ class WorkerClient:
                 return  # a cancelled or replaced worker: its answers are no longer wanted
             if frame == READY:
                 process.ready = True
-            elif isinstance(frame, Reply) and (asked := self._answered_by(frame)) is not None:
+            elif isinstance(frame, Reply) and frame.last:
+                # It ends itself after this: what waits goes to the fresh one that replaces it.
+                process.ending = True
+            if isinstance(frame, Reply) and (asked := self._answered_by(frame)) is not None:
                 self._in_flight = None
                 self._outbox.put((asked.reply_to, frame))
                 self._restart_if_memory_changed()
@@ -264,6 +267,7 @@ class _Process:
     ) -> None:
         self.memory_mb = memory_mb
         self.ready = False  # set by the client, under its lock, on the READY frame
+        self.ending = False  # set likewise when its reply says it is about to exit
         self._on_frame = on_frame
         self._on_exit = on_exit
         self.popen = subprocess.Popen(

@@ -12,7 +12,7 @@ from explorer import collector
 from explorer.data.reports import DescentReport, GradCheck
 from explorer.data.snapshot import PassesAdded, Snapshot
 
-DEFAULT_MEMORY_MB = 4096  # address space of the worker; see explorer/worker/__main__.py
+DEFAULT_MEMORY_MB = 4096  # address space of the worker and of export; see worker/memory.py
 READY = "ready"  # the worker's first frame: torch is imported and requests will be read
 _LENGTH = struct.Struct(">Q")  # 8-byte big-endian length before each pickled frame
 
@@ -92,6 +92,9 @@ class Reply(Generic[T]):
     value: T | None = None
     message: str = ""  # plain words, for "crashed" and "failed"
     seconds: float = 0.0  # time the worker spent on the request
+    # The worker ends after this reply (a run stuck in one call past its time limit): the
+    # client sends it nothing more and starts a fresh one.
+    last: bool = False
 
 
 def encode_frame(message: Any) -> bytes:

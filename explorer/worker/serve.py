@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -14,10 +16,12 @@ import torch
 
 from explorer.data.reports import GradCheck
 from explorer.data.snapshot import PassesAdded, Problem, Snapshot
+from explorer.lang import watchdog
 from explorer.runs.descent import Trainer
 from explorer.runs.gradcheck import check_leaf
 from explorer.runs.model_file import ModelFileSession
 from explorer.runs.session import Session, Traced
+from explorer.worker.memory import is_out_of_memory, over_the_cap
 from explorer.worker.protocol import (
     READY,
     Backward,
@@ -32,9 +36,8 @@ from explorer.worker.protocol import (
     read_frame,
 )
 
-# How torch and Python word an allocation that hit the cap. The interpreter turns torch's
-# RuntimeError into a script problem with its first line, so the words are all that is left.
-_OUT_OF_MEMORY = ("can't allocate memory", "cannot allocate memory", "out of memory")
+# The exit status of a worker that ended itself because a run was stuck in one call.
+STUCK_EXIT = 3
 # Jobs answered with a Snapshot carry a failure in it, shown where a run's problem is.
 _SNAPSHOT_JOBS = (RunScript, OpenModelFile)
 _Answer = TypeVar("_Answer", Snapshot, PassesAdded)
@@ -43,13 +46,56 @@ _Answer = TypeVar("_Answer", Snapshot, PassesAdded)
 def serve(frames: BinaryIO, requests: BinaryIO, memory_mb: int) -> int:
     """Announce readiness, then answer requests one at a time until the client goes away."""
     server = Server(memory_mb)
+    out = _Frames(frames)
+    # A run stuck in one call past its time: answer for it from the watchdog, then end.
+    watchdog.on_overrun(lambda problem: out.last_word(server, problem))
     try:
-        _send(frames, encode_frame(READY))
+        out.send(encode_frame(READY))
         while True:
             request = read_frame(requests)
-            _send(frames, server.encode(request, server.handle(request)))
+            out.owe(request)
+            out.answer(server.encode(request, server.handle(request)))
     except (EOFError, BrokenPipeError):  # the client stopped us, or died: nothing to tell
         return 0
+    finally:
+        watchdog.on_overrun(None)
+
+
+class _Frames:
+    """The frame stream, written a whole frame at a time by one thread at a time: the main
+    thread's answers, or the watchdog's answer for a run that is stuck."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.owed: Request | None = None  # read and not yet answered
+        self.since = 0.0  # when it was read (time.perf_counter)
+
+    def send(self, frame: bytes) -> None:
+        with self.lock:
+            _send(self.stream, frame)
+
+    def owe(self, request: Request) -> None:
+        with self.lock:
+            self.owed, self.since = request, time.perf_counter()
+
+    def answer(self, frame: bytes) -> None:
+        with self.lock:
+            self.owed = None
+            _send(self.stream, frame)
+
+    def last_word(self, server: Server, problem: Problem) -> None:
+        """Answer the request in flight with problem and end this process: its run is stuck
+        in a call that may never return, and the client starts a fresh worker."""
+        with self.lock:
+            try:
+                if self.owed is not None:
+                    reply = server.failure(self.owed, problem)
+                    reply.last = True
+                    reply.seconds = time.perf_counter() - self.since
+                    _send(self.stream, encode_frame(reply))
+            finally:
+                os._exit(STUCK_EXIT)
 
 
 def _send(frames: BinaryIO, frame: bytes) -> None:
@@ -96,13 +142,7 @@ class Server:
         return Reply(request.id, "failed", message=problem.one_line())
 
     def memory_problem(self, where: Problem | None = None) -> Problem:
-        problem = Problem(
-            f"the script needed more memory than the worker's cap ({self.memory_mb:,} MB)",
-            hint="use smaller tensors, or fewer of them at once",
-        )
-        if where is not None:
-            problem.line, problem.column, problem.text = where.line, where.column, where.text
-        return problem
+        return over_the_cap(f"the worker's cap ({self.memory_mb:,} MB)", where)
 
     def _answer(self, request: Request) -> Reply:
         handler = self._handlers.get(type(request.job))
@@ -188,11 +228,6 @@ class Server:
         gc.collect()  # runs pause the cycle collector; give the memory back now
         answer.problem = self.memory_problem(answer.problem)
         return answer
-
-
-def is_out_of_memory(message: str) -> bool:
-    lowered = message.lower()
-    return lowered == "memoryerror" or any(words in lowered for words in _OUT_OF_MEMORY)
 
 
 def _internal_error(error: Exception) -> Problem:
