@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from explorer.data.snapshot import Problem, Snapshot
+from explorer.worker.protocol import DEFAULT_MEMORY_MB
 
 # Drawn by the window's graph view (explorer/ui/exports/headless.py), on the offscreen platform.
 PICTURES = (".png", ".svg", ".pdf", ".gif")
@@ -14,11 +19,28 @@ STILL_PICTURES = (".png", ".svg", ".pdf")
 FRAME_MS = (10, 60_000)
 
 
-def export_command(args: argparse.Namespace) -> int:
+def export_command(args: argparse.Namespace, own_process: bool = False) -> int:
+    """Run the script and write what it made; own_process: this process is the command's own,
+    so the memory cap and the hard stop of a stuck call may be set on it (never on a process
+    that calls main from its own code)."""
+    try:
+        return _export(args, own_process)
+    except MemoryError:
+        pass
+    except RuntimeError as error:  # torch's words for an allocation that failed
+        from explorer.worker.memory import is_out_of_memory
+
+        if not is_out_of_memory(str(error)):
+            raise
+    print(f"error: {_one_line(_over_the_cap(_cap(args, own_process)))}", file=sys.stderr)
+    return 1
+
+
+def _export(args: argparse.Namespace, own_process: bool) -> int:
     from explorer.data.export import FORMATS, write
     from explorer.data.text_files import FileRefused
     from explorer.lessons import LessonError
-    from explorer.lessons.cli import problem_place, read_source
+    from explorer.lessons.cli import read_source
 
     script = Path(args.script)
     out = Path(args.output)
@@ -37,19 +59,22 @@ def export_command(args: argparse.Namespace) -> int:
     except LessonError as error:
         print("\n".join(f"error: {problem}" for problem in error.problems), file=sys.stderr)
         return 2
-    if args.trusted:  # the user's word that this Python file may run as Python
-        from explorer.runs.model_file import export_model_file
-
-        snapshot = export_model_file(script, text)
-    else:
-        from explorer.runs.session import run_script
-
-        snapshot = run_script(text)
+    if own_process:
+        _own_the_process(args.memory_mb, script, text)
+    try:
+        run = _runner(args.trusted)
+    except (ImportError, OSError, MemoryError):
+        if not _cap(args, own_process):
+            raise
+        print(
+            f"error: the memory cap ({args.memory_mb:,} MB) is too small to load torch; "
+            "raise it with --memory-mb (0: no cap)",
+            file=sys.stderr,
+        )
+        return 1
+    snapshot = run(script, text)
     if snapshot.problem is not None:
-        problem = snapshot.problem
-        hint = f" (hint: {problem.hint})" if problem.hint else ""
-        where = problem_place(script, text, problem.line, problem.column)
-        print(f"{where}: error: {problem.message}{hint}", file=sys.stderr)
+        _print_problem(script, text, _worded(snapshot.problem, _cap(args, own_process)))
         return 1
     try:
         if out.suffix.lower() in PICTURES:
@@ -59,6 +84,71 @@ def export_command(args: argparse.Namespace) -> int:
         print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _cap(args: argparse.Namespace, own_process: bool) -> int:
+    """The memory cap this command runs under, in MiB; 0 for none."""
+    return max(args.memory_mb, 0) if own_process else 0
+
+
+def _own_the_process(memory_mb: int, script: Path, text: str) -> None:
+    """The worker's memory cap, set before torch is imported; and a call stuck past the time
+    limit and its grace ends the command with the timeout problem, as the worker does."""
+    from explorer.lang import watchdog
+    from explorer.worker.memory import cap_memory
+
+    cap_memory(memory_mb)
+    watchdog.on_overrun(lambda problem: _stuck(script, text, problem))
+
+
+def _stuck(script: Path, text: str, problem: Problem) -> None:
+    """Called on the watchdog's thread while the script's call still runs: report, and end."""
+    _print_problem(script, text, problem)
+    sys.stderr.flush()
+    os._exit(1)
+
+
+def _runner(trusted: bool) -> Callable[[Path, str], Snapshot]:
+    """What runs the file: the script language, or Python for a model file the user trusts.
+    Importing it imports torch."""
+    if trusted:  # the user's word that this Python file may run as Python
+        from explorer.runs.model_file import export_model_file
+
+        return export_model_file
+    from explorer.runs.session import run_script
+
+    return lambda script, text: run_script(text)
+
+
+def _print_problem(script: Path, text: str, problem: Problem) -> None:
+    from explorer.lessons.cli import problem_place
+
+    where = problem_place(script, text, problem.line, problem.column)
+    print(f"{where}: error: {_one_line(problem)}", file=sys.stderr)
+
+
+def _one_line(problem: Problem) -> str:
+    hint = f" (hint: {problem.hint})" if problem.hint else ""
+    return f"{problem.message}{hint}"
+
+
+def _worded(problem: Problem, memory_mb: int) -> Problem:
+    """problem, reworded at its own place when it is the memory cap's."""
+    from explorer.worker.memory import is_out_of_memory
+
+    if memory_mb > 0 and is_out_of_memory(problem.message):
+        return _over_the_cap(memory_mb, problem)
+    return problem
+
+
+def _over_the_cap(memory_mb: int, where: Problem | None = None) -> Problem:
+    from explorer.worker.memory import over_the_cap
+
+    if memory_mb <= 0:
+        return over_the_cap("there was", where)
+    problem = over_the_cap(f"the cap ({memory_mb:,} MB)", where)
+    problem.hint += "; or raise the cap with --memory-mb (0: no cap)"
+    return problem
 
 
 def _wrong_arguments(
@@ -125,15 +215,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="the file is your own Python model file (defining model, and example_input or "
         "loss): run it as Python with your permissions; only for files you trust",
     )
+    export.add_argument(
+        "--memory-mb",
+        type=int,
+        default=DEFAULT_MEMORY_MB,
+        help=f"cap this run's memory (address space) at N MiB, as the window's worker is "
+        f"(default {DEFAULT_MEMORY_MB:,}; 0: no cap)",
+    )
     export.set_defaults(handler=export_command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command for argv; without argv, this process's own command line, and then the
+    process is the command's own (see export_command)."""
+    own_process = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "export":
         args = build_parser().parse_args(argv)
-        return args.handler(args)
+        return args.handler(args, own_process)
     if argv and argv[0] in ("-h", "--help"):
         build_parser().print_help()
         return 0

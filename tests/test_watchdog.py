@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import os
 import queue
+import resource
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -12,6 +16,7 @@ from types import FrameType
 
 import pytest
 
+from explorer import app
 from explorer.data.snapshot import Problem, Snapshot
 from explorer.lang import watchdog
 from explorer.lang.limits import Limits
@@ -19,6 +24,7 @@ from explorer.runs.session import run_script
 from explorer.worker.client import WorkerClient
 from explorer.worker.protocol import Reply, RunScript
 
+ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "setitimer"), reason="the alarm inside a statement needs SIGALRM"
 )
@@ -183,3 +189,61 @@ def test_a_call_stuck_past_the_limit_is_answered_by_a_hard_stop_and_a_fresh_work
         assert client.pid != stuck_pid
     finally:
         client.stop()
+
+
+def _export(
+    tmp_path: Path, text: str, *options: str, seconds: str = ""
+) -> subprocess.CompletedProcess:
+    """`python main.py export script.py -o out.json` in tmp_path, with EXPLORER_SECONDS set."""
+    (tmp_path / "script.py").write_text(text)
+    env = {**os.environ, "EXPLORER_SECONDS": seconds} if seconds else None
+    command = [sys.executable, str(ROOT / "main.py"), "export", "script.py", "-o", "out.json"]
+    return subprocess.run(
+        [*command, *options], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300
+    )
+
+
+def test_the_command_line_stops_a_slow_statement_with_one_line(tmp_path: Path) -> None:
+    # 3 s, not 1: the command's own first calls into torch import modules for a second or so.
+    done = _export(tmp_path, SLOW, seconds="3")
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "script.py:2:1: error: the script ran longer than 3 seconds and was stopped "
+        "(hint: make loops shorter or tensors smaller)"
+    ]
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_the_command_line_caps_its_memory_as_the_worker_does(tmp_path: Path) -> None:
+    tensor_mb = 60  # torch.ones(15_000_000) in float32
+    # What torch needs here once its threads have started, and room for about five tensors,
+    # so that the cap suits any machine's thread count.
+    cap = _torch_virtual_mb() + 5 * tensor_mb
+    too_much = "xs = []\nfor i in range(12):\n    xs.append(torch.ones(15_000_000))\n"
+    done = _export(tmp_path, too_much, "--memory-mb", str(cap))
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("script.py:3:")
+    assert f"error: the script needed more memory than the cap ({cap:,} MB)" in line
+    assert not (tmp_path / "out.json").exists()
+    fits = "xs = []\nfor i in range(2):\n    xs.append(torch.ones(15_000_000))\n"
+    assert _export(tmp_path, fits, "--memory-mb", str(cap)).returncode == 0
+
+
+def _torch_virtual_mb() -> int:
+    measure = (
+        "import torch\n"
+        "a = torch.ones(15_000_000) * 2\n"
+        "status = open('/proc/self/status').read().splitlines()\n"
+        "print(next(int(s.split()[1]) for s in status if s.startswith('VmSize')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", measure], capture_output=True, text=True)
+    return math.ceil(int(done.stdout) / 1024)
+
+
+def test_main_called_from_another_program_leaves_its_process_alone(tmp_path: Path) -> None:
+    (tmp_path / "script.py").write_text("x = torch.ones(3, requires_grad=True)\n")
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    assert app.main(["export", str(tmp_path / "script.py"), "-o", str(tmp_path / "o.json")]) == 0
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert watchdog._watcher is None  # no hard stop that would end this process
