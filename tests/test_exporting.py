@@ -19,13 +19,14 @@ from PySide6.QtGui import QColor, QImage
 
 from explorer.ui.exports.dialog import KINDS, ExportDialog, ExportRequest
 from explorer.ui.exports.images import ExportScene, ImageOptions
-from explorer.ui.exports.passes import MAX_FRAMES, frame_steps
+from explorer.ui.exports.passes import FRAME_WORK, MAX_FRAMES, frame_steps, plan_frames
+from explorer.ui.model import ExplorerModel
 from explorer.ui.theme import LIGHT
 from explorer.ui.window.documents import read_text_file
 from explorer.ui.window.main_window import MainWindow
 from explorer.view.geometry import CARD_H
 from explorer.view.replay import Cursor
-from tests.helpers import WAIT_MS
+from tests.helpers import WAIT_MS, run_ok
 
 # App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
 pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
@@ -253,6 +254,22 @@ def test_a_long_pass_is_shown_by_evenly_spaced_steps() -> None:
     assert steps == sorted(set(steps))
     gaps = np.diff(steps[1:])
     assert gaps.min() >= 3 and gaps.max() <= 4
+
+
+def test_a_wide_graph_gets_fewer_frames_so_its_gif_is_made_in_about_a_minute(qapp) -> None:
+    wide = (
+        "x = torch.randn(1, requires_grad=True)\nparts = []\nfor i in range(700):\n"
+        "    parts.append(x * i)\ny = torch.stack(parts).sum()\ny.backward()\n"
+    )
+    model = ExplorerModel()
+    model.set_snapshot(run_ok(wide))
+    graph = model.snapshot.graph
+    items = graph.number_of_nodes() + graph.number_of_edges()
+    plan = plan_frames(model, 0)
+    assert plan.step_count > MAX_FRAMES
+    assert len(plan.steps) == FRAME_WORK // items < MAX_FRAMES
+    assert plan.steps[0] == -1 and plan.steps[-1] == plan.step_count - 1
+    assert "frames at most for a graph this large" in plan.note
 
 
 # -- from the command line ------------------------------------------------------------------
