@@ -67,3 +67,28 @@ def test_format_on_one_number_still_works() -> None:
 def test_allocation_failures_read_as_memory(error: Exception) -> None:
     message, hint = explain_python_error(error)
     assert message == "the script ran out of memory" and hint
+
+
+def test_iterating_a_module_names_it_as_a_module() -> None:
+    problem = run_script("for a in torch:\n    pass").problem
+    assert problem is not None and problem.message.startswith("a module cannot be iterated")
+
+
+def test_an_answer_that_cannot_be_sent_is_one_plain_line(capsys) -> None:
+    import io
+
+    from explorer.data.snapshot import Snapshot
+    from explorer.worker.protocol import Reply, Request, RunScript, read_frame
+    from explorer.worker.serve import Server
+
+    request = Request(1, RunScript("x = 1"))
+    unsendable = Snapshot()
+    unsendable.outputs = [lambda: None]  # not plain data: pickling it fails
+    frame = Server(0).encode(request, Reply(1, "answered", unsendable))
+    reply = read_frame(io.BytesIO(frame))
+    assert reply.kind == "answered"
+    assert (
+        reply.value.problem.message
+        == "the explorer itself failed to send this answer to the window"
+    )
+    assert "Traceback" in capsys.readouterr().err  # the details stay in the terminal

@@ -31,7 +31,15 @@ def _length(value: Any) -> int:
         if value.dim() == 0:
             raise ScriptError("a 0-d tensor cannot be iterated")
         return value.shape[0]
-    raise ScriptError(f"{type(value).__name__} cannot be iterated in explorer scripts")
+    raise ScriptError(f"{_kind(value)} cannot be iterated in explorer scripts")
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in a script author's words: a module, a function, a float."""
+    name = type(value).__name__
+    return {"Namespace": "a module", "Function": "a function", "Method": "a method"}.get(
+        name, f"a {'built-in function' if name == 'Builtin' else name}"
+    )
 
 
 def bounded(budget: Budget, value: Any) -> Any:

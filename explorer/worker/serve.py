@@ -132,6 +132,17 @@ class Server:
             memory = self.failure(request, self.memory_problem())
             memory.seconds = reply.seconds
             return encode_frame(memory)
+        except Exception as error:  # a value of ours that is not plain data: our bug
+            traceback.print_exception(error, file=sys.stderr)  # the details, for a report
+            broken = self.failure(
+                request,
+                Problem(
+                    "the explorer itself failed to send this answer to the window",
+                    hint="this is a bug in the explorer, not in the script; please report it",
+                ),
+            )
+            broken.seconds = reply.seconds
+            return encode_frame(broken)
 
     def failure(self, request: Request, problem: Problem) -> Reply:
         """The Reply when the job could not be done: in its Snapshot, or in plain words."""
