@@ -162,6 +162,8 @@ def _wrong_arguments(
         return f"--step is for {', '.join(STILL_PICTURES)} pictures, not {suffix}"
     if not FRAME_MS[0] <= args.frame_ms <= FRAME_MS[1]:
         return f"--frame-ms must be from {FRAME_MS[0]} to {FRAME_MS[1]:,} (milliseconds)"
+    if args.memory_mb < 0:
+        return "--memory-mb must be a number of MiB, or 0 for no cap"
     if out.resolve() == script.resolve():
         return f"{out} is the file being exported: choose another output"
     return None

@@ -339,6 +339,7 @@ def test_cli_refuses_what_it_cannot_do_and_writes_nothing(tmp_path: Path) -> Non
         (("-o", "out.gif", "--frame-ms", "-5"), "--frame-ms must be from 10 to 60,000"),
         (("-o", "out.gif", "--frame-ms", "655350"), "--frame-ms must be from 10 to 60,000"),
         (("-o", "script.py"), "unknown output format '.py'"),
+        (("-o", "out.json", "--memory-mb", "-1"), "--memory-mb must be a number of MiB"),
         (("-o", "script.json"), None),  # a lesson exported over itself: below
     ],
 )
