@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from PySide6.QtCore import Qt
 
 from explorer.ui.window.main_window import MainWindow
@@ -90,3 +92,20 @@ def test_selection_survives_stepping_and_rerun(qtbot, window: MainWindow) -> Non
     run(qtbot, window, NOTES)
     assert window.model.cursor.step_index == -1
     assert window.model.selected == node
+
+
+def test_a_graph_past_the_drawing_limit_is_refused_with_a_message(window: MainWindow) -> None:
+    from explorer.data.nodes import AutogradGraph, GraphNode
+    from explorer.data.snapshot import MAX_DRAWN_NODES, Output, Snapshot
+
+    graph = AutogradGraph()
+    graph.add_records(
+        (f"n{i}", GraphNode(op="AddBackward0", kind="op")) for i in range(MAX_DRAWN_NODES + 1)
+    )
+    drawn = window.model.snapshot
+    answered = SimpleNamespace(seconds=0.5)  # what the runner reads of the worker's request
+    window.runner._on_run(answered, Snapshot(graph=graph, outputs=[Output(1, "hi")]), None)
+    shown = window.model.snapshot
+    assert shown is not drawn and shown.graph.number_of_nodes() == 0
+    assert [o.text for o in shown.outputs] == ["hi"]
+    assert f"the window draws graphs of up to {MAX_DRAWN_NODES:,}" in window.error_label.text()

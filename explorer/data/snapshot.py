@@ -14,6 +14,9 @@ FORMAT = 1
 FULL_VALUES_LIMIT = 10_000  # tensors up to this many elements keep every value
 HEAD_LENGTH = 8  # first elements kept of a larger tensor
 OPEN_COLLAPSED_ABOVE = 2000  # larger graphs of module calls open with their calls collapsed
+# The most nodes the window draws: the worker refuses larger graphs (Limits.max_graph_nodes),
+# and the window refuses what reaches it past this, rather than freeze drawing it.
+MAX_DRAWN_NODES = 50_000
 
 
 def module_of_call(call: str) -> str:

@@ -7,6 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from explorer.data.snapshot import MAX_DRAWN_NODES
 from explorer.lang.errors import ScriptError
 
 
@@ -30,7 +31,7 @@ class Limits:
     max_output_chars: int = 1_000_000
     # autograd nodes (ops and leaves) in the graph a run shows: a module call or a builtin
     # makes many nodes for one operation, and larger graphs cannot be drawn or read
-    max_graph_nodes: int = 50_000
+    max_graph_nodes: int = MAX_DRAWN_NODES
     max_nesting: int = 32  # lists inside lists, as torch, print or str would walk them
     max_passes: int = 1_000  # backward passes recorded in one run
     seconds: float = field(default_factory=lambda: _from_environment("EXPLORER_SECONDS", 60.0))

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from explorer.data.snapshot import PassesAdded, Problem, Snapshot
+from explorer.data.snapshot import MAX_DRAWN_NODES, PassesAdded, Problem, Snapshot
 from explorer.lessons import where as script_place
 from explorer.ui.window import model_files
 from explorer.ui.worker_bridge import WorkerRequest
@@ -94,6 +94,7 @@ class Runner(QObject):
         self.window.statusBar().showMessage(words)
 
     def _show(self, snapshot: Snapshot, seconds: float, play: bool) -> None:
+        snapshot = _drawable(snapshot)
         keep_pass = play and bool(snapshot.passes)
         cursor = Cursor(len(snapshot.passes) - 1, -1) if keep_pass else Cursor(0, -1)
         self.model.set_snapshot(snapshot, cursor)
@@ -129,3 +130,17 @@ class Runner(QObject):
         if self.model_file is not None:
             message = model_files.status_text(self.model_file, message)
         self.window.statusBar().showMessage(message)
+
+
+def _drawable(snapshot: Snapshot) -> Snapshot:
+    """snapshot, or its outputs and a problem when its graph is too large to draw."""
+    nodes = snapshot.graph.number_of_nodes()
+    if nodes <= MAX_DRAWN_NODES:
+        return snapshot
+    return Snapshot(
+        outputs=snapshot.outputs,
+        problem=Problem(
+            f"the graph has {nodes:,} nodes; the window draws graphs of up to {MAX_DRAWN_NODES:,}",
+            hint="use fewer loop iterations, fewer layers, or whole-tensor operations",
+        ),
+    )
