@@ -84,6 +84,11 @@ def test_graphs_past_the_limits_are_refused_with_a_message(
     done, out = _export(tmp_path, script)
     assert done.returncode == 1, (done.returncode, done.stderr)  # not -11: no segfault
     assert message in done.stderr
+    # a problem of a line names it; one of the whole graph names the file alone
+    place = str(tmp_path / "deep.py") + (
+        ": error:" if message == TOO_MANY_NODES else ":2:5: error:"
+    )
+    assert done.stderr.startswith(place), done.stderr
     assert not out.exists()
 
 

@@ -19,7 +19,10 @@ def read_source(path: Path, trusted: bool = False) -> str:
 
 
 def problem_place(path: Path, text: str, line: int, column: int) -> str:
-    """`script.py:3:5`, or `lesson.json: cell 2, line 1, column 5` in a lesson of cells."""
+    """`script.py:3:5`, or `lesson.json: cell 2, line 1, column 5` in a lesson of cells; the
+    file alone for a problem of the whole run (line 0), such as a graph past the node limit."""
+    if line < 1:
+        return str(path)
     place = cell_position(text, line)
     if place is None:
         return f"{path}:{line}:{column}"
