@@ -17,9 +17,10 @@ from explorer.data.snapshot import Problem
 # - Each intra-op thread adds its 8 MiB stack, and glibc gives threads that allocate their
 #   own malloc arena of 64 MiB reserved address space. With torch.set_num_threads(16) a
 #   small run reached 1.95 GiB, with 64 threads 2.65 GiB.
-# So 4096 MiB starts on any ordinary machine and leaves scripts about 3.2 GiB here (1.4 GiB
-# on a 64-thread machine); a worker under 700 MiB still started. RLIMIT_DATA would not count
-# the libraries but counts thread stacks just the same, so it would not be much fairer.
+# So 5120 MiB starts on any ordinary machine and leaves scripts about 4.2 GiB here (2.4 GiB
+# on a 64-thread machine), above their own 4 GiB budget; a worker under 700 MiB still
+# started. RLIMIT_DATA would not count the libraries but counts thread stacks just the same,
+# so it would not be much fairer.
 
 # How torch and Python word an allocation that hit the cap. The interpreter turns torch's
 # RuntimeError into a script problem with its first line, so the words are all that is left.
@@ -43,7 +44,7 @@ def is_out_of_memory(message: str) -> bool:
 
 
 def over_the_cap(cap: str, where: Problem | None = None) -> Problem:
-    """The problem of a run that hit the cap, named as cap ("the worker's cap (4,096 MB)"),
+    """The problem of a run that hit the cap, named as cap ("the worker's cap (5,120 MB)"),
     at where's place when it has one."""
     problem = Problem(
         f"the script needed more memory than {cap}",

@@ -12,7 +12,10 @@ from explorer import collector
 from explorer.data.reports import DescentReport, GradCheck
 from explorer.data.snapshot import PassesAdded, Snapshot
 
-DEFAULT_MEMORY_MB = 4096  # address space of the worker and of export; see worker/memory.py
+# Address space of the worker and of export (worker/memory.py): the 4 GiB a script's tensors
+# may take (Limits.max_total_bytes) and about 1 GiB for Python and torch, so that the script's
+# own budget, which names what it counted, is reached first; the cap catches the rest.
+DEFAULT_MEMORY_MB = 5120
 READY = "ready"  # the worker's first frame: torch is imported and requests will be read
 _LENGTH = struct.Struct(">Q")  # 8-byte big-endian length before each pickled frame
 
