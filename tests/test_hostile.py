@@ -344,7 +344,10 @@ BOMBS: dict[str, str] = {
     "stack_graph_1e6_inputs": "x = torch.ones(1, requires_grad=True)\ny = torch.stack([x] * 10**6)",
     "graph_100k_nodes_backward": _DEEP_GRAPH + "y.backward()",
     "append_big_lists_in_loop": "l = []\nfor i in range(100000):\n    l.append([0] * 10**6)",
-    "rebind_big_tensor_in_loop": "x = torch.ones(2 * 10**7)\nfor i in range(1000):\n    x = x + 1",
+    # float64: 160 MB a step, so the 4 GiB budget stops it in 26 steps, not 52
+    "rebind_big_tensor_in_loop": (
+        "x = torch.ones(2 * 10**7, dtype=torch.float64)\nfor i in range(1000):\n    x = x + 1"
+    ),
     # outputs far larger than their inputs, sized before the call runs
     "linear_forward_1_5e9": "x = torch.ones(15000, 1)\nm = nn.Linear(1, 10**5)\ny = m(x)",
     "functional_linear_1_5e9": "x = torch.ones(15000, 1)\ny = F.linear(x, torch.ones(10**5, 1))",
