@@ -112,7 +112,7 @@ ESCAPES: list[tuple[str, bytes, str]] = [
     ("import-subprocess", with_cells("import subprocess"), "import subprocess is not"),
     ("def", with_cells("def f():\n    pass"), "defining functions is not available"),
     ("lambda", with_cells("f = lambda: 1"), "lambda functions are not available"),
-    ("while", with_cells("while True:\n    pass"), "while loops are not available"),
+    ("global", with_cells("global x"), "global is not available"),
     ("breakpoint", with_cells("breakpoint()"), "breakpoint is not available"),
     ("compile", with_cells("compile('1', 'f', 'exec')"), "compile is not available"),
     ("globals-cell-2", with_cells("x = 1", "globals()['x']"), "$.cells[1] (cell 2), line 1"),

@@ -9,6 +9,7 @@ import torch
 
 from explorer.lang import calls
 from explorer.lang.builtins import bounded
+from explorer.lang.containers import check_key
 from explorer.lang.errors import ScriptError
 from explorer.lang.expressions import item, name
 from explorer.lang.operators import INPLACE, operate
@@ -59,6 +60,11 @@ def _set_item(interpreter: Interpreter, container: Any, index: Any, value: Any) 
         setter = container.__setitem__
         calls.call_torch(interpreter.budget, "__setitem__", setter, (index, value), {})
     elif isinstance(container, list) and isinstance(index, int):
+        container[index] = value
+    elif isinstance(container, dict):
+        if check_key(index) not in container:
+            interpreter.budget.check_items(len(container) + 1)
+            interpreter.budget.charge_items(1)
         container[index] = value
     else:
         raise ScriptError(f"{type(container).__name__} items cannot be assigned")

@@ -9,7 +9,16 @@ from typing import Any
 
 import torch
 
-from explorer.lang.errors import ScriptError
+from explorer.lang.containers import (
+    bounded,
+    call_method,
+    check_key,
+    check_text,
+    collected,
+    length,
+    number_from_text,
+)
+from explorer.lang.errors import EXCEPTIONS, ScriptError, caught
 from explorer.lang.limits import Budget
 
 
@@ -20,32 +29,6 @@ class Builtin:
 
     def __repr__(self) -> str:
         return f"<built-in function {self.name}>"
-
-
-def _length(value: Any) -> int:
-    if isinstance(
-        value, range | list | tuple | torch.Size | torch.nn.Sequential | torch.nn.ModuleList
-    ):
-        return len(value)
-    if isinstance(value, torch.Tensor):
-        if value.dim() == 0:
-            raise ScriptError("a 0-d tensor cannot be iterated")
-        return value.shape[0]
-    raise ScriptError(f"{_kind(value)} cannot be iterated in explorer scripts")
-
-
-def _kind(value: Any) -> str:
-    """What a value is, in a script author's words: a module, a function, a float."""
-    name = type(value).__name__
-    return {"Namespace": "a module", "Function": "a function", "Method": "a method"}.get(
-        name, f"a {'built-in function' if name == 'Builtin' else name}"
-    )
-
-
-def bounded(budget: Budget, value: Any) -> Any:
-    """An iterable a script may consume: its length checked before anything is built."""
-    budget.check_items(_length(value))
-    return value
 
 
 def _graph_ops_of_sum(values: Any, start: Any) -> int:
@@ -65,20 +48,6 @@ def _graph_ops_of_sum(values: Any, start: Any) -> int:
 
 def _needs_grad(value: Any) -> bool:
     return isinstance(value, torch.Tensor) and value.requires_grad
-
-
-# A row of a tensor as a Python object of its own (the tensor and its metadata), about.
-ROW_BYTES = 1024
-
-
-def collected(budget: Budget, value: Any) -> Any:
-    """An iterable a builtin turns into a list kept by the script: its items charged to the
-    run before they are made, and each row of a tensor as a new tensor object."""
-    length = _length(value)
-    budget.charge_items(length)
-    if isinstance(value, torch.Tensor):
-        budget.charge_bytes(length * ROW_BYTES)
-    return value
 
 
 def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, Builtin]:
@@ -101,7 +70,7 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
     def len_(value: Any) -> int:
         if isinstance(value, torch.nn.Module):
             return len(value)  # Sequential and ModuleList
-        return _length(value)
+        return length(value)
 
     def list_(value: Any = ()) -> list:
         return list(collected(budget, value))
@@ -147,10 +116,38 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
     def number(convert: Callable) -> Callable:
         def apply(value: Any = 0) -> Any:
             if isinstance(value, str):
-                raise ScriptError(f"{convert.__name__}() of a string is not available")
+                return number_from_text(convert, value)
             return convert(value)
 
         return apply
+
+    def dict_(value: Any = (), **more: Any) -> dict:
+        result: dict = {}
+        call_method(budget, result, "update", (value,), more)
+        return result
+
+    def set_(value: Any = ()) -> set:
+        return {check_key(v) for v in collected(budget, value)}
+
+    def sorted_(value: Any, reverse: bool = False) -> list:
+        result = list(collected(budget, value))
+        budget.check_nested(result, "this list")
+        return builtins.sorted(result, reverse=bool(reverse))
+
+    def reversed_(value: Any) -> list:
+        return list(builtins.reversed(list(collected(budget, value))))
+
+    def test(function: Callable) -> Callable:
+        return lambda value: function(bounded(budget, value))
+
+    def error(kind: type[Exception]) -> Callable:
+        def make(*args: Any) -> Any:
+            budget.check_nested(args, "this error")
+            text = str(args[0]) if len(args) == 1 else str(args) if args else ""
+            check_text(len(text))
+            return caught(kind, text)
+
+        return make
 
     table: dict[str, Callable[..., Any]] = {
         "print": print_,
@@ -170,5 +167,13 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         "bool": builtins.bool,
         "str": text(builtins.str),
         "repr": text(builtins.repr),
+        "dict": dict_,
+        "set": set_,
+        "sorted": sorted_,
+        "reversed": reversed_,
+        "any": test(builtins.any),
+        "all": test(builtins.all),
+        "isinstance": builtins.isinstance,  # its classes are resolved by invocation.py
+        **{name: error(kind) for name, kind in EXCEPTIONS.items()},
     }
     return {name: Builtin(name, fn) for name, fn in table.items()}

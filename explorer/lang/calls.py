@@ -13,7 +13,7 @@ from torch.utils._pytree import tree_leaves
 
 from explorer.lang import tables
 from explorer.lang.errors import ScriptError
-from explorer.lang.hints import explain_torch_error
+from explorer.lang.hints import explain_torch_error, script_error
 from explorer.lang.limits import Budget
 from explorer.lang.values import check_bound_names, check_values
 
@@ -86,7 +86,7 @@ def call_torch(
         raise
     except Exception as error:  # torch reports misuse with many exception types
         message, hint = explain_torch_error(error, name, args, kwargs)
-        raise ScriptError(message, hint) from None
+        raise script_error(error, message, hint) from None
     account(budget, result, charged=charged)
     return result
 
@@ -340,7 +340,7 @@ def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: 
         raise
     except Exception as error:
         message, hint = explain_torch_error(error, f"nn.{cls.__name__}", args, kwargs)
-        raise ScriptError(message, hint) from None
+        raise script_error(error, message, hint) from None
     # After the layer count, which refuses a huge Sequential before its layers are walked.
     _check_lists(budget, args, kwargs)
     check_values([*args, *kwargs.values()])
@@ -350,7 +350,7 @@ def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: 
         return cls(*args, **kwargs)
     except Exception as error:
         message, hint = explain_torch_error(error, f"nn.{cls.__name__}", args, kwargs)
-        raise ScriptError(message, hint) from None
+        raise script_error(error, message, hint) from None
 
 
 def _module_count(module: Any) -> int:

@@ -12,7 +12,8 @@ from torch import nn
 
 from explorer.lang import calls
 from explorer.lang.builtins import Builtin, bounded
-from explorer.lang.errors import ScriptError
+from explorer.lang.containers import check_key
+from explorer.lang.errors import LimitError, ScriptError
 from explorer.lang.hints import did_you_mean, explain_torch_error
 from explorer.lang.operators import COMPARE, MAX_STRING, UNARY, check_broadcast
 from explorer.lang.values import MATH, Function, Method, Namespace, get_attribute
@@ -58,6 +59,8 @@ def item(interpreter: Interpreter, container: Any, index: Any) -> Any:
         if isinstance(index, int | slice):
             return container[index]
         raise ScriptError("list indices must be whole numbers or slices")
+    if isinstance(container, dict):
+        return container[check_key(index)]
     what = container.path if isinstance(container, Namespace) else type(container).__name__
     raise ScriptError(f"{what} cannot be indexed in explorer scripts")
 
@@ -158,7 +161,7 @@ def joined_str(interpreter: Interpreter, node: ast.JoinedStr) -> str:
         parts.append(_formatted(interpreter, value))
     text = "".join(parts)
     if len(text) > MAX_STRING:
-        raise ScriptError("this string is too long")
+        raise LimitError("this string is too long")
     return text
 
 

@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Iterable
 
+from explorer.lang.errors import LimitError, ScriptError, kind_of
 from explorer.lang.tables import COMMON_KEYWORDS
 
 
@@ -168,3 +169,11 @@ def _integer_requires_grad(call: str, args: tuple) -> tuple[str, str]:
         "only floating point tensors can require gradients, and these values are integers",
         "write the numbers as floats (4.0 instead of 4), or pass dtype=torch.float32",
     )
+
+
+def script_error(error: Exception, message: str, hint: str) -> ScriptError:
+    """The error a script sees for one Python or torch raised: of its kind, for `except`;
+    running out of memory is a limit, which no `except` catches."""
+    if isinstance(error, MemoryError) or any(w in str(error) for w in _OUT_OF_MEMORY):
+        return LimitError(message, hint)
+    return ScriptError(message, hint, kind=kind_of(error))

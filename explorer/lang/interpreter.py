@@ -15,10 +15,18 @@ from typing import Any
 import torch
 
 from explorer.data.snapshot import Output, Problem
-from explorer.lang import assignment, expressions, invocation, operators, statements
+from explorer.lang import (
+    assignment,
+    comprehensions,
+    expressions,
+    flow,
+    invocation,
+    operators,
+    statements,
+)
 from explorer.lang.builtins import make_builtins
-from explorer.lang.errors import ScriptError
-from explorer.lang.hints import explain_python_error
+from explorer.lang.errors import LimitError, ScriptError
+from explorer.lang.hints import explain_python_error, script_error
 from explorer.lang.limits import Budget, Limits
 from explorer.lang.parse import position
 from explorer.lang.statements import Break, Continue
@@ -51,6 +59,7 @@ class Interpreter:
         self._output_chars = 0
         self._line = 0
         self._statement: ast.stmt | None = None  # the innermost statement running now
+        self.handling: list[ScriptError] = []  # errors whose except is running, for raise
         # How a problem of this run is shown to the user, when the hard stop reports it from
         # another thread while the run is stuck in a call; None: where the interpreter puts it.
         self.place: Callable[[ScriptError], Problem] | None = None
@@ -117,10 +126,10 @@ class Interpreter:
     def printed(self, text: str) -> None:
         """Record an output of the running line, within the limits on outputs."""
         if len(self.outputs) >= self.limits.max_outputs:
-            raise ScriptError(f"the script displayed more than {self.limits.max_outputs:,} outputs")
+            raise LimitError(f"the script displayed more than {self.limits.max_outputs:,} outputs")
         self._output_chars += len(text)
         if self._output_chars > self.limits.max_output_chars:
-            raise ScriptError("the script displayed more than a million characters")
+            raise LimitError("the script displayed more than a million characters")
         self.outputs.append(Output(self._line, text))
 
     def produced(self, result: Any) -> None:
@@ -139,7 +148,8 @@ _STATEMENTS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.Import: statements.import_statement, ast.ImportFrom: statements.import_from,
     ast.Pass: statements.pass_statement, ast.Break: statements.break_statement,
     ast.Continue: statements.continue_statement, ast.Assert: statements.assert_statement,
-    ast.Delete: assignment.delete,
+    ast.Delete: assignment.delete, ast.While: flow.while_loop, ast.Try: flow.try_statement,
+    ast.Raise: flow.raise_statement,
 }  # fmt: skip
 _EXPRESSIONS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.Constant: expressions.constant, ast.Name: expressions.name,
@@ -148,10 +158,13 @@ _EXPRESSIONS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.UnaryOp: expressions.unaryop, ast.BoolOp: expressions.boolop,
     ast.Compare: expressions.compare, ast.IfExp: expressions.ifexp,
     ast.Tuple: expressions.tuple_of, ast.List: expressions.list_of,
-    ast.JoinedStr: expressions.joined_str,
+    ast.JoinedStr: expressions.joined_str, ast.ListComp: comprehensions.list_comp,
+    ast.GeneratorExp: comprehensions.list_comp, ast.SetComp: comprehensions.set_comp,
+    ast.DictComp: comprehensions.dict_comp, ast.Dict: comprehensions.dict_of,
+    ast.Set: comprehensions.set_of,
 }  # fmt: skip
 
 
 def _plain(error: Exception) -> ScriptError:
     message, hint = explain_python_error(error)
-    return ScriptError(message, hint)
+    return script_error(error, message, hint)

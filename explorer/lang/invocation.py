@@ -11,11 +11,11 @@ import torch
 from torch import nn
 
 from explorer.data.snapshot import Pass
-from explorer.lang import calls, values
+from explorer.lang import calls, containers, values
 from explorer.lang.builtins import Builtin
-from explorer.lang.errors import ScriptError
+from explorer.lang.errors import EXCEPTIONS, Caught, ScriptError
 from explorer.lang.expressions import elements
-from explorer.lang.hints import explain_torch_error
+from explorer.lang.hints import explain_torch_error, script_error
 from explorer.lang.values import Function, Method, Namespace, is_node
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ def call(interpreter: Interpreter, node: ast.Call) -> Any:
     function = interpreter.evaluate(node.func)
     args = tuple(elements(interpreter, node.args))
     kwargs = {kw.arg: interpreter.evaluate(kw.value) for kw in node.keywords if kw.arg}
+    if isinstance(function, Builtin) and function.name == "isinstance":
+        return _isinstance(args, kwargs)
     values.check_arguments(args, kwargs)
     if not isinstance(function, Builtin):
         args, kwargs = values.unwrap_arguments(args, kwargs)
@@ -63,6 +65,8 @@ def _call_function(interpreter: Interpreter, function: Function, args: tuple, kw
         if target is nn.Parameter:
             return calls.call_torch(budget, "nn.Parameter", target, args, kwargs)
         return calls.construct_module(budget, target, args, kwargs)
+    if target is torch.Tensor:
+        raise ScriptError("torch.Tensor cannot be called here", hint="use torch.tensor(data)")
     if function.qualname.startswith("math."):
         _check_math(args)
         return _plain_call(target, args, kwargs, function.qualname)
@@ -85,10 +89,12 @@ def _call_method(
         if name in ("parameters", "named_parameters"):
             return list(result)
         return result
-    if isinstance(owner, list) and name == "append":
-        budget.check_items(len(owner) + 1)
-        budget.charge_items(1)
-        return _plain_call(owner.append, args, kwargs, name)
+    if isinstance(owner, list | dict | set | str):
+
+        def run() -> Any:
+            return containers.call_method(budget, owner, name, args, kwargs)
+
+        return _plain_call(run, (), {}, name)
     if is_node(owner) and name == "name":
         return owner.name()
     raise ScriptError(f"{method!r} cannot be called")
@@ -133,7 +139,36 @@ def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:
         raise
     except Exception as error:
         message, hint = explain_torch_error(error, name, args, kwargs)
-        raise ScriptError(message, hint) from None
+        raise script_error(error, message, hint) from None
+
+
+_PLAIN_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": list,
+                "tuple": tuple, "dict": dict, "set": set}  # fmt: skip
+
+
+def _isinstance(args: tuple, kwargs: dict) -> bool:
+    if len(args) != 2 or kwargs:
+        raise ScriptError("isinstance takes a value and a class")
+    value, spec = args
+    classes = tuple(_class_of(part) for part in (spec if isinstance(spec, tuple) else (spec,)))
+    if isinstance(value, Caught):
+        return any(issubclass(value.kind, c) for c in classes if issubclass(c, Exception))
+    return isinstance(value, classes)
+
+
+def _class_of(value: Any) -> type:
+    """The class isinstance may test against: torch.Tensor, a layer of nn, a plain type."""
+    target = value.target if isinstance(value, Function) else None
+    if isinstance(target, type) and issubclass(target, torch.Tensor | nn.Module):
+        return target
+    if isinstance(value, Builtin) and value.name in _PLAIN_TYPES:
+        return _PLAIN_TYPES[value.name]
+    if isinstance(value, Builtin) and value.name in EXCEPTIONS:
+        return EXCEPTIONS[value.name]
+    raise ScriptError(
+        "isinstance tests against torch.Tensor, nn layers and plain types such as int",
+        hint="isinstance(x, torch.Tensor)",
+    )
 
 
 def _describe(value: Any) -> str:

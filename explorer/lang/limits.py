@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from explorer.data.snapshot import MAX_DRAWN_NODES
-from explorer.lang.errors import ScriptError
+from explorer.lang.errors import LimitError, ScriptError
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Budget:
 
     def time_up(self) -> ScriptError:
         """The error of a run stopped at its time limit, between statements or inside one."""
-        return ScriptError(
+        return LimitError(
             f"the script ran longer than {self.limits.seconds:g} seconds and was stopped",
             hint="make loops shorter or tensors smaller",
         )
@@ -73,14 +73,14 @@ class Budget:
     def iterate(self, count: int = 1) -> None:
         self.iterations += count
         if self.iterations > self.limits.max_iterations:
-            raise ScriptError(
+            raise LimitError(
                 f"loops ran more than {self.limits.max_iterations:,} iterations in total",
                 hint="use fewer iterations",
             )
 
     def check_loop_length(self, length: int) -> None:
         if self.iterations + length > self.limits.max_iterations:
-            raise ScriptError(
+            raise LimitError(
                 f"this loop would run {length:,} iterations; a script may run at most "
                 f"{self.limits.max_iterations:,} in total",
                 hint="use a smaller range",
@@ -89,7 +89,7 @@ class Budget:
     def check_elements(self, shape: tuple[int, ...] | list[int], what: str = "tensor") -> None:
         numel = math.prod(shape)
         if numel > self.limits.max_elements:
-            raise ScriptError(
+            raise LimitError(
                 f"this {what} would have {numel:,} elements (shape {tuple(shape)}); "
                 f"the limit is {self.limits.max_elements:,}",
                 hint="use a smaller shape",
@@ -98,7 +98,7 @@ class Budget:
     def charge_bytes(self, nbytes: int) -> None:
         self.tensor_bytes += nbytes
         if self.tensor_bytes > self.limits.max_total_bytes:
-            raise ScriptError(
+            raise LimitError(
                 f"the script created more than {self.limits.max_total_bytes / 2**30:g} GiB "
                 "of tensors",
                 hint="use smaller tensors or fewer iterations",
@@ -106,7 +106,7 @@ class Budget:
 
     def check_parameters(self, count: int) -> None:
         if count > self.limits.max_parameters:
-            raise ScriptError(
+            raise LimitError(
                 f"this layer would have {count:,} parameters; the limit is "
                 f"{self.limits.max_parameters:,}",
                 hint="use smaller layer sizes",
@@ -114,7 +114,7 @@ class Budget:
 
     def check_items(self, count: int) -> None:
         if count > self.limits.max_python_items:
-            raise ScriptError(
+            raise LimitError(
                 f"this would make {count:,} Python items; the limit is "
                 f"{self.limits.max_python_items:,}",
             )
@@ -124,7 +124,7 @@ class Budget:
         self.check_items(count)
         self.items += count
         if self.items > self.limits.max_total_items:
-            raise ScriptError(
+            raise LimitError(
                 f"the script built lists of more than {self.limits.max_total_items:,} items in all",
                 hint="use tensors for large collections of numbers",
             )
@@ -134,12 +134,12 @@ class Budget:
         limit = self.limits.max_python_items
         count, depth = nested_size(value, limit, self.limits.max_nesting)
         if count > limit:
-            raise ScriptError(
+            raise LimitError(
                 f"{what} holds more than {limit:,} items in nested lists",
                 hint="use a tensor instead of nested lists",
             )
         if depth > self.limits.max_nesting:
-            raise ScriptError(
+            raise LimitError(
                 f"{what} nests lists more than {self.limits.max_nesting} deep",
                 hint="use fewer levels of lists inside lists",
             )
@@ -147,7 +147,7 @@ class Budget:
     def count_graph_op(self) -> None:
         self.graph_ops += 1
         if self.graph_ops > self.limits.max_graph_ops:
-            raise ScriptError(
+            raise LimitError(
                 f"the script made more than {self.limits.max_graph_ops:,} operations that "
                 "need gradients",
                 hint="use fewer loop iterations, or whole-tensor operations instead of loops",
@@ -163,21 +163,21 @@ class Budget:
         """Each recorded backward pass keeps its steps' gradients: a run records a bounded few."""
         self.passes += 1
         if self.passes > self.limits.max_passes:
-            raise ScriptError(
+            raise LimitError(
                 f"the script ran more than {self.limits.max_passes:,} backward passes",
                 hint="call backward fewer times, for instance once after the loop",
             )
 
     def check_modules(self, count: int) -> None:
         if count > self.limits.max_modules:
-            raise ScriptError(
+            raise LimitError(
                 f"this model would have {count:,} layers; the limit is {self.limits.max_modules:,}",
                 hint="use fewer layers",
             )
 
     def check_int(self, value: int) -> int:
         if value.bit_length() > self.limits.max_int_bits:
-            raise ScriptError(
+            raise LimitError(
                 f"integer too large (more than {self.limits.max_int_bits} bits)",
                 hint="use a float, such as 1e30, for large numbers",
             )
@@ -188,10 +188,23 @@ class Budget:
             return
         bits = exponent * math.log2(abs(base))
         if bits > self.limits.max_int_bits:
-            raise ScriptError(
+            raise LimitError(
                 f"{base} ** {exponent} is too large an integer",
                 hint="use a float base, such as 10.0 ** 30",
             )
+
+
+# What holds other values: dicts by their keys and values, walked as lists are.
+_CONTAINERS = (
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
 
 
 def nested_count(value: object, limit: int) -> int:
@@ -200,17 +213,18 @@ def nested_count(value: object, limit: int) -> int:
 
 
 def nested_size(value: object, limit: int, depth_limit: int = 2**31) -> tuple[int, int]:
-    """Items in nested lists and tuples (as nested_count) and how deep they nest; the walk
-    stops past either limit, so a list that holds itself ends it too."""
+    """Items in nested lists, tuples, dicts and sets (as nested_count) and how deep they
+    nest; the walk stops past either limit, so a list that holds itself ends it too."""
     count = depth = 0
     stack = [(value, 1)]
     while stack and count <= limit and depth <= depth_limit:
         item, level = stack.pop()
-        if isinstance(item, list | tuple):
+        if isinstance(item, _CONTAINERS):
             count += len(item)
             depth = max(depth, level)
             if count <= limit:
-                stack.extend((v, level + 1) for v in item if isinstance(v, list | tuple))
+                inner = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+                stack.extend((v, level + 1) for v in inner if isinstance(v, _CONTAINERS))
     return count, depth
 
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from explorer.lang import calls
-from explorer.lang.errors import ScriptError
+from explorer.lang import calls, containers
+from explorer.lang.errors import LimitError, ScriptError
 from explorer.lang.limits import Budget
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ def operate(interpreter: Interpreter, function: Callable, left: Any, right: Any,
         result = calls.call_torch(budget, name, function, (left, right), {})
         interpreter.produced(result)
         return result
+    if kind is ast.Mod and isinstance(left, str):
+        return containers.percent(budget, left, right)
     _check_python_operands(budget, left, right, kind)
     result = function(left, right)
     if isinstance(result, int) and not isinstance(result, bool):
@@ -83,7 +85,7 @@ def _check_python_operands(budget: Budget, left: Any, right: Any, kind: type) ->
     if kind is ast.Pow and isinstance(left, int) and isinstance(right, int):
         budget.check_int_power(left, right)
     elif kind in (ast.LShift,) and isinstance(right, int) and right > budget.limits.max_int_bits:
-        raise ScriptError("shift too large", hint="shift by at most 256 bits")
+        raise LimitError("shift too large", hint="shift by at most 256 bits")
     elif kind is ast.Mult and isinstance(right, int) and isinstance(left, list | tuple | str):
         _check_repeat(budget, left, right)
     elif kind is ast.Mult and isinstance(left, int) and isinstance(right, list | tuple | str):
@@ -93,7 +95,7 @@ def _check_python_operands(budget: Budget, left: Any, right: Any, kind: type) ->
     elif isinstance(left, str) or isinstance(right, str):
         if kind is ast.Add and isinstance(left, str) and isinstance(right, str):
             if len(left) + len(right) > MAX_STRING:
-                raise ScriptError("this string is too long")
+                raise LimitError("this string is too long")
             return
         raise ScriptError("this string operation is not available in explorer scripts")
 
@@ -101,6 +103,6 @@ def _check_python_operands(budget: Budget, left: Any, right: Any, kind: type) ->
 def _check_repeat(budget: Budget, sequence: Any, times: int) -> None:
     if isinstance(sequence, str):
         if len(sequence) * max(times, 0) > MAX_STRING:
-            raise ScriptError("this string is too long")
+            raise LimitError("this string is too long")
         return
     budget.charge_items(len(sequence) * max(times, 0))

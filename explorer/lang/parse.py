@@ -15,6 +15,8 @@ _ALLOWED = (
     ast.Constant, ast.Name, ast.Attribute, ast.Subscript, ast.Slice, ast.Call, ast.keyword,
     ast.Starred, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Tuple,
     ast.List, ast.JoinedStr, ast.FormattedValue,
+    ast.While, ast.Try, ast.ExceptHandler, ast.Raise, ast.Dict, ast.Set,
+    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension,
     ast.Load, ast.Store, ast.Del,
     ast.operator, ast.unaryop, ast.boolop, ast.cmpop,
 )  # fmt: skip
@@ -24,15 +26,6 @@ _REFUSED = {
     ast.FunctionDef: "defining functions is not available in explorer scripts",
     ast.AsyncFunctionDef: "defining functions is not available in explorer scripts",
     ast.ClassDef: "defining classes is not available in explorer scripts",
-    ast.While: "while loops are not available in explorer scripts",
-    ast.ListComp: "comprehensions are not available in explorer scripts",
-    ast.SetComp: "comprehensions are not available in explorer scripts",
-    ast.DictComp: "comprehensions are not available in explorer scripts",
-    ast.GeneratorExp: "comprehensions are not available in explorer scripts",
-    ast.Dict: "dictionaries are not available in explorer scripts",
-    ast.Set: "sets are not available in explorer scripts",
-    ast.Try: "try/except is not available in explorer scripts",
-    ast.Raise: "raise is not available in explorer scripts",
     ast.Global: "global is not available in explorer scripts",
     ast.Nonlocal: "nonlocal is not available in explorer scripts",
     ast.NamedExpr: "the := operator is not available in explorer scripts",
@@ -44,9 +37,6 @@ _REFUSED = {
 }
 
 _HINTS = {
-    ast.While: "use a bounded loop: for i in range(n):",
-    ast.ListComp: "use a for loop that appends to a list",
-    ast.GeneratorExp: "use a for loop",
     ast.Lambda: "use the torch functions directly",
     ast.FunctionDef: "write the steps out, or use a for loop",
     ast.AnnAssign: "write x = value without a type",
@@ -117,10 +107,10 @@ def check(tree: ast.Module, text: str, limits: Limits) -> None:
             raise _at(_deep(limits), node, text)
         if isinstance(node, ast.Break | ast.Continue) and not in_loop:
             word = "break" if isinstance(node, ast.Break) else "continue"
-            raise _at(ScriptError(f"{word} works only inside a for loop"), node, text)
+            raise _at(ScriptError(f"{word} works only inside a loop"), node, text)
         _check_node(node, text, limits)
         for child in ast.iter_child_nodes(node):
-            inside = in_loop or (isinstance(node, ast.For) and child in node.body)
+            inside = in_loop or (isinstance(node, ast.For | ast.While) and child in node.body)
             stack.append((child, depth + 1, inside))
 
 
@@ -133,8 +123,14 @@ def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
         raise _at(ScriptError(f"{name} is not available in explorer scripts"), node, text)
     if isinstance(node, ast.alias) and (node.asname or "").startswith("_"):
         raise _at(_private(node.asname or ""), node, text)
-    if isinstance(node, ast.Name) and node.id.startswith("_"):
+    if isinstance(node, ast.Name) and node.id.startswith("__"):
         raise _at(_private(node.id), node, text)
+    if isinstance(node, ast.ExceptHandler) and (node.name or "").startswith("__"):
+        raise _at(_private(node.name or ""), node, text)
+    if isinstance(node, ast.comprehension) and node.is_async:
+        raise _at(ScriptError("async comprehensions are not available"), node.target, text)
+    if isinstance(node, ast.Raise) and node.cause is not None:
+        raise _at(ScriptError("raise ... from is not available in explorer scripts"), node, text)
     if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
         raise _at(_private(node.attr), node, text)
     if isinstance(node, ast.keyword) and node.arg is None:
@@ -154,6 +150,8 @@ def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
 
 
 def _private(name: str) -> ScriptError:
+    # A variable may start with one underscore (for _ in range(3)); Python's own names and
+    # private attributes start with one or two, and are the doors out of the language.
     return ScriptError(
         f"names starting with an underscore ({name}) are not available in explorer scripts"
     )

@@ -24,7 +24,10 @@ TORCH_DTYPES = frozenset(
     "bool".split()
 )
 TORCH_SUBMODULES = frozenset({"nn"})
-TORCH_MEMBERS = TORCH_CONSTRUCTORS | TORCH_MATH | TORCH_OTHER | TORCH_DTYPES | TORCH_SUBMODULES
+TORCH_CLASSES = frozenset({"Tensor"})  # for isinstance(x, torch.Tensor); never called
+TORCH_MEMBERS = (
+    TORCH_CONSTRUCTORS | TORCH_MATH | TORCH_OTHER | TORCH_DTYPES | TORCH_SUBMODULES | TORCH_CLASSES
+)
 
 FUNCTIONAL_MEMBERS = frozenset(
     "mse_loss cross_entropy binary_cross_entropy binary_cross_entropy_with_logits nll_loss "
@@ -69,10 +72,26 @@ MODULE_ATTRIBUTES = frozenset(
     "in_features out_features input_size hidden_size kernel_size stride padding "
     "num_embeddings embedding_dim normalized_shape eps p num_layers training".split()
 )
-LIST_METHODS = frozenset({"append"})
+LIST_METHODS = frozenset("append extend insert sort pop index count reverse".split())
+DICT_METHODS = frozenset("keys values items get pop update setdefault".split())
+SET_METHODS = frozenset("add discard remove".split())
+STR_METHODS = frozenset(
+    "upper lower strip lstrip rstrip split join replace startswith endswith format "
+    "ljust rjust center".split()
+)
 
-BUILTINS = frozenset(
-    "print range len abs min max sum round float int bool list tuple enumerate zip str repr".split()
+# The errors a script may raise and catch by name.
+EXCEPTION_NAMES = frozenset(
+    "Exception ArithmeticError AssertionError AttributeError IndexError KeyError LookupError "
+    "NameError NotImplementedError OverflowError RuntimeError TypeError ValueError "
+    "ZeroDivisionError".split()
+)
+BUILTINS = (
+    frozenset(
+        "print range len abs min max sum round float int bool list tuple enumerate zip str repr "
+        "dict set sorted reversed any all isinstance".split()
+    )
+    | EXCEPTION_NAMES
 )
 MATH_MEMBERS = frozenset("sqrt exp log log10 log2 sin cos tan tanh pi e inf isclose".split())
 

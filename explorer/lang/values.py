@@ -16,7 +16,7 @@ from torch import nn
 
 from explorer.lang import tables
 from explorer.lang.builtins import Builtin
-from explorer.lang.errors import ScriptError
+from explorer.lang.errors import Caught, ScriptError
 from explorer.lang.hints import did_you_mean
 
 
@@ -84,11 +84,20 @@ def get_attribute(value: Any, name: str) -> Any:
         if name == "variable" and not hasattr(value, "variable"):
             raise ScriptError(f"{type(value).__name__} has no attribute variable")
         return getattr(value, _table_name(tables.NODE_ATTRIBUTES, name))
-    if isinstance(value, list) and name in tables.LIST_METHODS:
-        return Method(value, name)
+    for kind, names in _CONTAINER_METHODS.items():
+        if isinstance(value, kind) and name in names:
+            return Method(value, name)
+    if isinstance(value, Caught) and name == "args":
+        return (str(value),)  # a caught error's arguments, as the plain text they are
     if _is_structseq(value) and name in ("values", "indices"):
         return value[0] if name == "values" else value[1]
     raise ScriptError(f"{_type_name(value)} has no attribute {name} in explorer scripts")
+
+
+_CONTAINER_METHODS = {
+    list: tables.LIST_METHODS, dict: tables.DICT_METHODS, set: tables.SET_METHODS,
+    str: tables.STR_METHODS,
+}  # fmt: skip
 
 
 def _type_name(value: Any) -> str:

@@ -1,0 +1,141 @@
+"""Comprehensions and dict and set displays, each bounded by the run's iterations and items.
+
+A generator expression is run at once into a list where it stands: scripts consume them
+straight away (sum(x * x for x in xs), torch.stack([...])), and a list is bounded as made.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from explorer.lang.builtins import bounded
+from explorer.lang.containers import check_key
+from explorer.lang.errors import ScriptError
+from explorer.lang.expressions import truth
+
+if TYPE_CHECKING:
+    from explorer.lang.interpreter import Interpreter
+
+_UNBOUND = object()
+
+
+def list_comp(interpreter: Interpreter, node: ast.ListComp | ast.GeneratorExp) -> list:
+    result: list = []
+
+    def produce() -> None:
+        interpreter.budget.check_items(len(result) + 1)
+        result.append(interpreter.evaluate(node.elt))
+
+    _run(interpreter, node.generators, produce)
+    interpreter.budget.charge_items(len(result))
+    return result
+
+
+def set_comp(interpreter: Interpreter, node: ast.SetComp) -> set:
+    result: set = set()
+
+    def produce() -> None:
+        interpreter.budget.check_items(len(result) + 1)
+        result.add(check_key(interpreter.evaluate(node.elt)))
+
+    _run(interpreter, node.generators, produce)
+    interpreter.budget.charge_items(len(result))
+    return result
+
+
+def dict_comp(interpreter: Interpreter, node: ast.DictComp) -> dict:
+    result: dict = {}
+
+    def produce() -> None:
+        interpreter.budget.check_items(len(result) + 1)
+        key = check_key(interpreter.evaluate(node.key))
+        result[key] = interpreter.evaluate(node.value)
+
+    _run(interpreter, node.generators, produce)
+    interpreter.budget.charge_items(len(result))
+    return result
+
+
+def dict_of(interpreter: Interpreter, node: ast.Dict) -> dict:
+    result: dict = {}
+    for key_node, value_node in zip(node.keys, node.values, strict=True):
+        value = interpreter.evaluate(value_node)
+        if key_node is None:  # {**other}
+            if not isinstance(value, dict):
+                raise ScriptError("** in a dictionary needs a dictionary")
+            interpreter.budget.check_items(len(result) + len(value))
+            result.update(value)
+            continue
+        key = check_key(interpreter.evaluate(key_node))
+        result[key] = value
+    interpreter.budget.charge_items(len(result))
+    return result
+
+
+def set_of(interpreter: Interpreter, node: ast.Set) -> set:
+    items: list = []
+    for element in node.elts:
+        if isinstance(element, ast.Starred):
+            items.extend(bounded(interpreter.budget, interpreter.evaluate(element.value)))
+        else:
+            items.append(interpreter.evaluate(element))
+        interpreter.budget.check_items(len(items))
+    interpreter.budget.charge_items(len(items))
+    return {check_key(item) for item in items}
+
+
+def _run(interpreter: Interpreter, generators: list[ast.comprehension], produce: Callable) -> None:
+    """Loop over generators, calling produce for each combination that passes the ifs, with
+    the loop variables in a scope of their own: the names they hide come back afterwards."""
+    env = interpreter.env
+    names = {n.id for g in generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+    saved = {name: env.get(name, _UNBOUND) for name in names}
+    try:
+        _loop(interpreter, generators, 0, produce)
+    finally:
+        for name, value in saved.items():
+            if value is _UNBOUND:
+                env.pop(name, None)
+            else:
+                env[name] = value
+
+
+def _loop(
+    interpreter: Interpreter, generators: list[ast.comprehension], index: int, produce: Callable
+) -> None:
+    if index == len(generators):
+        produce()
+        return
+    generator, budget = generators[index], interpreter.budget
+    iterable = interpreter.evaluate(generator.iter)
+    try:
+        if isinstance(iterable, range):
+            budget.check_loop_length(len(iterable))
+        iterable = bounded(budget, iterable)
+        budget.check_loop_length(len(iterable))
+    except ScriptError as error:
+        raise interpreter.locate(error, generator.iter) from None
+    for item in iterable:
+        budget.iterate()
+        _bind(interpreter, generator.target, item)
+        if all(truth(interpreter, test) for test in generator.ifs):
+            _loop(interpreter, generators, index + 1, produce)
+
+
+def _bind(interpreter: Interpreter, target: ast.expr, value: Any) -> None:
+    """A comprehension's loop variable: bound for the comprehension, not shown as a name."""
+    if isinstance(target, ast.Name):
+        interpreter.env[target.id] = value
+        return
+    if not isinstance(target, ast.Tuple | ast.List):
+        raise interpreter.locate(ScriptError("this cannot be a loop variable"), target)
+    items = (
+        list(bounded(interpreter.budget, value)) if not isinstance(value, list | tuple) else value
+    )
+    if len(items) != len(target.elts):
+        error = ScriptError(f"cannot unpack {len(items)} values into {len(target.elts)} names")
+        raise interpreter.locate(error, target)
+    for element, one in zip(target.elts, items, strict=True):
+        _bind(interpreter, element, one)
