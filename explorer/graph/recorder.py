@@ -14,7 +14,7 @@ from explorer.graph.modules import ModuleTracker
 from explorer.graph.summary import summarize
 from explorer.graph.trace import PassRecorder, root_node
 from explorer.lang.errors import ScriptError
-from explorer.lang.hints import explain_torch_error
+from explorer.lang.hints import explain_torch_error, script_error
 from explorer.lang.limits import Limits
 
 
@@ -102,7 +102,7 @@ class Recorder:
                 (),
                 {},
             )
-            raise ScriptError(message, hint)
+            raise ScriptError(message, hint, kind=RuntimeError)
         recorder = PassRecorder(self.capture, root, line, arguments)
         self.passes.append(recorder.record)
         try:
@@ -111,5 +111,5 @@ class Recorder:
         except Exception as error:
             message, hint = explain_torch_error(error, "backward", (), arguments)
             recorder.record.error = message
-            raise ScriptError(message, hint) from None
+            raise script_error(error, message, hint) from None
         return recorder.record

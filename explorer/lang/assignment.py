@@ -43,7 +43,9 @@ def _store_into(interpreter: Interpreter, target: ast.expr, value: Any) -> None:
             else value
         )
         if len(items) != len(target.elts):
-            raise ScriptError(f"cannot unpack {len(items)} values into {len(target.elts)} names")
+            raise ScriptError(
+                f"cannot unpack {len(items)} values into {len(target.elts)} names", kind=ValueError
+            )
         for element, one in zip(target.elts, items, strict=True):
             store(interpreter, element, one)
     elif isinstance(target, ast.Attribute):

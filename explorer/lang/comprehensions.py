@@ -118,6 +118,7 @@ def _loop(
     except ScriptError as error:
         raise interpreter.locate(error, generator.iter) from None
     for item in iterable:
+        budget.tick()
         budget.iterate()
         _bind(interpreter, generator.target, item)
         if all(truth(interpreter, test) for test in generator.ifs):
@@ -135,7 +136,8 @@ def _bind(interpreter: Interpreter, target: ast.expr, value: Any) -> None:
         list(bounded(interpreter.budget, value)) if not isinstance(value, list | tuple) else value
     )
     if len(items) != len(target.elts):
-        error = ScriptError(f"cannot unpack {len(items)} values into {len(target.elts)} names")
+        message = f"cannot unpack {len(items)} values into {len(target.elts)} names"
+        error = ScriptError(message, kind=ValueError)
         raise interpreter.locate(error, target)
     for element, one in zip(target.elts, items, strict=True):
         _bind(interpreter, element, one)

@@ -59,7 +59,7 @@ def length(value: Any) -> int:
         value, range | list | tuple | torch.Size | torch.nn.Sequential | torch.nn.ModuleList
     ):
         return len(value)
-    if isinstance(value, (dict, set, frozenset, *_VIEWS)):
+    if isinstance(value, (dict, set, frozenset, str, *_VIEWS)):
         return len(value)
     if isinstance(value, torch.Tensor):
         if value.dim() == 0:

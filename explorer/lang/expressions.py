@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from explorer.lang import calls
-from explorer.lang.builtins import Builtin, bounded
-from explorer.lang.containers import check_key
+from explorer.lang.builtins import bounded
+from explorer.lang.containers import check_key, format_value
 from explorer.lang.errors import LimitError, ScriptError
-from explorer.lang.hints import did_you_mean, explain_torch_error
+from explorer.lang.hints import did_you_mean, explain_torch_error, script_error
 from explorer.lang.operators import COMPARE, MAX_STRING, UNARY, check_broadcast
-from explorer.lang.values import MATH, Function, Method, Namespace, get_attribute
+from explorer.lang.values import MATH, Namespace, get_attribute
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
-
-_FORMAT_SPEC = re.compile(r"^(.?[<>=^])?[+\- ]?#?0?(\d{0,3})[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?$")
 
 
 def constant(interpreter: Interpreter, node: ast.Constant) -> Any:
@@ -38,7 +35,9 @@ def name(interpreter: Interpreter, node: ast.Name) -> Any:
     if hasattr(builtins, node.id):
         raise ScriptError(f"{node.id} is not available in explorer scripts")
     known = [*interpreter.env, *interpreter.builtins]
-    raise ScriptError(f"name {node.id} is not defined", hint=did_you_mean(node.id, known))
+    raise ScriptError(
+        f"name {node.id} is not defined", hint=did_you_mean(node.id, known), kind=NameError
+    )
 
 
 def attribute(interpreter: Interpreter, node: ast.Attribute) -> Any:
@@ -58,7 +57,7 @@ def item(interpreter: Interpreter, container: Any, index: Any) -> Any:
     if isinstance(container, list | tuple | nn.Sequential | nn.ModuleList):
         if isinstance(index, int | slice):
             return container[index]
-        raise ScriptError("list indices must be whole numbers or slices")
+        raise ScriptError("list indices must be whole numbers or slices", kind=TypeError)
     if isinstance(container, dict):
         return container[check_key(index)]
     what = container.path if isinstance(container, Namespace) else type(container).__name__
@@ -127,7 +126,7 @@ def truth_of(interpreter: Interpreter, value: Any, node: ast.expr) -> bool:
         return bool(value)
     except Exception as error:
         message, hint = explain_torch_error(error, "bool", (), {})
-        raise interpreter.locate(ScriptError(message, hint), node) from None
+        raise interpreter.locate(script_error(error, message, hint), node) from None
 
 
 def compare(interpreter: Interpreter, node: ast.Compare) -> Any:
@@ -166,16 +165,8 @@ def joined_str(interpreter: Interpreter, node: ast.JoinedStr) -> str:
 
 
 def _formatted(interpreter: Interpreter, value: ast.FormattedValue) -> str:
-    """One {...} of an f-string, with only the format specs that cannot build huge text."""
+    """One {...} of an f-string, checked as str.format checks its fields."""
     shown = interpreter.evaluate(value.value)
-    if value.conversion == ord("r"):
-        shown = repr(shown)
-    elif value.conversion == ord("s"):
-        shown = str(shown)
+    conversion = None if value.conversion == -1 else chr(value.conversion)
     spec = joined_str(interpreter, value.format_spec) if value.format_spec else ""
-    if not _FORMAT_SPEC.match(spec):
-        raise ScriptError(f"the format {spec!r} is not available in explorer scripts")
-    if isinstance(shown, Function | Method | Namespace | Builtin):
-        shown = repr(shown)
-    interpreter.budget.check_nested(shown, "this value")
-    return format(shown, spec)
+    return format_value(interpreter.budget, shown, spec, conversion)

@@ -107,4 +107,5 @@ def continue_statement(interpreter: Interpreter, statement: ast.Continue) -> Non
 def assert_statement(interpreter: Interpreter, statement: ast.Assert) -> None:
     if not truth(interpreter, statement.test):
         detail = interpreter.evaluate(statement.msg) if statement.msg else ""
-        raise ScriptError(f"assertion failed{': ' if detail else ''}{detail}")
+        message = f"assertion failed{': ' if detail else ''}{detail}"
+        raise ScriptError(message, kind=AssertionError, detail=str(detail))

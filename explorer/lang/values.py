@@ -91,7 +91,9 @@ def get_attribute(value: Any, name: str) -> Any:
         return (str(value),)  # a caught error's arguments, as the plain text they are
     if _is_structseq(value) and name in ("values", "indices"):
         return value[0] if name == "values" else value[1]
-    raise ScriptError(f"{_type_name(value)} has no attribute {name} in explorer scripts")
+    raise ScriptError(
+        f"{_type_name(value)} has no attribute {name} in explorer scripts", kind=AttributeError
+    )
 
 
 _CONTAINER_METHODS = {
@@ -164,7 +166,8 @@ def _module_attribute(module: nn.Module, name: str) -> Any:
 def _missing(owner: str, name: str, known: Any, real: bool = False) -> ScriptError:
     if real:
         return ScriptError(f"{owner}.{name} is not available in explorer scripts")
-    return ScriptError(f"{owner} has no attribute {name}", hint=did_you_mean(name, known))
+    hint = did_you_mean(name, known)
+    return ScriptError(f"{owner} has no attribute {name}", hint=hint, kind=AttributeError)
 
 
 def set_attribute(target: Any, name: str, value: Any) -> None:
@@ -231,6 +234,8 @@ def check_values(values: list[Any], devices: bool = True) -> None:
                 stack.extend(value)
         elif isinstance(value, dict):
             stack.extend((*value.keys(), *value.values()))
+        elif isinstance(value, set | frozenset):
+            stack.extend(value)
         elif devices and _is_device(value):
             raise ScriptError(
                 f"a device ({value!s}) cannot be given in explorer scripts",
