@@ -103,7 +103,9 @@ for key in d:
 for key, value in d.items():
     print(key, value)
 print(dict(a=1), dict([("x", 1), ("y", 2)]), dict(d) == d, {**d, "n": 1}["n"])
-print({(1, 2): "pair", 3.5: "float", None: "none"}[(1, 2)])
+print({(1, 2): "pair", 3.5: "float", None: "none"}[(1, 2)], dict(value=3, other=2))
+d.update(other=1)
+print(d["other"])
 counts = {}
 for word in "the cat the dog".split():
     counts[word] = counts.get(word, 0) + 1
@@ -407,6 +409,10 @@ def test_a_caught_error_is_only_its_text() -> None:
     assert "e" not in interpreter.env  # unbound after the handler, as in Python 3
     for attribute in ("__traceback__", "__class__", "with_traceback", "kind"):
         assert _problem(code + f"\ncaught.{attribute}")
+
+
+def test_a_missing_key_is_named_in_plain_words() -> None:
+    assert _problem('d = {"a": 1}\nd["k"]') == "'k' is not in this dict or set"
 
 
 def test_an_uncaught_raise_names_its_kind() -> None:

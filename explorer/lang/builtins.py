@@ -121,7 +121,7 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
 
         return apply
 
-    def dict_(value: Any = (), **more: Any) -> dict:
+    def dict_(value: Any = (), /, **more: Any) -> dict:
         result: dict = {}
         call_method(budget, result, "update", (value,), more)
         return result

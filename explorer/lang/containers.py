@@ -133,7 +133,7 @@ def _sort(budget: Budget, owner: list, reverse: bool = False) -> None:
     owner.sort(reverse=bool(reverse))
 
 
-def _update(budget: Budget, owner: dict, other: Any = (), **more: Any) -> None:
+def _update(budget: Budget, owner: dict, other: Any = (), /, **more: Any) -> None:
     pairs = other if isinstance(other, dict) else dict(_pairs(collected(budget, other)))
     _grow(budget, len(owner), len(pairs) + len(more))
     for key in pairs:

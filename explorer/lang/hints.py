@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from collections.abc import Iterable
 
 from explorer.lang.errors import LimitError, ScriptError, kind_of
@@ -69,6 +70,9 @@ def explain_python_error(error: Exception) -> tuple[str, str]:
         return line or "division by zero", ""
     if isinstance(error, RecursionError):
         return "this value is nested too deeply", "use a tensor instead of nested lists"
+    if type(error) is KeyError and len(error.args) == 1:  # its text is the bare key
+        key = reprlib.repr(error.args[0])
+        return f"{key} is not in this dict or set", "check the key, or use d.get(key, default)"
     fmt = re.match(r"unsupported format string passed to (\w+)\.__format__", line)
     if fmt:
         what = "a tensor of more than one value" if fmt.group(1) == "Tensor" else "this value"
