@@ -218,6 +218,10 @@ except RuntimeError:
 xs = [3, 1, 2]
 print(sorted(xs), sorted(xs, reverse=True), list(reversed(xs)), sorted({"b": 1, "a": 2}))
 print(any([]), all([]), any([0, 1]), all([1, 0]))
+print(sorted(["ccc", "a", "bb"], key=len), max([-5, 2], key=abs), min(["xx", "y"], key=len))
+ys = [3, -4, 1]
+ys.sort(key=abs, reverse=True)
+print(ys)
 print(isinstance(torch.ones(1), torch.Tensor), isinstance(3, torch.Tensor))
 print(isinstance(nn.Linear(1, 1), nn.Linear), isinstance(nn.ReLU(), (nn.Linear, nn.ReLU)))
 print(isinstance(3, (int, float)), isinstance(2.5, int), isinstance("a", str))

@@ -129,10 +129,10 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
     def set_(value: Any = ()) -> set:
         return {check_key(v) for v in collected(budget, value)}
 
-    def sorted_(value: Any, reverse: bool = False) -> list:
+    def sorted_(value: Any, key: Callable | None = None, reverse: bool = False) -> list:
         result = list(collected(budget, value))
         budget.check_nested(result, "this list")
-        return builtins.sorted(result, reverse=bool(reverse))
+        return builtins.sorted(result, key=key, reverse=bool(reverse))
 
     def reversed_(value: Any) -> list:
         return list(builtins.reversed(list(collected(budget, value))))

@@ -128,9 +128,9 @@ def _insert(budget: Budget, owner: list, index: int, value: Any) -> None:
     owner.insert(index, value)
 
 
-def _sort(budget: Budget, owner: list, reverse: bool = False) -> None:
+def _sort(budget: Budget, owner: list, key: Callable | None = None, reverse: bool = False) -> None:
     budget.check_nested(owner, "this list")
-    owner.sort(reverse=bool(reverse))
+    owner.sort(key=key, reverse=bool(reverse))
 
 
 def _update(budget: Budget, owner: dict, other: Any = (), /, **more: Any) -> None:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from explorer.data.snapshot import Pass
-from explorer.lang import calls, containers, values
+from explorer.lang import calls, containers, tables, values
 from explorer.lang.builtins import Builtin
 from explorer.lang.errors import EXCEPTIONS, Caught, ScriptError
 from explorer.lang.expressions import elements
@@ -31,12 +31,15 @@ def call(interpreter: Interpreter, node: ast.Call) -> Any:
     kwargs = {kw.arg: interpreter.evaluate(kw.value) for kw in node.keywords if kw.arg}
     if isinstance(function, Builtin) and function.name == "isinstance":
         return _isinstance(args, kwargs)
+    key = _sort_key(function, kwargs)
     values.check_arguments(args, kwargs)
     if not isinstance(function, Builtin):
         args, kwargs = values.unwrap_arguments(args, kwargs)
     elif function.name not in ("print", "str", "repr"):
         # min(..., key=node) would call the node
         values.check_values(list(kwargs.values()), devices=False)
+    if key is not None:
+        kwargs["key"] = key
     result = _dispatch(interpreter, function, args, kwargs, node)
     interpreter.produced(result)
     return result
@@ -140,6 +143,18 @@ def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:
     except Exception as error:
         message, hint = explain_torch_error(error, name, args, kwargs)
         raise script_error(error, message, hint) from None
+
+
+def _sort_key(function: Any, kwargs: dict) -> Callable | None:
+    """sorted, min, max and list.sort may order by a builtin of the language (key=len, abs,
+    str...): taken out of kwargs, to be given back after the checks that refuse functions."""
+    sorts = isinstance(function, Builtin) and function.name in ("sorted", "min", "max")
+    sorts = sorts or (isinstance(function, Method) and function.name == "sort")
+    key = kwargs.get("key")
+    if not sorts or not isinstance(key, Builtin) or key.name not in tables.SORT_KEYS:
+        return None
+    del kwargs["key"]
+    return key.target
 
 
 _PLAIN_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": list,

@@ -80,6 +80,9 @@ STR_METHODS = frozenset(
     "ljust rjust center".split()
 )
 
+# Builtins a script may give sorted, min, max and list.sort as key=.
+SORT_KEYS = frozenset("len abs str int float bool round sum min max".split())
+
 # The errors a script may raise and catch by name.
 EXCEPTION_NAMES = frozenset(
     "Exception ArithmeticError AssertionError AttributeError IndexError KeyError LookupError "
