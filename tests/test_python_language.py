@@ -398,6 +398,17 @@ def test_built_strings_are_bounded_before_they_are_made() -> None:
     assert time.perf_counter() - start < 10.0
 
 
+@pytest.mark.parametrize(
+    "code",
+    ['s = "abc" + "def"', 's = "ab" * 3', 's = f"{123456}"', 's = "-".join(["abc", "de"])',
+     's = "{}{}".format("abc", "def")', 's = "%s%s" % ("abc", "def")', 's = "abc".ljust(6)',
+     'e = ValueError("abcdef")'],
+)  # fmt: skip
+def test_built_strings_are_held_to_the_runs_limit(code: str) -> None:
+    assert "the limit is 5" in _problem(code, Limits(max_built_string=5))
+    assert run_script(code, Limits(max_built_string=6)).problem is None
+
+
 def test_number_text_is_bounded() -> None:
     assert "at most 100 characters" in _problem('n = int("1" * 5000)')
 

@@ -13,7 +13,6 @@ from explorer.lang.containers import (
     bounded,
     call_method,
     check_key,
-    check_text,
     collected,
     length,
     number_from_text,
@@ -144,7 +143,7 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         def make(*args: Any) -> Any:
             budget.check_nested(args, "this error")
             text = str(args[0]) if len(args) == 1 else str(args) if args else ""
-            check_text(len(text))
+            budget.check_string(len(text))
             return caught(kind, text)
 
         return make

@@ -16,7 +16,6 @@ from torch import nn
 from explorer.lang.errors import LimitError, ScriptError
 from explorer.lang.limits import Budget
 
-MAX_STRING = 10_000  # characters in a string a script builds (the same as operators.py)
 _KEY_WALK = 10_000  # items of a tuple key checked one by one
 _NUMBER_TEXT = 100  # characters int("...") and float("...") read
 _FORMAT_SPEC = re.compile(r"^(.?[<>=^])?[+\- ]?#?0?(\d{0,3})[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?$")
@@ -38,11 +37,6 @@ def check_key(value: Any) -> Any:
                 hint="use numbers, strings or tuples as keys",
             )
     return value
-
-
-def check_text(length: int) -> None:
-    if length > MAX_STRING:
-        raise LimitError(f"this string would be longer than {MAX_STRING:,} characters")
 
 
 def number_from_text(convert: Callable, text: str) -> Any:
@@ -177,7 +171,7 @@ def _join(budget: Budget, owner: str, values: Any) -> str:
     values = list(bounded(budget, values))
     if not all(isinstance(v, str) for v in values):
         raise ScriptError("join takes a list of strings", hint="use str(x) for each item")
-    check_text(sum(map(len, values)) + len(owner) * max(len(values) - 1, 0))
+    budget.check_string(sum(map(len, values)) + len(owner) * max(len(values) - 1, 0))
     return owner.join(values)
 
 
@@ -185,14 +179,14 @@ def _replace(budget: Budget, owner: str, old: str, new: str, count: int = -1) ->
     if not isinstance(old, str) or not isinstance(new, str):
         raise ScriptError("replace takes two strings")
     found = owner.count(old) if count < 0 else min(count, owner.count(old))
-    check_text(len(owner) + found * (len(new) - len(old)))
+    budget.check_string(len(owner) + found * (len(new) - len(old)))
     return owner.replace(old, new, count)
 
 
 def _justify(method: Callable) -> Callable:
     def apply(budget: Budget, owner: str, width: int, fill: str = " ") -> str:
         if isinstance(width, int):
-            check_text(width)
+            budget.check_string(width)
         return method(owner, width, fill)
 
     return apply
@@ -201,7 +195,7 @@ def _justify(method: Callable) -> Callable:
 def _case(method: Callable) -> Callable:
     def apply(budget: Budget, owner: str) -> str:
         result = method(owner)  # at most three times as long ("ß".upper() is "SS")
-        check_text(len(result))
+        budget.check_string(len(result))
         return result
 
     return apply
@@ -219,7 +213,7 @@ def _format(budget: Budget, owner: str, *args: Any, **kwargs: Any) -> str:
             field, automatic = str(automatic), automatic + 1
         value = _field(field, args, kwargs)
         parts.append(format_value(budget, value, spec or "", conversion))
-        check_text(sum(map(len, parts)))
+        budget.check_string(sum(map(len, parts)))
     return "".join(parts)
 
 
@@ -264,9 +258,27 @@ def percent(budget: Budget, template: str, values: Any) -> str:
                 f"% formatting takes numbers and strings, not a {type(value).__name__}",
                 hint="use an f-string: f'{x}'",
             )
-    widest = sum(int(f.group(2) or 0) + int((f.group(3) or ".0")[1:]) for f in fields)
-    check_text(len(template) + widest + sum(len(str(v)) + 400 for v in values))
-    return template % values
+    # Field by field: each is at most its width and precision (three and two digits) and its
+    # value's text, so nothing long is made before its length is counted.
+    pieces: list[str] = []
+    used = position = length = 0
+    for field in fields:
+        pieces.append(template[position : field.start()])
+        if field.group(4) == "%":
+            pieces.append("%")
+        elif used < len(values):
+            pieces.append(field.group(0) % (values[used],))
+            used += 1
+        else:
+            raise ScriptError("this % format has more fields than values", kind=TypeError)
+        position = field.end()
+        length += len(pieces[-2]) + len(pieces[-1])
+        budget.check_string(length)
+    if used != len(values):
+        raise ScriptError("this % format has fewer fields than values", kind=TypeError)
+    pieces.append(template[position:])
+    budget.check_string(length + len(pieces[-1]))
+    return "".join(pieces)
 
 
 _METHODS: dict[type, dict[str, Callable]] = {

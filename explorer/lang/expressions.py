@@ -12,9 +12,9 @@ from torch import nn
 from explorer.lang import calls
 from explorer.lang.builtins import bounded
 from explorer.lang.containers import check_key, format_value
-from explorer.lang.errors import LimitError, ScriptError
+from explorer.lang.errors import ScriptError
 from explorer.lang.hints import did_you_mean, explain_torch_error, script_error
-from explorer.lang.operators import COMPARE, MAX_STRING, UNARY, check_broadcast
+from explorer.lang.operators import COMPARE, UNARY, check_broadcast
 from explorer.lang.values import MATH, Namespace, get_attribute
 
 if TYPE_CHECKING:
@@ -159,8 +159,7 @@ def joined_str(interpreter: Interpreter, node: ast.JoinedStr) -> str:
         assert isinstance(value, ast.FormattedValue)
         parts.append(_formatted(interpreter, value))
     text = "".join(parts)
-    if len(text) > MAX_STRING:
-        raise LimitError("this string is too long")
+    interpreter.budget.check_string(len(text))
     return text
 
 

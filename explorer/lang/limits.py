@@ -27,6 +27,7 @@ class Limits:
     max_modules: int = 1_000  # layers inside one module
     max_int_bits: int = 256  # size of Python integers
     max_string: int = 1_000  # characters in a string literal
+    max_built_string: int = 10_000  # characters in a string a script builds (+, *, join...)
     max_outputs: int = 5_000  # displayed values and prints
     max_output_chars: int = 1_000_000
     # autograd nodes (ops and leaves) in the graph a run shows: a module call or a builtin
@@ -102,6 +103,14 @@ class Budget:
                 f"the script created more than {self.limits.max_total_bytes / 2**30:g} GiB "
                 "of tensors",
                 hint="use smaller tensors or fewer iterations",
+            )
+
+    def check_string(self, length: int) -> None:
+        """Refuse a string the script would build, from its length, before it is built."""
+        if length > self.limits.max_built_string:
+            raise LimitError(
+                f"this string is too long: {length:,} characters; the limit is "
+                f"{self.limits.max_built_string:,}",
             )
 
     def check_parameters(self, count: int) -> None:

@@ -37,7 +37,6 @@ COMPARE = {
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
     ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
 }  # fmt: skip
-MAX_STRING = 10_000
 
 
 def binop(interpreter: Interpreter, node: ast.BinOp) -> Any:
@@ -94,15 +93,13 @@ def _check_python_operands(budget: Budget, left: Any, right: Any, kind: type) ->
         budget.charge_items(len(left) + len(right))
     elif isinstance(left, str) or isinstance(right, str):
         if kind is ast.Add and isinstance(left, str) and isinstance(right, str):
-            if len(left) + len(right) > MAX_STRING:
-                raise LimitError("this string is too long")
+            budget.check_string(len(left) + len(right))
             return
         raise ScriptError("this string operation is not available in explorer scripts")
 
 
 def _check_repeat(budget: Budget, sequence: Any, times: int) -> None:
     if isinstance(sequence, str):
-        if len(sequence) * max(times, 0) > MAX_STRING:
-            raise LimitError("this string is too long")
+        budget.check_string(len(sequence) * max(times, 0))
         return
     budget.charge_items(len(sequence) * max(times, 0))
