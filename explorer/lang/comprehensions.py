@@ -14,6 +14,7 @@ from explorer.lang.builtins import bounded
 from explorer.lang.containers import check_key
 from explorer.lang.errors import ScriptError
 from explorer.lang.expressions import truth
+from explorer.lang.statements import loop_over
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
@@ -109,15 +110,7 @@ def _loop(
         produce()
         return
     generator, budget = generators[index], interpreter.budget
-    iterable = interpreter.evaluate(generator.iter)
-    try:
-        if isinstance(iterable, range):
-            budget.check_loop_length(len(iterable))
-        iterable = bounded(budget, iterable)
-        budget.check_loop_length(len(iterable))
-    except ScriptError as error:
-        raise interpreter.locate(error, generator.iter) from None
-    for item in iterable:
+    for item in loop_over(interpreter, generator.iter):
         budget.tick()
         budget.iterate()
         _bind(interpreter, generator.target, item)

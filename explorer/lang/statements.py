@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from explorer.lang.assignment import store
 from explorer.lang.builtins import bounded
@@ -30,19 +30,26 @@ def expr_statement(interpreter: Interpreter, statement: ast.Expr) -> None:
         interpreter.printed(repr(value))  # as a notebook or the REPL shows it
 
 
-def for_loop(interpreter: Interpreter, statement: ast.For) -> None:
-    if statement.orelse:
-        raise ScriptError("for ... else is not available in explorer scripts")
+def loop_over(interpreter: Interpreter, node: ast.expr) -> Any:
+    """What a for loop or a comprehension iterates over, its length checked against the run's
+    iterations and items before the first one runs."""
     budget = interpreter.budget
-    iterable = interpreter.evaluate(statement.iter)
+    iterable = interpreter.evaluate(node)
     try:
         if isinstance(iterable, range):
             budget.check_loop_length(len(iterable))
         iterable = bounded(budget, iterable)
         budget.check_loop_length(len(iterable))
     except ScriptError as error:
-        raise interpreter.locate(error, statement.iter) from None
-    for item in iterable:
+        raise interpreter.locate(error, node) from None
+    return iterable
+
+
+def for_loop(interpreter: Interpreter, statement: ast.For) -> None:
+    if statement.orelse:
+        raise ScriptError("for ... else is not available in explorer scripts")
+    budget = interpreter.budget
+    for item in loop_over(interpreter, statement.iter):
         budget.iterate()
         store(interpreter, statement.target, item)
         try:
