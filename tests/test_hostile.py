@@ -147,18 +147,13 @@ HOSTILE: dict[str, str] = {
     "from_os_import_system": "from os import system",
     "import_torch_hub": "import torch.hub",
     "from_torch_import_load": "from torch import load",
-    "from_torch_nn_import_module": "from torch.nn import Module",
     "import_numpy": "import numpy",
     "import_star": "from torch import *",
     "relative_import_dot": "from . import x",
     "relative_import_module": "from .torch import nn",
     "transcript_import_os": ">>> import os",
     # syntax the language does not have
-    "lambda": "f = lambda: 1",
-    "class_definition": "class A:\n    pass",
-    "function_definition": "def f():\n    pass",
     "while_true": "while True:\n    pass",
-    "global_statement": "global x",
     "walrus": "(x := 1)",
     "async_def": "async def f():\n    pass",
     "async_for": "async for i in x:\n    pass",
@@ -205,7 +200,6 @@ HOSTILE: dict[str, str] = {
     "set_of_namespace": "s = {torch}",
     "dict_of_builtin_as_argument": 'd = {"f": print}\nx = torch.tensor(d["f"])',
     "isinstance_of_function": "isinstance(1, print)",
-    "isinstance_of_module_base": "isinstance(1, nn.Module)",
     "torch_tensor_class_called": "torch.Tensor(10**10)",
     "sorted_with_key": "sorted([1, 2], key=print)",
     # functions passed as data
@@ -215,9 +209,128 @@ HOSTILE: dict[str, str] = {
     "tensor_of_namespace": "torch.tensor(torch)",
     "tensor_of_method": "x = torch.ones(2)\ntorch.tensor(x.backward)",
     # nn.Module subclassing
-    "module_subclass": "class M(nn.Module):\n    pass",
     "module_type_subclass": 'M = type("M", (nn.Module,), {})',
-    "module_base_class": "nn.Module",
+    # script functions and classes: no path to Python's own names
+    "function_globals": "def f():\n    pass\nf.__globals__",
+    "function_code": "def f():\n    pass\nf.__code__",
+    "function_closure": "def f():\n    x = 1\n    return lambda: x\nf().__closure__",
+    "lambda_globals": "(lambda: 1).__globals__",
+    "function_dict": "def f():\n    pass\nf.__dict__",
+    "function_name_attribute": "def f():\n    pass\nf.func_globals",
+    "function_defaults_attribute": "def f(a=1):\n    pass\nf.defaults",
+    "method_self_attribute": "class A:\n    def m(self):\n        pass\nA().m.__self__",
+    "method_func_attribute": "class A:\n    def m(self):\n        pass\nA().m.__func__",
+    "object_dict": "class A:\n    pass\nA().__dict__",
+    "object_class": "class A:\n    pass\nA().__class__",
+    "object_fields_attribute": "class A:\n    pass\nA().fields",
+    "object_script_class_attribute": "class A:\n    pass\nA().script_class",
+    "class_mro": "class A:\n    pass\nA.__mro__",
+    "class_subclasses": "class A:\n    pass\nA.__subclasses__()",
+    "class_namespace_attribute": "class A:\n    pass\nA.namespace",
+    "class_module_type_attribute": "class A(nn.Module):\n    pass\nA.module_type",
+    "class_base_attribute": "class A:\n    pass\nclass B(A):\n    pass\nB.base",
+    "module_self_dict": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.__dict__\nM()"
+    ),
+    "module_self_class": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.__class__.__bases__\nM()"
+    ),
+    "module_private_store": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        print(self._modules)\nM()"
+    ),
+    "module_forward_hooks_store": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self._forward_hooks\nM()"
+    ),
+    "module_script_fields": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self._script_fields\nM()"
+    ),
+    "module_script_class_attribute": "class M(nn.Module):\n    pass\nM()._script_class",
+    "module_replace_parameters_method": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.parameters = print\nM()"
+    ),
+    "module_replace_training_flag": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.training = 5\nM()"
+    ),
+    "module_set_script_fields": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self._script_fields = 1\nM()"
+    ),
+    "layer_plain_attribute": "m = nn.Linear(2, 2)\nm.forward = print",
+    "layer_new_parameter_name": "m = nn.Linear(2, 2)\nm.extra = nn.Parameter(torch.ones(2))",
+    "dunder_getattr_method": "class A:\n    def __getattr__(self, name):\n        return 1",
+    "dunder_getattribute_method": (
+        "class A:\n    def __getattribute__(self, name):\n        return 1"
+    ),
+    "dunder_init_subclass": "class A:\n    def __init_subclass__(cls):\n        pass",
+    "dunder_del_method": "class A:\n    def __del__(self):\n        pass",
+    "dunder_function_outside_class": "def __init__(self):\n    pass",
+    "dunder_parameter": "def f(__x):\n    return __x",
+    "metaclass_keyword": "class A(metaclass=print):\n    pass",
+    "class_decorator": "@print\nclass A:\n    pass",
+    "base_class_builtin": "class A(Exception):\n    pass",
+    "base_class_tensor": "class A(torch.Tensor):\n    pass",
+    "base_class_layer": "class A(nn.Linear):\n    pass",
+    "base_class_two": "class A:\n    pass\nclass B:\n    pass\nclass C(A, B):\n    pass",
+    "base_class_namespace": "class A(torch):\n    pass",
+    "decorator_function": "def d(f):\n    return f\n@d\ndef g():\n    pass",
+    "decorator_builtin": "@sorted\ndef g():\n    pass",
+    "decorator_two_modes": "@torch.no_grad()\n@torch.no_grad()\ndef g():\n    pass",
+    "decorator_set_grad_enabled": "@torch.set_grad_enabled(False)\ndef g():\n    pass",
+    "super_outside_method": "super()",
+    "super_of_int": "super(int, 1)",
+    "super_dict": ("class A:\n    def __init__(self):\n        super().__dict__\nA()"),
+    "super_thisclass": "class A:\n    def m(self):\n        return super().__thisclass__\nA().m()",
+    "super_self_class": (
+        "class A:\n    def m(self):\n        return super().__self_class__\nA().m()"
+    ),
+    "super_init_arguments": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__(print)\nM()"
+    ),
+    "super_unknown_method": (
+        "class M(nn.Module):\n    def m(self):\n        return super().register_buffer\nM().m()"
+    ),
+    "module_without_super_init": (
+        "class M(nn.Module):\n    def __init__(self):\n        self.fc = nn.Linear(2, 2)\nM()"
+    ),
+    "yield_in_function": "def g():\n    yield 1\ng()",
+    "yield_from_in_function": "def g():\n    yield from [1]\ng()",
+    "async_lambda_await": "async def g():\n    await g()",
+    "return_at_top_level": "return 1",
+    "nonlocal_at_top_level": "nonlocal x",
+    "nonlocal_unbound": "def f():\n    def g():\n        nonlocal zz\n        zz = 1\n    g()\nf()",
+    "function_to_torch": "def f(x):\n    return x\ntorch.ones(2).apply_(f)",
+    "lambda_to_torch_where": "torch.where(torch.ones(2) > 0, lambda: 1, 2)",
+    "function_as_tensor_data": "def f():\n    pass\ntorch.tensor([f])",
+    "function_as_activation": (
+        "def act(x):\n    return x\n"
+        "nn.TransformerEncoderLayer(4, 1, dim_feedforward=8, activation=act)"
+    ),
+    "function_in_module_call": ("m = nn.Linear(2, 2)\ndef f():\n    pass\nm(f)"),
+    "method_to_torch": (
+        "class A:\n    def m(self, x):\n        return x\ntorch.ones(2).apply_(A().m)"
+    ),
+    "class_to_torch": "class A:\n    pass\ntorch.ones(2, dtype=A)",
+    "script_object_dict_key": "class A:\n    pass\nd = {A(): 1}",
+    "keyword_dict_private_key": "def f(**k):\n    return k\nf(**{'_x': 1})",
+    "keyword_dict_dunder_key": "torch.ones(2, **{'__class__': 1})",
+    "keyword_dict_device": "torch.ones(2, **{'device': 'cpu'})",
+    "keyword_dict_not_text": "def f(**k):\n    return k\nf(**{1: 2})",
+    "fstring_spec_injection": 'x = 3\nspec = "{0.__class__}"\nf"{x:{spec}}"',
+    "fstring_format_function": 'def f():\n    pass\nf"{f.__globals__}"',
+    "fstring_nested_spec_dunder": 'x = 3\nf"{x:{x.__class__}}"',
+    "format_method_function": 'def f():\n    pass\n"{0.__globals__}".format(f)',
+    "format_method_object": 'class A:\n    pass\n"{0.__dict__}".format(A())',
+    "sort_key_returns_node": (
+        "x = torch.ones(2, requires_grad=True)\ny = x * 2\nsorted([y, y], key=lambda t: t.grad_fn)"
+    ),
+    "lambda_default_builtin_escape": "f = lambda p=print: p\nf()(f.__globals__)",
     # changing torch, nn or builtins
     "assign_torch_load": "torch.load = 1",
     "assign_linear_forward": "torch.nn.Linear.forward = print",
@@ -336,6 +449,34 @@ _VECTORS = "a = torch.ones(10**5)\nb = torch.ones(10**5)\n"
 _DEEP_LIST = "a = [0]\nfor i in range(99_999):\n    a = [a]\n"
 
 BOMBS: dict[str, str] = {
+    # recursion and function bombs
+    "recursion_unbounded": "def f(n):\n    return f(n + 1)\nf(0)",
+    "recursion_mutual": "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\na(0)",
+    "recursion_lambda": "f = lambda n: f(n + 1)\nf(0)",
+    "recursion_method": ("class A:\n    def m(self):\n        return self.m()\nA().m()"),
+    "recursion_forward": (
+        "class M(nn.Module):\n    def forward(self, x):\n        return self(x)\nM()(torch.ones(1))"
+    ),
+    "recursion_init": "class A:\n    def __init__(self):\n        A()\nA()",
+    "recursion_fan_out": "def f(n):\n    f(n + 1)\n    f(n + 1)\nf(0)",
+    "recursion_in_sort_key": ("def k(v):\n    return sorted([1, 2], key=k)\nsorted([1, 2], key=k)"),
+    "function_list_doubling": ("def grow(xs):\n    return grow(xs + xs)\ngrow([0])"),
+    "function_string_doubling": "def grow(s):\n    return grow(s + s)\ngrow('ab')",
+    "function_while_true": "def spin():\n    while True:\n        pass\nspin()",
+    "closure_counter_forever": (
+        "def make():\n    n = [0]\n    def step():\n        n[0] += 1\n"
+        "        return n[0]\n    return step\ns = make()\nwhile True:\n    s()"
+    ),
+    "generator_bomb_nested": "def g():\n    return [i for i in range(10**9)]\ng()",
+    "generator_bomb_sum": "def g():\n    return sum(i for i in range(10**9))\ng()",
+    "module_in_module_forever": (
+        "class M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(10**5, 10**5)\nM()"
+    ),
+    "script_module_big_output": (
+        "class M(nn.Module):\n    def forward(self, x):\n        return x.expand(10**6, 10**6)\n"
+        "M()(torch.ones(1, 1))"
+    ),
     # memory bombs
     "ones_100k_square": "torch.ones(100000, 100000)",
     "zeros_1e10": "torch.zeros(10**10)",

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from explorer.lang import calls
+from explorer.lang import calls, functions
 from explorer.lang.builtins import bounded
+from explorer.lang.classes import get_attribute, set_attribute
 from explorer.lang.containers import check_key
 from explorer.lang.errors import ScriptError
 from explorer.lang.expressions import item, name
 from explorer.lang.operators import INPLACE, operate
-from explorer.lang.values import get_attribute, set_attribute
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
@@ -25,6 +25,20 @@ def assign(interpreter: Interpreter, statement: ast.Assign) -> None:
         store(interpreter, target, value)
 
 
+def annotated_assign(interpreter: Interpreter, statement: ast.AnnAssign) -> None:
+    """x: int = 3 binds x as x = 3 does; the annotation is never evaluated, and
+    x: int alone binds nothing, as in Python."""
+    if statement.value is not None:
+        store(interpreter, statement.target, interpreter.evaluate(statement.value))
+
+
+def bind_name(interpreter: Interpreter, name: str, value: Any) -> None:
+    """name = value where the script runs now: its locals, or a name it declared global."""
+    functions.names_for_store(interpreter, name)[name] = value
+    if interpreter.scope is None:  # the graph is named after the script's own top-level names
+        interpreter.observer.bound(name, value)
+
+
 def store(interpreter: Interpreter, target: ast.expr, value: Any) -> None:
     try:
         _store_into(interpreter, target, value)
@@ -34,8 +48,7 @@ def store(interpreter: Interpreter, target: ast.expr, value: Any) -> None:
 
 def _store_into(interpreter: Interpreter, target: ast.expr, value: Any) -> None:
     if isinstance(target, ast.Name):
-        interpreter.env[target.id] = value
-        interpreter.observer.bound(target.id, value)
+        bind_name(interpreter, target.id, value)
     elif isinstance(target, ast.Tuple | ast.List):
         items = (
             list(bounded(interpreter.budget, value))
@@ -111,7 +124,8 @@ def delete(interpreter: Interpreter, statement: ast.Delete) -> None:
     for target in statement.targets:
         if not isinstance(target, ast.Name):
             raise ScriptError("del works only on names in explorer scripts")
-        if target.id in ("torch", "nn", "F", "math") or target.id not in interpreter.env:
+        names = functions.names_for_store(interpreter, target.id)
+        if target.id in ("torch", "nn", "F", "math") or target.id not in names:
             name(interpreter, target)  # an unknown name gets its own message first
             raise ScriptError(f"del works only on names the script made, not {target.id}")
-        del interpreter.env[target.id]
+        del names[target.id]

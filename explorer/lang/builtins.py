@@ -173,6 +173,7 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         "any": test(builtins.any),
         "all": test(builtins.all),
         "isinstance": builtins.isinstance,  # its classes are resolved by invocation.py
+        "super": builtins.super,  # never called: invocation.py makes the script's super()
         **{name: error(kind) for name, kind in EXCEPTIONS.items()},
     }
     return {name: Builtin(name, fn) for name, fn in table.items()}

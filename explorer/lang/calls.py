@@ -161,10 +161,17 @@ def _needs_meta(
         return True
     if short in _BOUNDED and sum(isinstance(v, torch.Tensor) for v in inputs) <= 1:
         return False
+    if isinstance(target, nn.Module) and _runs_script(target):
+        return False  # sizing would run the script's own forward; each call in it is checked
     held = sum(_elements(v) for v in inputs)
     if isinstance(target, nn.Module):
         held += sum(t.numel() for t in (*target.parameters(), *target.buffers()))
     return held * held > budget.limits.max_elements
+
+
+def _runs_script(module: nn.Module) -> bool:
+    """Whether calling module runs a forward the script wrote (explorer/lang/classes.py)."""
+    return any(hasattr(type(m), "_script_class") for m in module.modules())
 
 
 def _elements(value: Any) -> int:

@@ -10,6 +10,7 @@ import ast
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from explorer.lang import functions
 from explorer.lang.builtins import bounded
 from explorer.lang.containers import check_key
 from explorer.lang.errors import ScriptError
@@ -18,8 +19,6 @@ from explorer.lang.statements import loop_over
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
-
-_UNBOUND = object()
 
 
 def list_comp(interpreter: Interpreter, node: ast.ListComp | ast.GeneratorExp) -> list:
@@ -89,28 +88,28 @@ def set_of(interpreter: Interpreter, node: ast.Set) -> set:
 
 def _run(interpreter: Interpreter, generators: list[ast.comprehension], produce: Callable) -> None:
     """Loop over generators, calling produce for each combination that passes the ifs, with
-    the loop variables in a scope of their own: the names they hide come back afterwards."""
-    env = interpreter.env
-    names = {n.id for g in generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
-    saved = {name: env.get(name, _UNBOUND) for name in names}
-    try:
-        _loop(interpreter, generators, 0, produce)
-    finally:
-        for name, value in saved.items():
-            if value is _UNBOUND:
-                env.pop(name, None)
-            else:
-                env[name] = value
+    the loop variables in a scope of their own, as in Python: a lambda made inside sees them,
+    the names around do not. The first iterable is evaluated outside, as Python does."""
+    first = loop_over(interpreter, generators[0].iter)
+    scope = functions.Scope(functions.inner_enclosing(interpreter))
+    with functions.body_scope(interpreter, {}, scope):
+        _loop(interpreter, generators, 0, produce, first)
 
 
 def _loop(
-    interpreter: Interpreter, generators: list[ast.comprehension], index: int, produce: Callable
+    interpreter: Interpreter,
+    generators: list[ast.comprehension],
+    index: int,
+    produce: Callable,
+    iterable: Any = None,
 ) -> None:
     if index == len(generators):
         produce()
         return
     generator, budget = generators[index], interpreter.budget
-    for item in loop_over(interpreter, generator.iter):
+    if iterable is None:
+        iterable = loop_over(interpreter, generator.iter)
+    for item in iterable:
         budget.tick()
         budget.iterate()
         _bind(interpreter, generator.target, item)

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from explorer.lang import calls
+from explorer.lang import calls, classes, functions
 from explorer.lang.builtins import bounded
 from explorer.lang.containers import check_key, format_value
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import did_you_mean, explain_torch_error, script_error
 from explorer.lang.operators import COMPARE, UNARY, check_broadcast
-from explorer.lang.values import MATH, Namespace, get_attribute
+from explorer.lang.values import MATH, Namespace
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
@@ -26,22 +26,23 @@ def constant(interpreter: Interpreter, node: ast.Constant) -> Any:
 
 
 def name(interpreter: Interpreter, node: ast.Name) -> Any:
-    if node.id in interpreter.env:
-        return interpreter.env[node.id]
+    value = functions.lookup(interpreter, node.id)
+    if value is not functions.MISSING:
+        return value
     if node.id in interpreter.builtins:
         return interpreter.builtins[node.id]
     if node.id == "math":
         return MATH
     if hasattr(builtins, node.id):
         raise ScriptError(f"{node.id} is not available in explorer scripts")
-    known = [*interpreter.env, *interpreter.builtins]
+    known = [*interpreter.env, *interpreter.globals, *interpreter.builtins]
     raise ScriptError(
         f"name {node.id} is not defined", hint=did_you_mean(node.id, known), kind=NameError
     )
 
 
 def attribute(interpreter: Interpreter, node: ast.Attribute) -> Any:
-    return get_attribute(interpreter.evaluate(node.value), node.attr)
+    return classes.get_attribute(interpreter.evaluate(node.value), node.attr)
 
 
 def subscript(interpreter: Interpreter, node: ast.Subscript) -> Any:

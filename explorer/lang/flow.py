@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 from explorer.lang.builtins import Builtin
 from explorer.lang.errors import EXCEPTIONS, Caught, ScriptError, caught
 from explorer.lang.expressions import truth
+from explorer.lang.functions import Return
 from explorer.lang.statements import Break, Continue
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
+
+
+_SIGNALS = (Break, Continue, Return)  # leave a try through its finally
 
 
 def while_loop(interpreter: Interpreter, statement: ast.While) -> None:
@@ -22,12 +26,15 @@ def while_loop(interpreter: Interpreter, statement: ast.While) -> None:
             interpreter.block(statement.orelse)
             return
         budget.iterate()
+        interpreter.looping += 1
         try:
             interpreter.block(statement.body)
         except Break:
             return
         except Continue:
             continue
+        finally:
+            interpreter.looping -= 1
 
 
 def try_statement(interpreter: Interpreter, statement: ast.Try) -> None:
@@ -40,7 +47,7 @@ def try_statement(interpreter: Interpreter, statement: ast.Try) -> None:
             raise
         try:
             handled = _handle(interpreter, statement.handlers, error)
-        except (ScriptError, Break, Continue) as raised:
+        except (ScriptError, *_SIGNALS) as raised:
             if isinstance(raised, ScriptError) and not raised.catchable:
                 raise
             interpreter.block(statement.finalbody)
@@ -48,7 +55,7 @@ def try_statement(interpreter: Interpreter, statement: ast.Try) -> None:
         if not handled:
             interpreter.block(statement.finalbody)
             raise
-    except (Break, Continue):
+    except _SIGNALS:
         interpreter.block(statement.finalbody)
         raise
     else:
@@ -60,7 +67,7 @@ def try_statement(interpreter: Interpreter, statement: ast.Try) -> None:
 def _else_then_finally(interpreter: Interpreter, statement: ast.Try) -> None:
     try:
         interpreter.block(statement.orelse)
-    except (ScriptError, Break, Continue) as raised:
+    except (ScriptError, *_SIGNALS) as raised:
         if isinstance(raised, ScriptError) and not raised.catchable:
             raise
         interpreter.block(statement.finalbody)

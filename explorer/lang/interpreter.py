@@ -17,9 +17,11 @@ import torch
 from explorer.data.snapshot import Output, Problem
 from explorer.lang import (
     assignment,
+    classes,
     comprehensions,
     expressions,
     flow,
+    functions,
     invocation,
     operators,
     statements,
@@ -67,17 +69,44 @@ class Interpreter:
         printed = weakref.WeakMethod(self.printed)
         self.builtins = make_builtins(self.budget, lambda text: printed()(text))
         self.env: dict[str, Any] = {"torch": TORCH, "nn": NN, "F": FUNCTIONAL}
+        self.globals = self.env  # env is the running function's locals; globals the script's
+        self.scope: functions.Scope | None = None  # None at the script's top level
+        self.depth = 0  # script functions running, one inside another
+        self.looping = 0  # loops running around the statement at the top level
+        self._running = False
 
     def run(self, tree: ast.Module) -> None:
         """Run tree within the time limit, inside its statements too (explorer/lang/watchdog.py)."""
+        self.within_time(lambda: self.block(tree.body))
+
+    def within_time(self, work: Callable[[], Any]) -> Any:
+        """Run work within the run's time limit, inside its statements too
+        (explorer/lang/watchdog.py); a run in progress goes on with its own."""
+        if self._running:
+            return work()
         limit = self.limits.seconds
         stop = hard_stop(limit + self.limits.grace_seconds, self._overrun_problem)
         self.budget.start()
+        self._running = True
         try:
             with stop, alarm(limit):
-                self.block(tree.body)
+                return work()
         except TimeUp:  # raised between our own lines, outside any statement
             raise self.time_up() from None
+        finally:
+            self._running = False
+
+    def callback(self, work: Callable[[], Any]) -> Any:
+        """A script function called from outside the interpreter (a hook in a backward pass
+        requested after the run): within a time limit of its own, at the script's top level."""
+        if self._running:
+            return work()
+        saved = self.env, self.scope
+        self.env, self.scope = self.globals, None
+        try:
+            return self.within_time(work)
+        finally:
+            self.env, self.scope = saved
 
     def block(self, body: list[ast.stmt]) -> None:
         for statement in body:
@@ -102,6 +131,13 @@ class Interpreter:
             raise
         except _PLAIN_ERRORS as error:
             raise self.locate(_plain(error), node) from None
+
+    def position(self) -> tuple[int, ast.stmt | None]:
+        """Where the run is: a call comes back here when its function returns."""
+        return self._line, self._statement
+
+    def restore_position(self, position: tuple[int, ast.stmt | None]) -> None:
+        self._line, self._statement = position
 
     @property
     def current_line(self) -> int:
@@ -149,7 +185,10 @@ _STATEMENTS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.Pass: statements.pass_statement, ast.Break: statements.break_statement,
     ast.Continue: statements.continue_statement, ast.Assert: statements.assert_statement,
     ast.Delete: assignment.delete, ast.While: flow.while_loop, ast.Try: flow.try_statement,
-    ast.Raise: flow.raise_statement,
+    ast.Raise: flow.raise_statement, ast.FunctionDef: functions.function_def,
+    ast.Return: functions.return_statement, ast.Global: functions.declaration,
+    ast.Nonlocal: functions.declaration, ast.ClassDef: classes.class_def,
+    ast.AnnAssign: assignment.annotated_assign,
 }  # fmt: skip
 _EXPRESSIONS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.Constant: expressions.constant, ast.Name: expressions.name,
@@ -161,7 +200,7 @@ _EXPRESSIONS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.JoinedStr: expressions.joined_str, ast.ListComp: comprehensions.list_comp,
     ast.GeneratorExp: comprehensions.list_comp, ast.SetComp: comprehensions.set_comp,
     ast.DictComp: comprehensions.dict_comp, ast.Dict: comprehensions.dict_of,
-    ast.Set: comprehensions.set_of,
+    ast.Set: comprehensions.set_of, ast.Lambda: functions.lambda_of,
 }  # fmt: skip
 
 

@@ -11,10 +11,12 @@ import torch
 from torch import nn
 
 from explorer.data.snapshot import Pass
-from explorer.lang import calls, containers, tables, values
+from explorer.lang import calls, classes, containers, functions, tables, values
 from explorer.lang.builtins import Builtin
+from explorer.lang.classes import ScriptClass
 from explorer.lang.errors import EXCEPTIONS, Caught, ScriptError
 from explorer.lang.expressions import elements
+from explorer.lang.functions import BoundMethod, ScriptFunction
 from explorer.lang.hints import explain_torch_error, script_error
 from explorer.lang.values import Function, Method, Namespace, is_node
 
@@ -28,9 +30,16 @@ _RECORD_BYTES = 256  # a step or a tensor summary as Python objects, about
 def call(interpreter: Interpreter, node: ast.Call) -> Any:
     function = interpreter.evaluate(node.func)
     args = tuple(elements(interpreter, node.args))
-    kwargs = {kw.arg: interpreter.evaluate(kw.value) for kw in node.keywords if kw.arg}
+    kwargs = _keywords(interpreter, node.keywords)
     if isinstance(function, Builtin) and function.name == "isinstance":
         return _isinstance(args, kwargs)
+    if isinstance(function, Builtin) and function.name == "super":
+        return classes.super_of(interpreter, args)
+    if isinstance(function, _SCRIPT_CALLABLES):
+        # The script's own code: its arguments stay the script's values, checked where used.
+        result = _call_script(interpreter, function, args, kwargs)
+        interpreter.produced(result)
+        return result
     key = _sort_key(function, kwargs)
     values.check_arguments(args, kwargs)
     if not isinstance(function, Builtin):
@@ -43,6 +52,38 @@ def call(interpreter: Interpreter, node: ast.Call) -> Any:
     result = _dispatch(interpreter, function, args, kwargs, node)
     interpreter.produced(result)
     return result
+
+
+_SCRIPT_CALLABLES = (ScriptFunction, BoundMethod, ScriptClass, classes.BaseInit)
+
+
+def _call_script(interpreter: Interpreter, function: Any, args: tuple, kwargs: dict) -> Any:
+    if isinstance(function, ScriptFunction):
+        return functions.call(interpreter, function, args, kwargs)
+    if isinstance(function, BoundMethod):
+        return functions.call(interpreter, function.function, (function.owner, *args), kwargs)
+    if isinstance(function, ScriptClass):
+        return classes.instantiate(interpreter, function, args, kwargs)
+    return function(*args, **kwargs)
+
+
+def _keywords(interpreter: Interpreter, keywords: list[ast.keyword]) -> dict[str, Any]:
+    """f(a=1, **options): the keywords of a call, a dict's keys as Python takes them."""
+    kwargs: dict[str, Any] = {}
+    for keyword in keywords:
+        value = interpreter.evaluate(keyword.value)
+        if keyword.arg is not None:
+            kwargs[keyword.arg] = value
+            continue
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            error = ScriptError("** in a call needs a dictionary with text keys", kind=TypeError)
+            raise interpreter.locate(error, keyword.value)
+        for key in value:
+            if key.startswith("_"):
+                error = ScriptError(f"the keyword {key} is not available in explorer scripts")
+                raise interpreter.locate(error, keyword.value)
+        kwargs.update(value)
+    return kwargs
 
 
 def _dispatch(
@@ -151,6 +192,9 @@ def _sort_key(function: Any, kwargs: dict) -> Callable | None:
     sorts = isinstance(function, Builtin) and function.name in ("sorted", "min", "max")
     sorts = sorts or (isinstance(function, Method) and function.name == "sort")
     key = kwargs.get("key")
+    if sorts and isinstance(key, ScriptFunction | BoundMethod):
+        del kwargs["key"]
+        return key  # the script's own function, run by the interpreter for each item
     if not sorts or not isinstance(key, Builtin) or key.name not in tables.SORT_KEYS:
         return None
     del kwargs["key"]
@@ -165,10 +209,14 @@ def _isinstance(args: tuple, kwargs: dict) -> bool:
     if len(args) != 2 or kwargs:
         raise ScriptError("isinstance takes a value and a class")
     value, spec = args
-    classes = tuple(_class_of(part) for part in (spec if isinstance(spec, tuple) else (spec,)))
+    parts = spec if isinstance(spec, tuple) else (spec,)
+    own = classes.script_class_of(value)
+    if any(own is not None and own.derives_from(p) for p in parts if isinstance(p, ScriptClass)):
+        return True
+    kinds = tuple(_class_of(part) for part in parts if not isinstance(part, ScriptClass))
     if isinstance(value, Caught):
-        return any(issubclass(value.kind, c) for c in classes if issubclass(c, Exception))
-    return isinstance(value, classes)
+        return any(issubclass(value.kind, c) for c in kinds if issubclass(c, Exception))
+    return isinstance(value, kinds)
 
 
 def _class_of(value: Any) -> type:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from explorer.lang.errors import ScriptError
 from explorer.lang.limits import Limits
@@ -17,30 +18,27 @@ _ALLOWED = (
     ast.List, ast.JoinedStr, ast.FormattedValue,
     ast.While, ast.Try, ast.ExceptHandler, ast.Raise, ast.Dict, ast.Set,
     ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension,
+    ast.FunctionDef, ast.Lambda, ast.Return, ast.arguments, ast.arg, ast.Global, ast.Nonlocal,
+    ast.ClassDef, ast.AnnAssign,
     ast.Load, ast.Store, ast.Del,
     ast.operator, ast.unaryop, ast.boolop, ast.cmpop,
 )  # fmt: skip
 
 _REFUSED = {
-    ast.Lambda: "lambda functions are not available in explorer scripts",
-    ast.FunctionDef: "defining functions is not available in explorer scripts",
-    ast.AsyncFunctionDef: "defining functions is not available in explorer scripts",
-    ast.ClassDef: "defining classes is not available in explorer scripts",
-    ast.Global: "global is not available in explorer scripts",
-    ast.Nonlocal: "nonlocal is not available in explorer scripts",
+    ast.AsyncFunctionDef: "async functions are not available in explorer scripts",
     ast.NamedExpr: "the := operator is not available in explorer scripts",
     ast.Await: "await is not available in explorer scripts",
-    ast.Yield: "yield is not available in explorer scripts",
-    ast.YieldFrom: "yield is not available in explorer scripts",
-    ast.AnnAssign: "annotations are not available in explorer scripts",
-    ast.Return: "return is not available in explorer scripts",
+    ast.Yield: "yield (generator functions) is not available in explorer scripts",
+    ast.YieldFrom: "yield (generator functions) is not available in explorer scripts",
 }
 
 _HINTS = {
-    ast.Lambda: "use the torch functions directly",
-    ast.FunctionDef: "write the steps out, or use a for loop",
-    ast.AnnAssign: "write x = value without a type",
+    ast.Yield: "build a list and return it",
+    ast.YieldFrom: "build a list and return it",
 }
+
+# The only names of Python's own a script defines: a class's __init__.
+_DUNDER_METHODS = frozenset({"__init__"})
 
 
 def parse(text: str, limits: Limits) -> ast.Module:
@@ -98,20 +96,50 @@ def _bracket_depth_line(text: str, max_depth: int) -> tuple[int, int] | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a node stands: in a loop, in a function, directly in a class body."""
+
+    loop: bool = False
+    function: bool = False
+    class_body: bool = False
+
+
 def check(tree: ast.Module, text: str, limits: Limits) -> None:
     """Walk the tree without recursion and refuse what the language does not have."""
-    stack: list[tuple[ast.AST, int, bool]] = [(tree, 0, False)]
+    stack: list[tuple[ast.AST, int, _Place]] = [(tree, 0, _Place())]
     while stack:
-        node, depth, in_loop = stack.pop()
+        node, depth, place = stack.pop()
         if depth > limits.max_depth:
             raise _at(_deep(limits), node, text)
-        if isinstance(node, ast.Break | ast.Continue) and not in_loop:
-            word = "break" if isinstance(node, ast.Break) else "continue"
-            raise _at(ScriptError(f"{word} works only inside a loop"), node, text)
+        _check_place(node, place, text)
         _check_node(node, text, limits)
         for child in ast.iter_child_nodes(node):
-            inside = in_loop or (isinstance(node, ast.For | ast.While) and child in node.body)
-            stack.append((child, depth + 1, inside))
+            stack.append((child, depth + 1, _place_of(node, child, place)))
+
+
+def _place_of(parent: ast.AST, child: ast.AST, place: _Place) -> _Place:
+    if isinstance(parent, ast.FunctionDef | ast.Lambda):
+        body = parent.body if isinstance(parent, ast.FunctionDef) else [parent.body]
+        return _Place(function=True) if child in body else _Place(function=place.function)
+    if isinstance(parent, ast.ClassDef):
+        inside = child in parent.body
+        return _Place(function=place.function, class_body=inside)
+    loop = place.loop or (isinstance(parent, ast.For | ast.While) and child in parent.body)
+    return _Place(loop=loop, function=place.function)
+
+
+def _check_place(node: ast.AST, place: _Place, text: str) -> None:
+    if isinstance(node, ast.Break | ast.Continue) and not place.loop:
+        word = "break" if isinstance(node, ast.Break) else "continue"
+        raise _at(ScriptError(f"{word} works only inside a loop"), node, text)
+    if isinstance(node, ast.Return) and not place.function:
+        raise _at(ScriptError("return works only inside a function"), node, text)
+    if isinstance(node, ast.Nonlocal) and not place.function:
+        raise _at(ScriptError("nonlocal works only inside a function"), node, text)
+    dunder = isinstance(node, ast.FunctionDef) and node.name.startswith("__")
+    if dunder and not (place.class_body and node.name in _DUNDER_METHODS):
+        raise _at(_private(node.name), node, text)
 
 
 def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
@@ -131,11 +159,17 @@ def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
         raise _at(ScriptError("async comprehensions are not available"), node.target, text)
     if isinstance(node, ast.Raise) and node.cause is not None:
         raise _at(ScriptError("raise ... from is not available in explorer scripts"), node, text)
-    if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+    if isinstance(node, ast.Attribute) and node.attr.startswith("__") and not _super_init(node):
         raise _at(_private(node.attr), node, text)
-    if isinstance(node, ast.keyword) and node.arg is None:
-        raise _at(ScriptError("** arguments are not available in explorer scripts"), node, text)
-    if isinstance(node, ast.keyword) and node.arg.startswith("_"):
+    if isinstance(node, ast.arg) and node.arg.startswith("__"):
+        raise _at(_private(node.arg), node, text)
+    if isinstance(node, ast.ClassDef) and (node.keywords or node.decorator_list):
+        raise _at(
+            ScriptError("class decorators and metaclasses are not available in explorer scripts"),
+            node,
+            text,
+        )
+    if isinstance(node, ast.keyword) and node.arg is not None and node.arg.startswith("_"):
         raise _at(_private(node.arg), node, text)
     if isinstance(node, ast.Constant):
         _check_constant(node, text, limits)
@@ -149,11 +183,24 @@ def _check_node(node: ast.AST, text: str, limits: Limits) -> None:
                 raise _at(ScriptError("with ... as is not available here"), node, text)
 
 
+def _super_init(node: ast.Attribute) -> bool:
+    """super().__init__ and super(Net, self).__init__: the one dunder a script reaches."""
+    call = node.value
+    return (
+        node.attr == "__init__"
+        and isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "super"
+    )
+
+
 def _private(name: str) -> ScriptError:
-    # A variable may start with one underscore (for _ in range(3)); Python's own names and
-    # private attributes start with one or two, and are the doors out of the language.
+    # A name may start with one underscore (for _ in range(3), self._cache); Python's own
+    # names start with two, and are the doors out of the language. Attributes with one are
+    # refused where they are looked up: only the allow-lists and the script's own are found.
     return ScriptError(
-        f"names starting with an underscore ({name}) are not available in explorer scripts"
+        f"names starting with a double underscore ({name}) are Python's own, not available in "
+        "explorer scripts"
     )
 
 

@@ -115,11 +115,17 @@ def _namespace_of(node: ast.expr, namespaces: dict[str, str]) -> str | None:
 
 
 def _bound_names(tree: ast.Module) -> set[str]:
-    """Names the script assigns, loops over, deletes or imports itself."""
+    """Names the script assigns, loops over, deletes, defines or imports itself."""
     bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             bound.update((a.asname or a.name).split(".")[0] for a in node.names)
     return bound

@@ -25,9 +25,11 @@ class Continue(Exception):
 
 def expr_statement(interpreter: Interpreter, statement: ast.Expr) -> None:
     value = interpreter.evaluate(statement.value)
-    if value is not None:
+    # As a notebook shows a value: a statement of the script's own top level, not one inside
+    # a function or repeated by a loop (a loop's w.grad.zero_() would show a tensor each time).
+    if value is not None and interpreter.scope is None and not interpreter.looping:
         interpreter.budget.check_nested(value, "this value")
-        interpreter.printed(repr(value))  # as a notebook or the REPL shows it
+        interpreter.printed(repr(value))
 
 
 def loop_over(interpreter: Interpreter, node: ast.expr) -> Any:
@@ -49,15 +51,19 @@ def for_loop(interpreter: Interpreter, statement: ast.For) -> None:
     if statement.orelse:
         raise ScriptError("for ... else is not available in explorer scripts")
     budget = interpreter.budget
-    for item in loop_over(interpreter, statement.iter):
-        budget.iterate()
-        store(interpreter, statement.target, item)
-        try:
-            interpreter.block(statement.body)
-        except Break:
-            break
-        except Continue:
-            continue
+    interpreter.looping += 1
+    try:
+        for item in loop_over(interpreter, statement.iter):
+            budget.iterate()
+            store(interpreter, statement.target, item)
+            try:
+                interpreter.block(statement.body)
+            except Break:
+                break
+            except Continue:
+                continue
+    finally:
+        interpreter.looping -= 1
 
 
 def if_statement(interpreter: Interpreter, statement: ast.If) -> None:

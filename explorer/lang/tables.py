@@ -42,7 +42,7 @@ NN_LAYERS = frozenset(
     "BatchNorm1d BatchNorm2d LayerNorm Embedding Dropout TransformerEncoderLayer "
     "TransformerEncoder".split()
 )
-NN_MEMBERS = NN_LAYERS | {"Parameter", "functional"}
+NN_MEMBERS = NN_LAYERS | {"Parameter", "functional", "Module"}
 
 # Tensor attributes a script may read; of those, the ones it may also assign.
 TENSOR_ATTRIBUTES = frozenset(
@@ -92,7 +92,7 @@ EXCEPTION_NAMES = frozenset(
 BUILTINS = (
     frozenset(
         "print range len abs min max sum round float int bool list tuple enumerate zip str repr "
-        "dict set sorted reversed any all isinstance".split()
+        "dict set sorted reversed any all isinstance super".split()
     )
     | EXCEPTION_NAMES
 )
