@@ -331,6 +331,36 @@ HOSTILE: dict[str, str] = {
         "x = torch.ones(2, requires_grad=True)\ny = x * 2\nsorted([y, y], key=lambda t: t.grad_fn)"
     ),
     "lambda_default_builtin_escape": "f = lambda p=print: p\nf()(f.__globals__)",
+    # hooks: only the script's own functions, and nothing of the handle but remove()
+    "hook_builtin": "x = torch.ones(2, requires_grad=True)\nx.register_hook(print)",
+    "hook_torch_function": "x = torch.ones(2, requires_grad=True)\nx.register_hook(torch.exp)",
+    "hook_module_builtin": "m = nn.Linear(2, 2)\nm.register_forward_hook(print)",
+    "hook_with_kwargs": (
+        "m = nn.Linear(2, 2)\nm.register_forward_hook(lambda *a: None, with_kwargs=True)"
+    ),
+    "hook_always_call": (
+        "m = nn.Linear(2, 2)\nm.register_forward_hook(lambda *a: None, always_call=1)"
+    ),
+    "hook_on_grad_fn": (
+        "x = torch.ones(2, requires_grad=True)\ny = x * 2\ny.grad_fn.register_hook(lambda *a: None)"
+    ),
+    "hook_on_grad_fn_prehook": (
+        "x = torch.ones(2, requires_grad=True)\ny = x * 2\n"
+        "y.grad_fn.register_prehook(lambda *a: None)"
+    ),
+    "hook_handle_dict": (
+        "x = torch.ones(2, requires_grad=True)\nh = x.register_hook(lambda g: g)\nh.__dict__"
+    ),
+    "hook_handle_hooks_dict_ref": (
+        "x = torch.ones(2, requires_grad=True)\nh = x.register_hook(lambda g: g)\n"
+        "h.hooks_dict_ref()"
+    ),
+    "hook_handle_id": (
+        "x = torch.ones(2, requires_grad=True)\nh = x.register_hook(lambda g: g)\nh.id"
+    ),
+    "hook_state_dict_hook": "m = nn.Linear(2, 2)\nm.register_state_dict_pre_hook(lambda *a: None)",
+    "hook_load_state_dict": "m = nn.Linear(2, 2)\nm.register_load_state_dict_post_hook(print)",
+    "hook_module_apply": "m = nn.Linear(2, 2)\nm.apply(lambda mod: None)",
     # changing torch, nn or builtins
     "assign_torch_load": "torch.load = 1",
     "assign_linear_forward": "torch.nn.Linear.forward = print",

@@ -446,7 +446,6 @@ def test_an_uncaught_raise_names_its_kind() -> None:
         ("return 1", "return works only inside a function"),
         ("__x = 1", "underscore (__x)"),
         ("x = torch.ones(1)\nx._version", "tensor._version is not available"),
-        ("for i in range(2):\n    pass\nelse:\n    pass", "for ... else is not available"),
         ("sorted([2, 1], key=print)", "cannot be passed as an argument"),
         ("d = {[1]: 2}", "cannot be a dictionary key"),
         ("isinstance(1, print)", "isinstance tests against"),

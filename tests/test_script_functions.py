@@ -290,6 +290,72 @@ x = torch.arange(6.0).reshape(2, 3)
 message = f"{describe(x)} | {names[-1]!r} | {table}"
 print(message)
 """,
+    "tensor_hooks": """
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = x * 3
+seen = []
+def double(g):
+    seen.append(g.tolist())
+    return g * 2
+handle = y.register_hook(double)
+y.retain_grad()
+z = (y ** 2).sum()
+z.backward(retain_graph=True)
+print(seen, x.grad.tolist(), y.grad.tolist())
+handle.remove()
+x.grad = None
+z.backward()
+print(seen, x.grad.tolist())
+p = nn.Parameter(torch.ones(2))
+_ = p.register_post_accumulate_grad_hook(lambda t: print("accumulated", t.grad.tolist()))
+(p * 2).sum().backward()
+""",
+    "module_hooks": """
+_ = torch.manual_seed(0)
+m = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+log = []
+def forward_hook(module, inputs, output):
+    log.append(("forward", module.out_features, tuple(output.shape)))
+def pre_hook(module, inputs):
+    log.append(("pre", len(inputs)))
+def backward_hook(module, grad_input, grad_output):
+    log.append(("backward", tuple(grad_output[0].shape)))
+handles = [m[0].register_forward_hook(forward_hook), m.register_forward_pre_hook(pre_hook)]
+handles.append(m[2].register_full_backward_hook(backward_hook))
+loss = m(torch.ones(4, 2)).sum()
+loss.backward()
+print(log)
+print(f"{m[0].weight.grad.sum().item():.6f}")
+for h in handles:
+    h.remove()
+log.clear()
+m(torch.ones(1, 2)).sum().backward()
+print(log)
+""",
+    "hook_errors_are_the_scripts": """
+x = torch.ones(2, requires_grad=True)
+y = x * 2
+def refuse(g):
+    raise ValueError("no gradient today")
+_ = y.register_hook(refuse)
+try:
+    y.sum().backward()
+except ValueError as e:
+    print("caught:", e)
+""",
+    "for_else": """
+for i in range(3):
+    if i == 5:
+        break
+else:
+    print("no break", i)
+for i in range(3):
+    if i == 1:
+        break
+else:
+    print("never")
+print(i)
+""",
 }
 
 

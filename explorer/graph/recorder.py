@@ -108,6 +108,9 @@ class Recorder:
         try:
             with recorder:
                 tensor.backward(**arguments)
+        except ScriptError as error:  # from a hook the script registered: its own place
+            recorder.record.error = error.problem.message
+            raise
         except Exception as error:
             message, hint = explain_torch_error(error, "backward", (), arguments)
             recorder.record.error = message

@@ -281,18 +281,26 @@ def percent(budget: Budget, template: str, values: Any) -> str:
     return "".join(pieces)
 
 
+def _copy(budget: Budget, owner: Any) -> Any:
+    budget.charge_items(len(owner))
+    return owner.copy()
+
+
 _METHODS: dict[type, dict[str, Callable]] = {
     list: {
         "append": _append, "extend": _extend, "insert": _insert, "sort": _sort,
         "pop": _plain(list.pop), "index": _plain(list.index), "count": _plain(list.count),
-        "reverse": _plain(list.reverse),
+        "reverse": _plain(list.reverse), "clear": _plain(list.clear), "copy": _copy,
     },
     dict: {
         "keys": _plain(dict.keys), "values": _plain(dict.values), "items": _plain(dict.items),
         "get": _plain(dict.get), "pop": _plain(dict.pop), "update": _update,
-        "setdefault": _setdefault,
+        "setdefault": _setdefault, "clear": _plain(dict.clear), "copy": _copy,
     },
-    set: {"add": _add, "discard": _plain(set.discard), "remove": _plain(set.remove)},
+    set: {
+        "add": _add, "discard": _plain(set.discard), "remove": _plain(set.remove),
+        "clear": _plain(set.clear), "copy": _copy,
+    },
     str: {
         "upper": _case(str.upper), "lower": _case(str.lower), "strip": _plain(str.strip),
         "lstrip": _plain(str.lstrip), "rstrip": _plain(str.rstrip), "split": _split,

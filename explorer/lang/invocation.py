@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from explorer.data.snapshot import Pass
-from explorer.lang import calls, classes, containers, functions, tables, values
+from explorer.lang import calls, classes, containers, functions, hooks, tables, values
 from explorer.lang.builtins import Builtin
 from explorer.lang.classes import ScriptClass
 from explorer.lang.errors import EXCEPTIONS, Caught, ScriptError
@@ -121,6 +121,10 @@ def _call_method(
     interpreter: Interpreter, method: Method, args: tuple, kwargs: dict, node: ast.Call
 ) -> Any:
     owner, name, budget = method.owner, method.name, interpreter.budget
+    if name in hooks.TENSOR_HOOKS | hooks.MODULE_HOOKS:
+        return hooks.register(owner, name, args, kwargs)
+    if hooks.is_handle(owner) and name == "remove":
+        return owner.remove()
     if isinstance(owner, torch.Tensor):
         if name == "backward":
             values.check_values([*args, *kwargs.values()])

@@ -48,8 +48,6 @@ def loop_over(interpreter: Interpreter, node: ast.expr) -> Any:
 
 
 def for_loop(interpreter: Interpreter, statement: ast.For) -> None:
-    if statement.orelse:
-        raise ScriptError("for ... else is not available in explorer scripts")
     budget = interpreter.budget
     interpreter.looping += 1
     try:
@@ -62,6 +60,10 @@ def for_loop(interpreter: Interpreter, statement: ast.For) -> None:
                 break
             except Continue:
                 continue
+        else:
+            interpreter.looping -= 1
+            interpreter.block(statement.orelse)  # no break: as a while loop's else
+            interpreter.looping += 1
     finally:
         interpreter.looping -= 1
 

@@ -58,7 +58,7 @@ TENSOR_METHODS = frozenset(
         "exp log log1p sin cos tan tanh sigmoid relu sqrt rsqrt abs neg square pow clamp "
         "max min sum mean prod std var norm argmax argmin softmax log_softmax cumsum "
         "logsumexp masked_fill where floor ceil round sign allclose equal is_floating_point "
-        "type_as"
+        "type_as register_hook register_post_accumulate_grad_hook"
     ).split()
 )
 # Methods that copy a tensor into Python objects: bounded by the element limit.
@@ -66,15 +66,17 @@ TENSOR_TO_PYTHON = frozenset({"tolist", "item"})
 
 NODE_ATTRIBUTES = frozenset({"next_functions", "name", "variable"})
 MODULE_METHODS = frozenset(
-    "parameters named_parameters zero_grad train eval forward requires_grad_".split()
+    "parameters named_parameters zero_grad train eval forward requires_grad_ "
+    "register_forward_hook register_forward_pre_hook register_full_backward_hook "
+    "register_full_backward_pre_hook".split()
 )
 MODULE_ATTRIBUTES = frozenset(
     "in_features out_features input_size hidden_size kernel_size stride padding "
     "num_embeddings embedding_dim normalized_shape eps p num_layers training".split()
 )
-LIST_METHODS = frozenset("append extend insert sort pop index count reverse".split())
-DICT_METHODS = frozenset("keys values items get pop update setdefault".split())
-SET_METHODS = frozenset("add discard remove".split())
+LIST_METHODS = frozenset("append extend insert sort pop index count reverse clear copy".split())
+DICT_METHODS = frozenset("keys values items get pop update setdefault clear copy".split())
+SET_METHODS = frozenset("add discard remove clear copy".split())
 STR_METHODS = frozenset(
     "upper lower strip lstrip rstrip split join replace startswith endswith format "
     "ljust rjust center".split()

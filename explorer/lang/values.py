@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 from explorer.lang import tables
 from explorer.lang.builtins import Builtin
@@ -87,6 +88,8 @@ def get_attribute(value: Any, name: str) -> Any:
     for kind, names in _CONTAINER_METHODS.items():
         if isinstance(value, kind) and name in names:
             return Method(value, name)
+    if isinstance(value, RemovableHandle) and name == "remove":
+        return Method(value, name)
     if isinstance(value, Caught) and name == "args":
         return (str(value),)  # a caught error's arguments, as the plain text they are
     if _is_structseq(value) and name in ("values", "indices"):
