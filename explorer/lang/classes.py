@@ -36,6 +36,9 @@ class ScriptClass:
     base: ScriptClass | None = None
     namespace: dict[str, Any] = field(default_factory=dict)
     module_type: type[nn.Module] | None = None  # the real class, for subclasses of nn.Module
+    # The class of its objects otherwise, named as the script named it, so that Python's
+    # messages about them read as they would ("unsupported operand type(s): 'Point' and 'int'").
+    object_type: type[ScriptObject] | None = None
 
     def __repr__(self) -> str:
         return f"<class '__main__.{self.name}'>"
@@ -57,7 +60,8 @@ class ScriptClass:
 
 
 class ScriptObject:
-    """An object of a plain class of the script: its fields, looked up by name."""
+    """An object of a plain class of the script: its fields, looked up by name. Each script
+    class has a subclass of its own, of the same name (ScriptClass.object_type)."""
 
     __slots__ = ("__weakref__", "fields", "script_class")
 
@@ -111,6 +115,7 @@ def class_def(interpreter: Interpreter, statement: ast.ClassDef) -> None:
 
     base, module_base = _base(interpreter, statement)
     cls = ScriptClass(statement.name, base)
+    cls.object_type = type(statement.name, (ScriptObject,), {"__slots__": ()})
     if module_base is not None:
         cls.module_type = type(
             statement.name,
@@ -168,7 +173,7 @@ def instantiate(interpreter: Interpreter, cls: ScriptClass, args: tuple, kwargs:
         made: Any = object.__new__(cls.module_type)
         object.__setattr__(made, _FIELDS, set())
     else:
-        made = ScriptObject(cls)
+        made = (cls.object_type or ScriptObject)(cls)
     init = cls.lookup("__init__")
     if isinstance(init, ScriptFunction):
         result = functions.call(interpreter, init, (made, *args), kwargs)

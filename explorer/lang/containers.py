@@ -65,6 +65,10 @@ def length(value: Any) -> int:
 def describe(value: Any) -> str:
     """What a value is, in a script author's words: a module, a function, a float."""
     name = type(value).__name__
+    if hasattr(type(value), "script_class"):  # an object of a class of the script
+        return f"an object of class {type(value).__name__}"
+    if type(value).__name__ in ("function", "method"):
+        return f"the {type(value).__name__} {getattr(value, 'name', '')}".rstrip()
     return {"Namespace": "a module", "Function": "a function", "Method": "a method"}.get(
         name, f"a {'built-in function' if name == 'Builtin' else name}"
     )

@@ -89,6 +89,12 @@ class BoundMethod:
         return self.function(self.owner, *args, **kwargs)
 
 
+# Python's own names for these, which its messages use ("a tensor cannot be combined with a
+# function", "'method' object is not iterable"), as for the functions they stand for.
+ScriptFunction.__name__ = "function"
+BoundMethod.__name__ = "method"
+
+
 def is_script_callable(value: Any) -> bool:
     return isinstance(value, ScriptFunction | BoundMethod)
 
