@@ -356,6 +356,18 @@ else:
     print("never")
 print(i)
 """,
+    "del_items": """
+xs = [0, 1, 2, 3, 4]
+del xs[0]
+del xs[1:3]
+d = {"a": 1, "b": 2}
+del d["a"]
+print(xs, d)
+try:
+    del d["zz"]
+except KeyError as e:
+    print("missing", e)
+""",
 }
 
 

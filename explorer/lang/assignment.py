@@ -122,10 +122,26 @@ def _combine(interpreter: Interpreter, current: Any, statement: ast.AugAssign) -
 
 def delete(interpreter: Interpreter, statement: ast.Delete) -> None:
     for target in statement.targets:
+        if isinstance(target, ast.Subscript):
+            _delete_item(interpreter, target)
+            continue
         if not isinstance(target, ast.Name):
-            raise ScriptError("del works only on names in explorer scripts")
+            raise ScriptError("del works on names, and on items of lists and dicts")
         names = functions.names_for_store(interpreter, target.id)
         if target.id in ("torch", "nn", "F", "math") or target.id not in names:
             name(interpreter, target)  # an unknown name gets its own message first
             raise ScriptError(f"del works only on names the script made, not {target.id}")
         del names[target.id]
+
+
+def _delete_item(interpreter: Interpreter, target: ast.Subscript) -> None:
+    """del xs[i], del xs[a:b] and del d[key], of the script's own lists and dicts."""
+    container = interpreter.evaluate(target.value)
+    index = interpreter.evaluate(target.slice)
+    if isinstance(container, list) and isinstance(index, int | slice):
+        del container[index]
+    elif isinstance(container, dict):
+        del container[check_key(index)]
+    else:
+        error = ScriptError(f"items of {type(container).__name__} cannot be deleted")
+        raise interpreter.locate(error, target)

@@ -180,4 +180,6 @@ def script_error(error: Exception, message: str, hint: str) -> ScriptError:
     running out of memory is a limit, which no `except` catches."""
     if isinstance(error, MemoryError) or any(w in str(error) for w in _OUT_OF_MEMORY):
         return LimitError(message, hint)
-    return ScriptError(message, hint, kind=kind_of(error))
+    # str(e) of a caught KeyError is the bare key, as in Python; other errors read as shown
+    detail = str(error) if type(error) is KeyError else None
+    return ScriptError(message, hint, kind=kind_of(error), detail=detail)
