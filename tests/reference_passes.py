@@ -196,13 +196,20 @@ def final_grads(namespace: dict[str, Any]) -> dict[str, np.ndarray | None]:
     return grads
 
 
+_QUIET = (ast.For, ast.While, ast.FunctionDef, ast.ClassDef)
+
+
 def interactive(text: str, filename: str) -> list[Any]:
     """The script's top-level statements, each compiled as the Python REPL compiles what is
     typed at its prompt: a bare expression's value is shown (sys.displayhook), as the app
-    shows it. Run as a file, the same script shows nothing for them and computes the same."""
+    shows it, as a notebook does: at the top level, not inside a loop or a function. Run as a
+    file, the same script shows nothing for them and computes the same."""
     tree = ast.parse(text, filename)
     return [
-        compile(ast.Interactive(body=[statement]), filename, "single") for statement in tree.body
+        compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec")
+        if any(isinstance(node, _QUIET) for node in ast.walk(statement))
+        else compile(ast.Interactive(body=[statement]), filename, "single")
+        for statement in tree.body
     ]
 
 
