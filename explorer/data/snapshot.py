@@ -69,6 +69,7 @@ class TensorSummary:
     head: tuple[float, ...] = ()  # first elements of a large tensor
     stats: dict[str, float] | None = None  # of a large tensor
     requires_grad: bool = False
+    sparse: bool = False  # the tensor was sparse; values, head and stats are of its dense form
 
     @property
     def numel(self) -> int:
@@ -98,6 +99,8 @@ class TensorSummary:
         out.update({k: json_number(v) for k, v in self.statistics().items()})
         if self.requires_grad:
             out["requires_grad"] = True
+        if self.sparse:
+            out["sparse"] = True
         return out
 
 
@@ -126,8 +129,21 @@ class Step:
 
 
 @dataclass
+class GradResult:
+    """One result of torch.autograd.grad: the node of the input it is the gradient of (None when
+    that input is not in the graph), and the gradient, None for an unused input."""
+
+    node: str | None
+    grad: TensorSummary | None
+
+
+@dataclass
 class Pass:
-    """One backward call: its root, the gradient it started with, the steps in engine order."""
+    """One backward call: its root, the gradient it started with, the steps in engine order.
+
+    A pass started from several roots at once keeps them all in `roots`, in the order given,
+    with one gradient each in `gradients`; `root` and `gradient` are then the first's.
+    """
 
     root: str
     line: int
@@ -135,6 +151,15 @@ class Pass:
     steps: list[Step] = field(default_factory=list)
     retain_graph: bool = False
     error: str = ""
+    roots: list[str] = field(default_factory=list)  # set when there are several
+    gradients: list[TensorSummary | None] = field(default_factory=list)  # one per root in roots
+    inputs: list[str | None] | None = None  # the nodes backward(inputs=...) named
+    # torch.autograd.grad's results, one per input; None for a pass that fills .grad instead
+    results: list[GradResult] | None = None
+
+    def root_ids(self) -> list[str]:
+        """Every node the pass started from, in the order given."""
+        return self.roots or [self.root]
 
 
 @dataclass
@@ -203,10 +228,10 @@ def summary_or_none(s: TensorSummary | None) -> dict[str, Any] | None:
 
 
 def grad_to_json(s: TensorSummary | None) -> Any:
-    """A leaf's gradient: a nested list when small, a summary object when large."""
+    """A leaf's gradient: a nested list when small, a summary object when large or sparse."""
     if s is None:
         return None
-    if s.values is not None:
+    if s.values is not None and not s.sparse:
         return json_number(s.values.tolist())
     return s.to_dict()
 
@@ -223,14 +248,20 @@ def pass_to_dict(p: Pass) -> dict[str, Any]:
             step["grad_before"] = summary_or_none(s.grad_before)
             step["grad_after"] = summary_or_none(s.grad_after)
         steps.append(step)
-    return {
-        "root": p.root,
-        "line": p.line,
-        "gradient": summary_or_none(p.gradient),
-        "retain_graph": p.retain_graph,
-        "error": p.error or None,
-        "steps": steps,
-    }
+    out: dict[str, Any] = {"roots": list(p.roots)} if p.roots else {"root": p.root}
+    out["line"] = p.line
+    if p.roots:
+        out["gradient"] = [summary_or_none(g) for g in p.gradients]
+    else:
+        out["gradient"] = summary_or_none(p.gradient)
+    out["retain_graph"] = p.retain_graph
+    out["error"] = p.error or None
+    if p.inputs is not None:
+        out["inputs"] = list(p.inputs)
+    if p.results is not None:
+        out["results"] = [{"node": r.node, "grad": summary_or_none(r.grad)} for r in p.results]
+    out["steps"] = steps
+    return out
 
 
 def node_to_dict(node_id: str, attrs: GraphNode) -> dict[str, Any]:

@@ -67,6 +67,11 @@ class GraphCapture:
             self._ids[node] = found
         return found
 
+    def known_id(self, node: Node) -> str | None:
+        """node's id if it is in the graph, else None (no id is made for it)."""
+        found = self._ids.get(node)
+        return found if found in self._done else None
+
     def node(self, node_id: str) -> Node | None:
         """The autograd node captured under node_id, if there is one."""
         return next((node for node, found in self._ids.items() if found == node_id), None)

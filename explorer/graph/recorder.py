@@ -13,6 +13,7 @@ from explorer.graph.capture import GraphCapture
 from explorer.graph.modules import ModuleTracker
 from explorer.graph.summary import summarize
 from explorer.graph.trace import PassRecorder, root_node
+from explorer.lang.autograd_calls import BackwardCall
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import explain_torch_error, script_error
 from explorer.lang.limits import Limits
@@ -47,8 +48,8 @@ class Recorder:
                 if isinstance(item, torch.Tensor):
                     self._remember_value(item)
 
-    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> Pass:
-        return self.record_backward(tensor, arguments, line)
+    def backward_pass(self, call: BackwardCall, line: int) -> Pass:
+        return self.record_pass(call, line)
 
     # -- naming --------------------------------------------------------------------------
     def _name_tensor(self, name: str, tensor: torch.Tensor) -> None:
@@ -94,25 +95,37 @@ class Recorder:
 
     def record_backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> Pass:
         """Run tensor.backward(**arguments), recording every step; ScriptError if it fails."""
-        root = root_node(tensor)
-        if root is None:
+        call = BackwardCall(
+            roots=[tensor],
+            gradients=[arguments.get("gradient")],
+            retain_graph=arguments.get("retain_graph"),
+            create_graph=bool(arguments.get("create_graph")),
+        )
+        return self.record_pass(call, line)
+
+    def record_pass(self, call: BackwardCall, line: int) -> Pass:
+        """Run call, recording every step; ScriptError if it fails."""
+        roots = [root_node(tensor) for tensor in call.roots]
+        if any(root is None for root in roots):
             message, hint = explain_torch_error(
                 RuntimeError("does not require grad and does not have a grad_fn"),
-                "backward",
+                call.name,
                 (),
                 {},
             )
             raise ScriptError(message, hint, kind=RuntimeError)
-        recorder = PassRecorder(self.capture, root, line, arguments)
+        recorder = PassRecorder(self.capture, call, line)
         self.passes.append(recorder.record)
         try:
             with recorder:
-                tensor.backward(**arguments)
+                call.run()
         except ScriptError as error:  # from a hook the script registered: its own place
             recorder.record.error = error.problem.message
             raise
         except Exception as error:
-            message, hint = explain_torch_error(error, "backward", (), arguments)
+            arguments = {"retain_graph": call.retain_graph, "create_graph": call.create_graph}
+            message, hint = explain_torch_error(error, call.name, (), arguments)
             recorder.record.error = message
             raise script_error(error, message, hint) from None
+        recorder.finish(call)
         return recorder.record

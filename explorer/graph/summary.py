@@ -35,8 +35,16 @@ def _summarize_other(tensor: torch.Tensor, small: bool) -> TensorSummary:
     summary = TensorSummary(
         tuple(data.shape), dtype_name(data.dtype), requires_grad=tensor.requires_grad
     )
-    if data.is_complex() or data.layout != torch.strided:
+    if data.is_complex():
         return summary
+    if data.layout != torch.strided:
+        # A sparse gradient (nn.Embedding(sparse=True)) is shown as the dense tensor it adds
+        # up to; a layout with no dense form keeps only its shape.
+        try:
+            data = data.to_dense()
+        except (RuntimeError, NotImplementedError):
+            return summary
+        summary.sparse = True
     as_float = data.to(torch.float64)
     if small:
         summary.values = as_float.numpy()

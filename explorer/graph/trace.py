@@ -13,9 +13,10 @@ from typing import Any
 import torch
 from torch.autograd.graph import Node, get_gradient_edge
 
-from explorer.data.snapshot import Pass, Step, TensorSummary
+from explorer.data.snapshot import GradResult, Pass, Step, TensorSummary
 from explorer.graph.capture import GraphCapture, is_leaf_node
 from explorer.graph.summary import summarize
+from explorer.lang.autograd_calls import BackwardCall
 
 
 def root_node(tensor: torch.Tensor) -> Node | None:
@@ -33,20 +34,40 @@ def root_node(tensor: torch.Tensor) -> Node | None:
 class PassRecorder:
     """Hooks on every node of one graph, recording one Pass while backward runs."""
 
-    def __init__(self, capture: GraphCapture, root: Node, line: int, arguments: dict[str, Any]):
-        self.reached = capture.add([root])
-        gradient = arguments.get("gradient")
+    def __init__(self, capture: GraphCapture, call: BackwardCall, line: int) -> None:
+        roots = [root_node(tensor) for tensor in call.roots]
+        self.capture = capture
+        self.reached = capture.add(roots)
+        ids = [capture.node_id(root) for root in roots if root is not None]
+        gradients = [summarize(g) if isinstance(g, torch.Tensor) else None for g in call.gradients]
         self.record = Pass(
-            root=self.reached[0][0],
+            root=ids[0],
             line=line,
-            gradient=summarize(gradient) if isinstance(gradient, torch.Tensor) else None,
-            retain_graph=bool(arguments.get("retain_graph") or arguments.get("create_graph")),
+            gradient=gradients[0],
+            retain_graph=call.keeps_graph,
         )
+        if len(ids) > 1:
+            self.record.roots, self.record.gradients = ids, gradients
+        if call.inputs is not None and not call.grad:
+            self.record.inputs = [self._input_id(tensor) for tensor in call.inputs]
         self._open: dict[str, Step] = {}
         self._handles: list[Any] = []
         # A gradient one node sends is often the very tensor the next node receives: summarise
         # it once. Holding the tensor keeps its id unique and stops the engine reusing it.
         self._seen: dict[int, tuple[torch.Tensor, TensorSummary]] = {}
+
+    def _input_id(self, tensor: torch.Tensor) -> str | None:
+        """The node an input's gradient goes to: its AccumulateGrad, or the node that made it."""
+        node = root_node(tensor)
+        return None if node is None else self.capture.known_id(node)
+
+    def finish(self, call: BackwardCall) -> None:
+        """After the pass ran: where each of torch.autograd.grad's results went."""
+        if call.grad and call.inputs is not None and call.results is not None:
+            self.record.results = [
+                GradResult(self._input_id(tensor), None if grad is None else summarize(grad))
+                for tensor, grad in zip(call.inputs, call.results, strict=True)
+            ]
 
     def _summaries(self, grads: tuple[torch.Tensor | None, ...]) -> list[TensorSummary | None]:
         out: list[TensorSummary | None] = []

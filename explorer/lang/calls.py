@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from torch import nn
@@ -16,6 +16,9 @@ from explorer.lang.errors import ScriptError
 from explorer.lang.hints import explain_torch_error, script_error
 from explorer.lang.limits import Budget
 from explorer.lang.values import check_bound_names, check_values
+
+if TYPE_CHECKING:
+    from explorer.lang.autograd_calls import BackwardCall
 
 # How a call is sized before it runs. Working a call out on the meta device costs far more
 # than a small call itself (and its first use loads torch's decompositions), so it is kept
@@ -53,8 +56,8 @@ class Observer(Protocol):
 
     def bound(self, name: str, value: Any) -> None: ...
     def produced(self, value: Any) -> None: ...
-    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> Any:
-        """Run the pass; what it recorded (a Pass), or None when nothing is kept."""
+    def backward_pass(self, call: BackwardCall, line: int) -> Any:
+        """Run the pass (call.run()); what it recorded (a Pass), or None when nothing is kept."""
 
 
 def call_torch(

@@ -26,6 +26,7 @@ from explorer.lang import (
     operators,
     statements,
 )
+from explorer.lang.autograd_calls import BackwardCall
 from explorer.lang.builtins import make_builtins
 from explorer.lang.errors import LimitError, ScriptError
 from explorer.lang.hints import explain_python_error, script_error
@@ -45,8 +46,8 @@ class NullObserver:
     def produced(self, value: Any) -> None:
         pass
 
-    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> None:
-        tensor.backward(**arguments)
+    def backward_pass(self, call: BackwardCall, line: int) -> None:
+        call.run()
 
 
 class Interpreter:

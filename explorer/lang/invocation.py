@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import ast
-import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
-from explorer.data.snapshot import Pass
-from explorer.lang import calls, classes, containers, functions, hooks, tables, values
+from explorer.lang import (
+    autograd_calls,
+    calls,
+    classes,
+    containers,
+    functions,
+    hooks,
+    tables,
+    values,
+)
 from explorer.lang.builtins import Builtin
 from explorer.lang.classes import ScriptClass
 from explorer.lang.errors import EXCEPTIONS, Caught, ScriptError
@@ -22,9 +29,6 @@ from explorer.lang.values import Function, Method, Namespace, is_node
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
-
-_BACKWARD = inspect.signature(torch.Tensor.backward)
-_RECORD_BYTES = 256  # a step or a tensor summary as Python objects, about
 
 
 def call(interpreter: Interpreter, node: ast.Call) -> Any:
@@ -94,6 +98,8 @@ def _dispatch(
         result = _plain_call(function.target, args, kwargs, function.name)
         calls.account(budget, result)  # abs(x) and sum(x) make tensors too
         return result
+    if isinstance(function, Function) and function.target in autograd_calls.TARGETS:
+        return autograd_calls.call_function(interpreter, function.target, args, kwargs, node.lineno)
     if isinstance(function, Function):
         return _call_function(interpreter, function, args, kwargs)
     if isinstance(function, Method):
@@ -127,8 +133,7 @@ def _call_method(
         return owner.remove()
     if isinstance(owner, torch.Tensor):
         if name == "backward":
-            values.check_values([*args, *kwargs.values()])
-            return _backward(interpreter, owner, args, kwargs, node)
+            return autograd_calls.tensor_backward(interpreter, owner, args, kwargs, node.lineno)
         return calls.call_torch(budget, name, getattr(owner, name), args, kwargs)
     if isinstance(owner, nn.Module):
         if name == "forward":
@@ -146,38 +151,6 @@ def _call_method(
     if is_node(owner) and name == "name":
         return owner.name()
     raise ScriptError(f"{method!r} cannot be called")
-
-
-def _backward(
-    interpreter: Interpreter, tensor: torch.Tensor, args: tuple, kwargs: dict, node: ast.Call
-) -> None:
-    try:
-        bound = _BACKWARD.bind(tensor, *args, **kwargs)
-    except TypeError as error:
-        raise ScriptError(
-            f"backward(): {error}",
-            hint="backward(gradient=None, retain_graph=None, create_graph=False)",
-        ) from None
-    arguments = dict(bound.arguments)
-    arguments.pop("self")
-    if arguments.get("inputs") is not None:
-        raise ScriptError("backward(inputs=...) is not available in explorer scripts")
-    interpreter.budget.count_pass()
-    record = interpreter.observer.backward(tensor, arguments, node.lineno)
-    if isinstance(record, Pass):
-        interpreter.budget.charge_bytes(_recorded_bytes(record))
-
-
-def _recorded_bytes(record: Pass) -> int:
-    """Memory a recorded pass keeps: its steps and the gradient values they summarise."""
-    summaries = {
-        id(s): s
-        for step in record.steps
-        for s in (*step.grad_in, *step.grad_out, step.grad_before, step.grad_after)
-        if s is not None
-    }
-    values = sum(0 if s.values is None else s.values.nbytes for s in summaries.values())
-    return values + _RECORD_BYTES * (len(record.steps) + len(summaries))
 
 
 def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:

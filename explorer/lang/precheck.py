@@ -26,8 +26,13 @@ MEMBERS = {
     "torch.nn": tables.NN_MEMBERS,
     "torch.nn.functional": tables.FUNCTIONAL_MEMBERS,
     "math": tables.MATH_MEMBERS,
+    "torch.autograd": tables.AUTOGRAD_MEMBERS,
 }
-SUBMODULES = {("torch", "nn"): "torch.nn", ("torch.nn", "functional"): "torch.nn.functional"}
+SUBMODULES = {
+    ("torch", "nn"): "torch.nn",
+    ("torch.nn", "functional"): "torch.nn.functional",
+    ("torch", "autograd"): "torch.autograd",
+}
 
 
 def precheck(text: str, limits: Limits | None = None) -> None:

@@ -23,11 +23,15 @@ TORCH_DTYPES = frozenset(
     "float32 float64 float16 bfloat16 float double half int64 int32 int16 int8 uint8 long int "
     "bool".split()
 )
-TORCH_SUBMODULES = frozenset({"nn"})
+TORCH_SUBMODULES = frozenset({"nn", "autograd"})
 TORCH_CLASSES = frozenset({"Tensor"})  # for isinstance(x, torch.Tensor); never called
 TORCH_MEMBERS = (
     TORCH_CONSTRUCTORS | TORCH_MATH | TORCH_OTHER | TORCH_DTYPES | TORCH_SUBMODULES | TORCH_CLASSES
 )
+
+# torch.autograd: backward passes a script starts from tensors it names. (Its `functional`,
+# jacobian and hessian, waits for functions a script defines.)
+AUTOGRAD_MEMBERS = frozenset({"grad", "backward"})
 
 FUNCTIONAL_MEMBERS = frozenset(
     "mse_loss cross_entropy binary_cross_entropy binary_cross_entropy_with_logits nll_loss "
@@ -114,13 +118,14 @@ COMMON_KEYWORDS = frozenset(
     "d_model dim_feedforward dropout num_layers negative_slope p training sep end "
     "kernel_size stride padding num_classes weight ignore_index label_smoothing "
     "diagonal beta threshold approximate inplace".split()
-)
+) | frozenset("grad_tensors grad_outputs allow_unused materialize_grads".split())
 
 MODULE_NAMES = {
     "torch": "torch",
     "torch.nn": "nn",
     "torch.nn.functional": "functional",
     "math": "math",
+    "torch.autograd": "autograd",
 }
 
 
@@ -135,5 +140,6 @@ def completions() -> dict[str, list[str]]:
         "F": sorted(FUNCTIONAL_MEMBERS),
         "torch.nn.functional": sorted(FUNCTIONAL_MEMBERS),
         "math": sorted(MATH_MEMBERS),
+        "torch.autograd": sorted(AUTOGRAD_MEMBERS),
         "tensor": tensor,
     }

@@ -62,6 +62,10 @@ MATH = Namespace("math", math, tables.MATH_MEMBERS)
 NAMESPACES = {"torch": TORCH, "torch.nn": NN, "torch.nn.functional": FUNCTIONAL, "math": MATH}
 _SUBMODULES = {("torch", "nn"): NN, ("torch.nn", "functional"): FUNCTIONAL}
 
+AUTOGRAD = Namespace("torch.autograd", torch.autograd, tables.AUTOGRAD_MEMBERS)
+NAMESPACES["torch.autograd"] = AUTOGRAD
+_SUBMODULES[("torch", "autograd")] = AUTOGRAD
+
 GRAD_MODES = (torch.no_grad, torch.enable_grad, torch.set_grad_enabled)
 
 
@@ -122,7 +126,7 @@ _OWN_NAMES = {
     for table in (
         tables.TORCH_MEMBERS, tables.NN_MEMBERS, tables.FUNCTIONAL_MEMBERS, tables.MATH_MEMBERS,
         tables.TENSOR_ATTRIBUTES, tables.TENSOR_METHODS, tables.NODE_ATTRIBUTES,
-        tables.MODULE_ATTRIBUTES,
+        tables.MODULE_ATTRIBUTES, tables.AUTOGRAD_MEMBERS,
     )
     for name in table
 }  # fmt: skip

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from explorer.lang.autograd_calls import BackwardCall
 from explorer.lang.interpreter import Interpreter, NullObserver
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
@@ -237,9 +238,10 @@ class Binder:
         with self.mode.paused():
             self.inner.produced(value)
 
-    def backward(self, tensor: torch.Tensor, arguments: dict[str, Any], line: int) -> None:
-        self.backward_calls.append((tensor, arguments.get("gradient")))
-        self.inner.backward(tensor, arguments, line)
+    def backward_pass(self, call: BackwardCall, line: int) -> Any:
+        if not call.grad:  # a pass that fills .grad; torch.autograd.grad's fill none
+            self.backward_calls.extend(zip(call.roots, call.gradients, strict=True))
+        return self.inner.backward_pass(call, line)
 
 
 def _leaves_of(value: Any) -> list[tuple[str, torch.Tensor]]:
