@@ -51,6 +51,8 @@ class PassRecorder:
         if call.inputs is not None and not call.grad:
             self.record.inputs = [self._input_id(tensor) for tensor in call.inputs]
         self._open: dict[str, Step] = {}
+        self._captured: dict[str, Step] = {}  # nodes where autograd.grad took its results
+        self._inputs = call.inputs if call.grad else []
         self._handles: list[Any] = []
         # A gradient one node sends is often the very tensor the next node receives: summarise
         # it once. Holding the tensor keeps its id unique and stops the engine reusing it.
@@ -93,6 +95,13 @@ class PassRecorder:
                 # One hook after the node ran sees both what arrived and what it sent; the
                 # CPU engine runs nodes one at a time, so hook order is execution order.
                 self._handles.append(node.register_hook(self._op_ran(node_id)))
+        for tensor in self._inputs or ():
+            node = root_node(tensor)
+            node_id = None if node is None else self.capture.known_id(node)
+            if node is not None and node_id is not None and tensor.requires_grad:
+                slot = 0 if is_leaf_node(node) else tensor.output_nr
+                hook = self._result_taken(node_id, slot, max(1, len(node._input_metadata)))
+                self._handles.append(tensor.register_hook(hook))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -103,13 +112,26 @@ class PassRecorder:
 
     def _op_ran(self, node_id: str):
         def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:
-            self.record.steps.append(
-                Step(
-                    node_id,
-                    grad_in=self._summaries(grad_outputs),
-                    grad_out=self._summaries(grad_inputs),
-                )
-            )
+            grad_in, grad_out = self._summaries(grad_outputs), self._summaries(grad_inputs)
+            taken = self._captured.get(node_id)
+            if taken is not None:  # a result was taken here, and the node is needed too
+                taken.grad_in, taken.grad_out = grad_in, grad_out
+                return
+            self.record.steps.append(Step(node_id, grad_in=grad_in, grad_out=grad_out))
+
+        return hook
+
+    def _result_taken(self, node_id: str, slot: int, slots: int):
+        """autograd.grad takes an input's gradient where the engine reaches the input's node,
+        without running it (an AccumulateGrad never runs): a step that only received."""
+
+        def hook(grad: torch.Tensor) -> None:
+            step = self._captured.get(node_id)
+            if step is None:
+                step = self._captured[node_id] = Step(node_id, grad_in=[None] * slots)
+                self.record.steps.append(step)
+            if slot < len(step.grad_in):
+                step.grad_in[slot] = self._summaries((grad,))[0]
 
         return hook
 

@@ -34,6 +34,8 @@ class StepView:
     active_edges: set[EdgeKey] = field(default_factory=set)  # sent by the active node
     accumulated: str | None = None  # the leaf whose .grad just changed
     step: Step | None = None
+    # At a pass's first step: every node it started from (several roots start together)
+    roots: set[str] = field(default_factory=set)
 
 
 class Replay:
@@ -49,8 +51,11 @@ class Replay:
         }
         self._last: tuple[Cursor, StepView] | None = None
         self._indexes: list[dict[str, int]] = []
+        # autograd.grad's passes reach leaves without changing their .grad
         self._leaf_steps = [
             [(i, s) for i, s in enumerate(p.steps) if _is_leaf(self.graph, s.node)]
+            if p.results is None
+            else []
             for p in self.passes
         ]
 
@@ -113,12 +118,13 @@ class Replay:
     def _finish(self, cursor: Cursor, view: StepView, steps: list[Step], last: int) -> StepView:
         view.active = view.step = view.accumulated = None
         view.active_edges = set()
+        view.roots = set(self.passes[cursor.pass_index].root_ids()) if last == 0 else set()
         if last >= 0:
             step = steps[last]
             view.step = step
             view.active = step.node
             view.active_edges = {edge for edge, _ in self.sent_edges(step)}
-            if _is_leaf(self.graph, step.node):
+            if _is_leaf(self.graph, step.node) and self.passes[cursor.pass_index].results is None:
                 view.accumulated = step.node
         self._last = (Cursor(cursor.pass_index, last), view)
         return view

@@ -42,13 +42,16 @@ def moved_cards(
 ) -> set[str] | None:
     """Cards whose look changes when the cursor moves from before to cursor; None: all.
 
-    Those are the cards of the steps in between, and the card that was running.
+    Those are the cards of the steps in between, the card that was running, and the roots
+    when the move starts or ends at the first step (they are lit there together).
     """
     if replay is None or before is None or before.pass_index != cursor.pass_index:
         return None
     steps = replay.passes[cursor.pass_index].steps if replay.passes else []
     low, high = sorted((before.step_index, cursor.step_index))
     moved = {steps[i].node for i in range(max(low, 0), min(high + 1, len(steps)))}
+    if 0 in (before.step_index, cursor.step_index) and replay.passes:
+        moved.update(replay.passes[cursor.pass_index].root_ids())
     if shown is not None and shown.owner is not None:
         moved = {shown.visible(n) for n in moved}
     return moved | {active} - {None}
@@ -99,7 +102,7 @@ def card_fill(attrs: GraphNode, node: str, step: StepView) -> str:
 def card_outline(node: str, step: StepView, selected: str | None) -> str:
     if node == selected:
         return "selected"
-    return "running" if node == step.active else "normal"
+    return "running" if node == step.active or node in step.roots else "normal"
 
 
 def call_fill(
@@ -119,7 +122,8 @@ def call_outline(card: str, step: StepView, shown: Shown, selected: str | None) 
     """A module card is outlined as running while a node inside it runs."""
     if card == selected:
         return "selected"
-    running = step.active is not None and shown.visible(step.active) == card
+    lit = [step.active, *step.roots] if step.active is not None else []
+    running = any(shown.visible(node) == card for node in lit)
     return "running" if running else "call"
 
 
