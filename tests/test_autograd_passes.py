@@ -403,3 +403,18 @@ def test_every_kind_of_pass_counts_against_the_limit() -> None:
     assert run_script(script, Limits(max_passes=3)).problem is None
     problem = run_script(script + "torch.autograd.grad(y, w)\n", Limits(max_passes=3)).problem
     assert problem is not None and "more than 3 backward passes" in problem.message
+
+
+def test_the_window_outlines_every_root_at_the_first_step(qtbot) -> None:
+    from tests.helpers import graph_view
+
+    snapshot, _ = both("backward_of_several_roots")
+    model, view = graph_view(qtbot, snapshot)
+    geo = view._styler.geo
+    roots = snapshot.passes[0].root_ids()
+    running = model.theme.active.lower()
+    model.move_to(Cursor(0, 0))
+    assert [view.layers.nodes.look(geo.index[r])[1] for r in roots] == [running, running]
+    model.move_to(Cursor(0, 2))
+    outlines = [view.layers.nodes.look(geo.index[r])[1] for r in roots]
+    assert outlines.count(running) <= 1  # only a root still running keeps the outline
