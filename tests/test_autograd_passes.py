@@ -57,6 +57,10 @@ CASES = {
         "import torch.autograd\n" + _LEAVES + "h = x * w\ny = (h * h).sum()\n"
         "gh, = torch.autograd.grad(y, h)\nprint(gh)\n"
     ),
+    "grad_of_a_non_leaf_and_the_leaf_before_it": (
+        _LEAVES + "h = x * w\ny = (h * h).sum()\n"
+        "gh, gx = torch.autograd.grad(y, [h, x])\nprint(gh, gx)\n"
+    ),
     "double_backward": (
         _LEAVES + "y = (x * w).exp().sum()\n"
         "g, = torch.autograd.grad(y, x, create_graph=True)\ng.sum().backward()\n"
@@ -243,6 +247,17 @@ def test_a_result_for_a_non_leaf_goes_to_the_node_that_made_it() -> None:
     (result,) = snapshot.passes[0].results or []
     assert snapshot.graph.nodes[result.node]["name"] == "h"
     np.testing.assert_allclose(values(result.grad), 2 * np.array([0.75, -0.25, -1.0]))
+
+
+def test_a_result_taken_at_a_node_that_also_runs_is_one_step() -> None:
+    snapshot, _ = both("grad_of_a_non_leaf_and_the_leaf_before_it")
+    (one_pass,) = snapshot.passes
+    gh, gx = one_pass.results or []
+    (step,) = [s for s in one_pass.steps if s.node == gh.node]
+    np.testing.assert_array_equal(values(step.grad_in[0]), values(gh.grad))
+    # It ran for x's sake (slot 0), and sent nothing towards w, which no result needs.
+    assert step.grad_out[0] is not None and step.grad_out[1] is None
+    assert one_pass.steps[-1].node == gx.node
 
 
 def test_an_unused_input_has_no_node_and_a_materialized_zero() -> None:
