@@ -55,11 +55,11 @@ def item(interpreter: Interpreter, container: Any, index: Any) -> Any:
         result = calls.call_torch(interpreter.budget, "__getitem__", getter, (index,), {})
         interpreter.produced(result)
         return result
-    if isinstance(container, list | tuple | nn.Sequential | nn.ModuleList):
+    if isinstance(container, list | tuple | nn.Sequential | nn.ModuleList | nn.ParameterList):
         if isinstance(index, int | slice):
             return container[index]
         raise ScriptError("list indices must be whole numbers or slices", kind=TypeError)
-    if isinstance(container, dict):
+    if isinstance(container, dict | nn.ModuleDict | nn.ParameterDict):
         return container[check_key(index)]
     what = container.path if isinstance(container, Namespace) else type(container).__name__
     raise ScriptError(f"{what} cannot be indexed in explorer scripts")

@@ -139,7 +139,7 @@ def _call_method(
         if name == "forward":
             return calls.call_torch(budget, type(owner).__name__, owner, args, kwargs)
         result = _plain_call(getattr(owner, name), args, kwargs, name)
-        if name in ("parameters", "named_parameters"):
+        if name in tables.MODULE_LISTINGS:
             return list(result)
         return result
     if isinstance(owner, list | dict | set | str):
@@ -150,7 +150,7 @@ def _call_method(
         return _plain_call(run, (), {}, name)
     if is_node(owner) and name == "name":
         return owner.name()
-    raise ScriptError(f"{method!r} cannot be called")
+    raise ScriptError(f"{method.label} cannot be called")
 
 
 def _plain_call(target: Callable, args: tuple, kwargs: dict, name: str) -> Any:

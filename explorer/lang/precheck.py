@@ -27,11 +27,15 @@ MEMBERS = {
     "torch.nn.functional": tables.FUNCTIONAL_MEMBERS,
     "math": tables.MATH_MEMBERS,
     "torch.autograd": tables.AUTOGRAD_MEMBERS,
+    "torch.linalg": tables.LINALG_MEMBERS,
+    "torch.nn.init": tables.INIT_MEMBERS,
 }
 SUBMODULES = {
     ("torch", "nn"): "torch.nn",
     ("torch.nn", "functional"): "torch.nn.functional",
     ("torch", "autograd"): "torch.autograd",
+    ("torch", "linalg"): "torch.linalg",
+    ("torch.nn", "init"): "torch.nn.init",
 }
 
 

@@ -23,7 +23,8 @@ from explorer.lang.hints import did_you_mean
 
 @dataclass(frozen=True)
 class Namespace:
-    """torch, torch.nn, torch.nn.functional or math: a module with allow-listed members."""
+    """torch, torch.nn, torch.nn.functional, torch.linalg, torch.nn.init or math: a module with
+    allow-listed members."""
 
     path: str
     target: Any
@@ -41,6 +42,11 @@ class Function:
     target: Any
 
     def __repr__(self) -> str:
+        return repr(self.target)  # as Python shows it: <built-in method exp of type object...>
+
+    @property
+    def label(self) -> str:
+        """The function as a message names it, without the address Python's repr carries."""
         return f"<function {self.qualname}>"
 
 
@@ -52,15 +58,49 @@ class Method:
     name: str
 
     def __repr__(self) -> str:
+        return method_repr(self.owner, self.name)
+
+    @property
+    def label(self) -> str:
+        """The method as a message names it, without the address Python's repr carries."""
         return f"<method {self.name} of {type(self.owner).__name__}>"
+
+
+def method_repr(owner: Any, name: str) -> str:
+    """Python's repr of owner.name. A method written in Python (tensor.backward) shows its
+    tensor's repr: torch summarises a large tensor itself, but first converts a half-precision
+    one to float32 whole, so such a tensor is shown here by its size alone."""
+    bound = getattr(owner, name)
+    if not isinstance(owner, torch.Tensor) or not inspect.ismethod(bound):
+        return repr(bound)
+    return f"<bound method {bound.__func__.__qualname__} of {_tensor_text(owner)}>"
+
+
+_HALF = (torch.float16, torch.bfloat16)
+_PRINTED = 1_000  # torch's own threshold: past it, a repr shows a summary
+
+
+def _tensor_text(tensor: torch.Tensor) -> str:
+    if tensor.numel() <= _PRINTED or tensor.dtype not in _HALF:
+        return repr(tensor)
+    grad = ", requires_grad=True" if tensor.requires_grad else ""
+    return f"tensor(..., size={tuple(tensor.shape)}, dtype={tensor.dtype}{grad})"
 
 
 TORCH = Namespace("torch", torch, tables.TORCH_MEMBERS)
 NN = Namespace("torch.nn", nn, tables.NN_MEMBERS)
 FUNCTIONAL = Namespace("torch.nn.functional", nn.functional, tables.FUNCTIONAL_MEMBERS)
 MATH = Namespace("math", math, tables.MATH_MEMBERS)
-NAMESPACES = {"torch": TORCH, "torch.nn": NN, "torch.nn.functional": FUNCTIONAL, "math": MATH}
-_SUBMODULES = {("torch", "nn"): NN, ("torch.nn", "functional"): FUNCTIONAL}
+LINALG = Namespace("torch.linalg", torch.linalg, tables.LINALG_MEMBERS)
+INIT = Namespace("torch.nn.init", nn.init, tables.INIT_MEMBERS)
+NAMESPACES = {
+    "torch": TORCH, "torch.nn": NN, "torch.nn.functional": FUNCTIONAL, "math": MATH,
+    "torch.linalg": LINALG, "torch.nn.init": INIT,
+}  # fmt: skip
+_SUBMODULES = {
+    ("torch", "nn"): NN, ("torch.nn", "functional"): FUNCTIONAL, ("torch", "linalg"): LINALG,
+    ("torch.nn", "init"): INIT,
+}  # fmt: skip
 
 AUTOGRAD = Namespace("torch.autograd", torch.autograd, tables.AUTOGRAD_MEMBERS)
 NAMESPACES["torch.autograd"] = AUTOGRAD
@@ -111,7 +151,7 @@ _CONTAINER_METHODS = {
 
 def _type_name(value: Any) -> str:
     if isinstance(value, Function | Method):
-        return repr(value)
+        return value.label
     if isinstance(value, Namespace):
         return value.path
     return type(value).__name__
@@ -126,7 +166,8 @@ _OWN_NAMES = {
     for table in (
         tables.TORCH_MEMBERS, tables.NN_MEMBERS, tables.FUNCTIONAL_MEMBERS, tables.MATH_MEMBERS,
         tables.TENSOR_ATTRIBUTES, tables.TENSOR_METHODS, tables.NODE_ATTRIBUTES,
-        tables.MODULE_ATTRIBUTES, tables.AUTOGRAD_MEMBERS,
+        tables.MODULE_ATTRIBUTES, tables.AUTOGRAD_MEMBERS, tables.LINALG_MEMBERS,
+        tables.INIT_MEMBERS,
     )
     for name in table
 }  # fmt: skip
@@ -205,7 +246,9 @@ def check_arguments(args: tuple, kwargs: dict[str, Any]) -> None:
             if isinstance(item, Function | Method | Namespace | Builtin) and not is_activation(
                 item
             ):
-                raise ScriptError(f"{item!r} cannot be passed as an argument in explorer scripts")
+                raise ScriptError(
+                    f"{_label(item)} cannot be passed as an argument in explorer scripts"
+                )
     for key in kwargs:
         if key in tables.FORBIDDEN_KEYWORDS:
             raise ScriptError(f"the {key}= argument is not available in explorer scripts")
@@ -276,8 +319,13 @@ def _describe_value(value: Any) -> str:
     if isinstance(value, torch.autograd.graph.Node):
         return f"the autograd node {value.name()}"
     if isinstance(value, Function | Method | Namespace | Builtin):
-        return repr(value)
+        return _label(value)
     return f"a {type(value).__name__}"
+
+
+def _label(value: Any) -> str:
+    """How a message names a value of the language."""
+    return value.label if isinstance(value, Function | Method) else repr(value)
 
 
 def check_bound_names(cls: type[nn.Module], args: tuple, kwargs: dict) -> None:
