@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from explorer.lang import tables
+from explorer.lang import sizing, tables
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import explain_torch_error, script_error
 from explorer.lang.limits import Budget
@@ -32,7 +32,8 @@ _GROWING = frozenset(
 _META_DEVICE = frozenset(
     "full ones zeros randn rand randint arange linspace eye".split()
 )  # constructors: given device="meta"
-_GROWING_LAYERS = (nn.Conv1d, nn.Conv2d)  # padding and dilation are not in their parameters
+# Padding, dilation, scale factors and output sizes are not in their parameters.
+_GROWING_LAYERS = (nn.Conv1d, nn.Conv2d, *sizing.GROWING_LAYERS)
 # Calls that make the broadcast shape of their tensors: that shape is checked, not run.
 _ELEMENTWISE = frozenset(
     "add sub mul div maximum minimum pow where masked_fill clamp clamp_ max min type_as "
@@ -49,6 +50,11 @@ _BOUNDED = tables.TENSOR_TO_PYTHON | frozenset(
     "normal_ uniform_ size dim numel is_floating_point is_tensor manual_seed no_grad "
     "enable_grad is_grad_enabled set_grad_enabled tensor".split()
 )
+# The wider API's calls, by the same rules (sizing.py says which takes which).
+_GROWING = _GROWING | sizing.GROWING
+_META_DEVICE = _META_DEVICE | sizing.META_DEVICE
+_ELEMENTWISE = _ELEMENTWISE | sizing.ELEMENTWISE
+_BOUNDED = _BOUNDED | sizing.BOUNDED
 
 
 class Observer(Protocol):
@@ -76,6 +82,7 @@ def call_torch(
         budget.check_elements(_nested_shape(args[0]), "tensor")
     elif short == "one_hot":
         _check_one_hot(budget, args, kwargs)
+    sizing.check_before(budget, name, short, target, args, kwargs)
     charged = _needs_meta(budget, short, target, args, kwargs) and _charge_on_meta(
         budget, short, target, args, kwargs
     )
@@ -334,16 +341,17 @@ def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: 
     """Build an nn layer after counting its parameters on the meta device."""
     check_bound_names(cls, args, kwargs)
     inner = [a for a in (*args, *kwargs.values()) if isinstance(a, nn.Module)]
-    nested = [m for a in (*args, *kwargs.values()) if isinstance(a, list | tuple) for m in a]
     try:
-        if cls is nn.TransformerEncoder and inner:
+        if cls in (nn.TransformerEncoder, nn.TransformerDecoder) and inner:
             layers = int(kwargs.get("num_layers", args[1] if len(args) > 1 else 1))
             budget.check_modules(layers * _module_count(inner[0]))
             count = _parameter_count(inner[0]) * layers
-        elif cls in (nn.Sequential, nn.ModuleList):
-            budget.check_modules(sum(_module_count(m) for m in [*inner, *nested][:100_000]))
+        elif cls in _CONTAINERS:
+            held = sizing.held_modules(args, kwargs)
+            budget.check_modules(sum(_module_count(m) for m in held[:100_000]))
             count = 0  # holds existing layers, makes no parameters of its own
         else:
+            sizing.check_layer_counts(budget, cls, args, kwargs)
             with torch.device("meta"):
                 count = _parameter_count(cls(*args, **kwargs))
     except ScriptError:
@@ -361,6 +369,10 @@ def construct_module(budget: Budget, cls: type[nn.Module], args: tuple, kwargs: 
     except Exception as error:
         message, hint = explain_torch_error(error, f"nn.{cls.__name__}", args, kwargs)
         raise script_error(error, message, hint) from None
+
+
+# Containers of existing layers and parameters.
+_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict)
 
 
 def _module_count(module: Any) -> int:

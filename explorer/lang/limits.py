@@ -36,6 +36,10 @@ class Limits:
     max_nesting: int = 32  # lists inside lists, as torch, print or str would walk them
     max_passes: int = 1_000  # backward passes recorded in one run
     max_call_depth: int = 50  # script functions running one inside another (recursion)
+    # Steps of one call whose time its sizes do not bound: a matrix decomposition (svd, eig,
+    # inv, qr...: batch x rows x columns x min(rows, columns), about a 1,260 x 1,260 matrix)
+    # or a recurrent layer (time steps x batch x parameters); a second or two each
+    max_call_steps: int = 2 * 10**9
     seconds: float = field(default_factory=lambda: _from_environment("EXPLORER_SECONDS", 60.0))
     # How long one call may run past `seconds` before the worker or the command line ends
     # itself with the timeout problem (explorer/lang/watchdog.py).

@@ -136,8 +136,8 @@ def get_attribute(value: Any, name: str) -> Any:
         return Method(value, name)
     if isinstance(value, Caught) and name == "args":
         return (str(value),)  # a caught error's arguments, as the plain text they are
-    if _is_structseq(value) and name in ("values", "indices"):
-        return value[0] if name == "values" else value[1]
+    if _is_structseq(value) and name in _result_fields(value):
+        return value[_result_fields(value).index(name)]
     raise ScriptError(
         f"{_type_name(value)} has no attribute {name} in explorer scripts", kind=AttributeError
     )
@@ -159,6 +159,11 @@ def _type_name(value: Any) -> str:
 
 def _is_structseq(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(type(value), "n_fields")
+
+
+def _result_fields(value: Any) -> tuple[str, ...]:
+    """The named fields of a result of torch (values, indices; U, S, Vh...)."""
+    return tuple(getattr(type(value), "__match_args__", ("values", "indices")))
 
 
 _OWN_NAMES = {
