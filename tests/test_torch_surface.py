@@ -141,7 +141,8 @@ print(F.unfold(img, 2).shape, F.fold(F.unfold(img, 2), (6, 6), 2).shape)
 print(F.layer_norm(x, (4,)), F.group_norm(c, 3).shape, F.instance_norm(c).shape)
 print(F.batch_norm(x, torch.zeros(4), torch.ones(4)), F.embedding(torch.tensor([1]), x))
 print(F.softsign(x), F.relu6(x), F.selu(x), F.celu(x), F.mish(x), F.hardswish(x))
-print(F.glu(x), F.logsigmoid(x), F.softmin(x, dim=1), F.pixel_shuffle(c[:, :1].repeat(1, 4, 1, 1), 2).shape)
+print(F.glu(x), F.logsigmoid(x), F.softmin(x, dim=1))
+print(F.pixel_shuffle(c[:, :1].repeat(1, 4, 1, 1), 2).shape)
 print(F.cosine_similarity(x, x + 1), F.pairwise_distance(x, x + 1))
 t = torch.tensor([1.0, -1.0, 1.0])
 print(F.kl_div(F.log_softmax(x, 1), F.softmax(x, 1), reduction="batchmean"))
@@ -149,7 +150,8 @@ print(F.triplet_margin_loss(x, x + 1, x - 1), F.margin_ranking_loss(x[:, 0], x[:
 print(F.hinge_embedding_loss(x[:, 0], t), F.huber_loss(x, x * 2), F.poisson_nll_loss(x, x.abs()))
 print(F.gaussian_nll_loss(x, x * 2, torch.ones(3, 4)), F.cosine_embedding_loss(x, x + 1, t))
 q = torch.randn(1, 2, 3, 4)
-print(F.scaled_dot_product_attention(q, q, q).shape, F.grid_sample(img, torch.zeros(1, 2, 2, 2), align_corners=False).shape)
+print(F.scaled_dot_product_attention(q, q, q).shape)
+print(F.grid_sample(img, torch.zeros(1, 2, 2, 2), align_corners=False).shape)
 print(F.dropout(x, p=0.0), F.dropout2d(c, p=0.0, training=False).shape)
 y = c.sum() + F.interpolate(img, scale_factor=2).sum() + F.huber_loss(x, x * 2) + F.glu(x).sum()
 y.backward()
@@ -286,8 +288,10 @@ def test_a_function_shows_as_python_shows_it() -> None:
     assert repr(Method(x, "exp")) == repr(x.exp)
     assert repr(Method(x, "backward")) == repr(x.backward)  # a method written in Python
     lines = run_script("torch.exp\nx = torch.ones(2)\nx.exp").outputs
-    assert [o.text for o in lines] == [repr(torch.exp), repr(x.exp).replace(
-        hex(id(x)), lines[1].text.rsplit(" ", 1)[-1][:-1])]
+    assert [o.text for o in lines] == [
+        repr(torch.exp),
+        repr(x.exp).replace(hex(id(x)), lines[1].text.rsplit(" ", 1)[-1][:-1]),
+    ]
 
 
 def test_a_method_of_a_large_half_tensor_is_shown_without_walking_it() -> None:
