@@ -388,6 +388,17 @@ HOSTILE: dict[str, str] = {
     # numbers that cannot be handled, refused without the work
     "float_power_overflow": "10.0 ** 10 ** 8",
     "range_beyond_c_size": "for i in range(10**30):\n    pass",
+    # the wider tensor API: what reaches memory, storage, devices or files
+    "tensor_numpy": "x = torch.ones(2)\nx.numpy()",
+    "tensor_data_ptr": "x = torch.ones(2)\nx.data_ptr()",
+    "tensor_to_cuda": 'x = torch.ones(2)\ny = x.to("cuda")',
+    "tensor_to_device_object": 'x = torch.ones(2)\ny = x.to(torch.float64, "cuda")',
+    "tensor_cuda": "x = torch.ones(2)\ny = x.cuda()",
+    "tensor_set_storage": "x = torch.ones(2)\ny = torch.ones(3)\nx.set_(y)",
+    "tensor_apply_callable": "x = torch.ones(2)\nx.apply_(abs)",
+    "linalg_dunder_dict": "torch.linalg.__dict__",
+    "init_dunder_builtins": "nn.init.__builtins__",
+    "init_imported_dunder": "from torch.nn import init\ninit.__builtins__",
 }
 
 
@@ -599,6 +610,58 @@ BOMBS: dict[str, str] = {
     "index_by_list_99999_deep": _DEEP_LIST + "x = torch.ones(3)\ny = x[a]",
     "assign_by_list_99999_deep": _DEEP_LIST + "x = torch.ones(3)\nx[a] = 1.0",
     "print_list_99999_deep": _DEEP_LIST + "print(a)",
+    # the wider tensor, linalg, functional and layer API: calls whose result outgrows E * E
+    "einsum_outer_of_three": _VECTORS + "c = torch.einsum('i,j,k->ijk', a, b, a)",
+    "functional_conv_padding": (
+        "x = torch.ones(1, 1, 1, 1)\ny = F.conv2d(x, torch.ones(1, 1, 1, 1), padding=30000)"
+    ),
+    "functional_conv_dilation": (
+        "x = torch.ones(1, 1, 10, 10)\nw = torch.ones(1, 1, 3, 3)\n"
+        "y = F.conv2d(x, w, padding=40000, dilation=20000)"
+    ),
+    "conv_transpose_dilation": (
+        "m = nn.ConvTranspose2d(1, 1, 3, dilation=30000)\ny = m(torch.ones(1, 1, 2, 2))"
+    ),
+    "interpolate_to_1e10": "y = F.interpolate(torch.ones(1, 1, 2, 2), size=(10**5, 10**5))",
+    "upsample_scale_5e4": "m = nn.Upsample(scale_factor=50000)\ny = m(torch.ones(1, 1, 2, 2))",
+    "repeat_1e11": "x = torch.ones(10)\ny = x.repeat(10**5, 10**5)",
+    "tile_1e11": "x = torch.ones(10)\ny = torch.tile(x, (10**5, 10**5))",
+    "repeat_interleave_int": "x = torch.ones(10)\ny = x.repeat_interleave(10**9)",
+    "repeat_interleave_by_values": (
+        "x = torch.ones(10)\ny = torch.repeat_interleave(x, torch.tensor([10**9] * 10))"
+    ),
+    "kron_8e9": "a = torch.ones(3000, 3000)\nc = torch.kron(a, torch.ones(30, 30))",
+    "linalg_svd_3000": "a = torch.ones(3000, 3000)\nb = torch.linalg.svd(a)",
+    "linalg_eig_4000": "a = torch.ones(4000, 4000)\nb = torch.linalg.eig(a)",
+    "tensor_det_4000": "a = torch.ones(4000, 4000)\nb = a.det()",
+    "nuclear_norm_4000": "a = torch.ones(4000, 4000)\nb = torch.linalg.matrix_norm(a, 'nuc')",
+    "init_orthogonal_4000": "w = torch.ones(4000, 4000)\nnn.init.orthogonal_(w)",
+    "lstm_hidden_1e5": "m = nn.LSTM(10, 10**5)",
+    "lstm_1e6_layers": "m = nn.LSTM(2, 2, num_layers=10**6)",
+    "lstm_long_sequence": "m = nn.LSTM(1, 1000)\ny = m(torch.ones(30000, 1, 1))",
+    "transformer_1e6_encoder_layers": (
+        "m = nn.Transformer(d_model=4, nhead=1, num_encoder_layers=10**6)"
+    ),
+    "multihead_attention_embed_1e5": "m = nn.MultiheadAttention(10**5, 1)",
+    "bincount_of_a_large_value": "y = torch.bincount(torch.tensor([10**10]))",
+    "histc_1e10_bins": "y = torch.histc(torch.ones(3), bins=10**10)",
+    "combinations_r4": "y = torch.combinations(torch.ones(1000), r=4)",
+    "cartesian_prod_of_three": _VECTORS + "c = torch.cartesian_prod(a, b, a)",
+    "new_zeros_1e12": "x = torch.ones(2)\ny = x.new_zeros(10**6, 10**6)",
+    "diag_offset_1e6": "y = torch.diag(torch.ones(2), 10**6)",
+    "addcmul_three_way_broadcast": (
+        "a = torch.ones(1000)\n"
+        "y = torch.addcmul(a[:, None, None], a[None, :, None], a[None, None, :])"
+    ),
+    "unfold_padding": "y = F.unfold(torch.ones(1, 1, 2, 2), kernel_size=1, padding=40000)",
+    "fold_to_1e10": (
+        "y = F.fold(torch.ones(1, 1, 1), output_size=(10**5, 10**5), kernel_size=1, stride=10**5)"
+    ),
+    "adaptive_pool_to_1e10": "y = F.adaptive_avg_pool2d(torch.ones(1, 1, 2, 2), (10**5, 10**5))",
+    "affine_grid_2e10": "y = F.affine_grid(torch.ones(1, 2, 3), (1, 1, 10**5, 10**5))",
+    "zero_pad_layer_5e4": "m = nn.ZeroPad2d(50000)\ny = m(torch.ones(1, 1, 1, 1))",
+    "randperm_1e10": "y = torch.randperm(10**10)",
+    "tril_indices_1e6": "y = torch.tril_indices(10**6, 10**6)",
 }
 
 # Runs in a child: bombs from a JSON file in order, one JSON line of results per bomb.
