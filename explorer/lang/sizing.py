@@ -8,6 +8,7 @@ from a tensor's values, and the time of a matrix decomposition.
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any
 
 import torch
@@ -74,7 +75,8 @@ def check_before(
     elif _decomposes(qualname, short, args, kwargs):
         if isinstance(owner, torch.Tensor):
             args = (owner, *args)
-        _check_decomposition(budget, args[0] if args else kwargs.get("A", kwargs.get("input")))
+        matrix = args[0] if args else kwargs.get("A", kwargs.get("input", kwargs.get("tensor")))
+        _check_decomposition(budget, matrix, short)
     elif short == "new_tensor" and args:
         budget.check_elements(_nested_shape(args[0]), "tensor")
     elif short in _FROM_VALUES:
@@ -90,15 +92,15 @@ def _decomposes(qualname: str, short: str, args: tuple, kwargs: dict[str, Any]) 
     return short in _DECOMPOSITIONS
 
 
-def _check_decomposition(budget: Budget, matrix: Any) -> None:
+def _check_decomposition(budget: Budget, matrix: Any, short: str) -> None:
     if not isinstance(matrix, torch.Tensor) or matrix.dim() < 1:
         return
-    rows = matrix.shape[0] if matrix.dim() == 1 else matrix.shape[-2]
-    columns = 1 if matrix.dim() == 1 else matrix.shape[-1]
-    if matrix.dim() > 2 and matrix.numel():  # a batch, or nn.init's weight of a conv layer
-        batch = matrix.numel() // (rows * columns) if rows * columns else 0
-    else:
-        batch = 1
+    shape = tuple(matrix.shape)
+    if short == "orthogonal_" and len(shape) > 1:  # nn.init works on the weight's rows
+        shape = (shape[0], math.prod(shape[1:]))
+    rows = shape[0] if len(shape) == 1 else shape[-2]
+    columns = 1 if len(shape) == 1 else shape[-1]
+    batch = math.prod(shape[:-2])
     cost = batch * max(rows, columns) * min(rows, columns) ** 2
     if cost > budget.limits.max_call_steps:
         raise LimitError(
