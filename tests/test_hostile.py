@@ -662,6 +662,9 @@ BOMBS: dict[str, str] = {
     "zero_pad_layer_5e4": "m = nn.ZeroPad2d(50000)\ny = m(torch.ones(1, 1, 1, 1))",
     "randperm_1e10": "y = torch.randperm(10**10)",
     "tril_indices_1e6": "y = torch.tril_indices(10**6, 10**6)",
+    "unbind_1e6_rows": "x = torch.ones(10**6)\ny = x.unbind()",
+    "split_into_single_rows": "x = torch.ones(10**7)\ny = torch.split(x, 1)",
+    "tensor_split_1e9_sections": "y = torch.tensor_split(torch.ones(10), 10**9)",
 }
 
 # Runs in a child: bombs from a JSON file in order, one JSON line of results per bomb.

@@ -287,11 +287,9 @@ def test_a_function_shows_as_python_shows_it() -> None:
     x = torch.ones(2)
     assert repr(Method(x, "exp")) == repr(x.exp)
     assert repr(Method(x, "backward")) == repr(x.backward)  # a method written in Python
-    lines = run_script("torch.exp\nx = torch.ones(2)\nx.exp").outputs
-    assert [o.text for o in lines] == [
-        repr(torch.exp),
-        repr(x.exp).replace(hex(id(x)), lines[1].text.rsplit(" ", 1)[-1][:-1]),
-    ]
+    shown = [o.text for o in run_script("torch.exp\nx = torch.ones(2)\nx.exp").outputs]
+    assert shown[0] == repr(torch.exp)
+    assert shown[1].startswith("<built-in method exp of Tensor object at 0x")
 
 
 def test_a_method_of_a_large_half_tensor_is_shown_without_walking_it() -> None:

@@ -70,6 +70,8 @@ def check_before(
 ) -> None:
     """What the meta device cannot tell of a call: its time, or sizes read from values."""
     owner = getattr(target, "__self__", None)
+    given = (owner, *args) if isinstance(owner, torch.Tensor) else args
+    _check_pieces(budget, short, given, kwargs)
     if isinstance(target, nn.RNNBase):
         _check_recurrent(budget, target, args)
     elif _decomposes(qualname, short, args, kwargs):
@@ -126,6 +128,45 @@ def _check_recurrent(budget: Budget, layer: nn.RNNBase, args: tuple) -> None:
             f"{budget.limits.max_call_steps:,}",
             hint="use shorter sequences or a smaller hidden_size",
         )
+
+
+_SPLITS = frozenset("unbind split chunk tensor_split hsplit vsplit dsplit".split())
+_SPLIT_DIMS = {"vsplit": 0, "hsplit": 1, "dsplit": 2}
+
+
+def _check_pieces(budget: Budget, short: str, args: tuple, kwargs: dict[str, Any]) -> None:
+    """A call makes a Python object per tensor it returns: splitting a long tensor into
+    single rows, or a tensor_split into a billion sections, would fill memory with them."""
+    pieces = sum(isinstance(a, torch.Tensor) for a in args)  # f(*tensors) returns as many
+    if short in _SPLITS and args and isinstance(args[0], torch.Tensor):
+        pieces = max(pieces, _split_pieces(short, args, kwargs))
+    if pieces > budget.limits.max_tensor_list:
+        raise LimitError(
+            f"this call would make {pieces:,} tensors; at most "
+            f"{budget.limits.max_tensor_list:,} can be made at once",
+            hint="split into fewer, larger pieces",
+        )
+
+
+def _split_pieces(short: str, args: tuple, kwargs: dict[str, Any]) -> int:
+    tensor = args[0]
+    given = [v for k, v in kwargs.items() if k != "dim"]
+    sections = args[1] if len(args) > 1 else (given[0] if given else None)
+    dim = kwargs.get("dim", args[2] if len(args) > 2 else _SPLIT_DIMS.get(short, 0))
+    if short == "hsplit" and tensor.dim() == 1:
+        dim = 0
+    if not isinstance(dim, int) or not -tensor.dim() <= dim < max(tensor.dim(), 1):
+        return 0  # the real call reports the wrong dimension
+    length = tensor.shape[dim] if tensor.dim() else 0
+    if short == "unbind":
+        return length
+    if isinstance(sections, list | tuple | torch.Tensor):
+        return len(sections) + (short != "split")
+    if not isinstance(sections, int) or sections <= 0:
+        return 0
+    if short == "split":
+        return -(-length // sections)
+    return min(sections, length) if short == "chunk" else sections
 
 
 def _nested_shape(data: Any) -> tuple[int, ...]:
