@@ -25,6 +25,10 @@ class Limits:
     max_tensor_list: int = 10_000  # tensors in one list passed to torch (cat, stack)
     max_graph_ops: int = 25_000  # results with a grad_fn the script makes itself
     max_modules: int = 1_000  # layers inside one module
+    # Steps of one call whose time its sizes do not bound: a matrix decomposition (svd, eig,
+    # inv, qr...: batch x rows x columns x min(rows, columns), about a 1,260 x 1,260 matrix)
+    # or a recurrent layer (time steps x batch x parameters); a second or two each
+    max_call_steps: int = 2 * 10**9
     max_int_bits: int = 256  # size of Python integers
     max_string: int = 1_000  # characters in a string literal
     max_built_string: int = 10_000  # characters in a string a script builds (+, *, join...)
@@ -36,10 +40,6 @@ class Limits:
     max_nesting: int = 32  # lists inside lists, as torch, print or str would walk them
     max_passes: int = 1_000  # backward passes recorded in one run
     max_call_depth: int = 50  # script functions running one inside another (recursion)
-    # Steps of one call whose time its sizes do not bound: a matrix decomposition (svd, eig,
-    # inv, qr...: batch x rows x columns x min(rows, columns), about a 1,260 x 1,260 matrix)
-    # or a recurrent layer (time steps x batch x parameters); a second or two each
-    max_call_steps: int = 2 * 10**9
     seconds: float = field(default_factory=lambda: _from_environment("EXPLORER_SECONDS", 60.0))
     # How long one call may run past `seconds` before the worker or the command line ends
     # itself with the timeout problem (explorer/lang/watchdog.py).

@@ -23,11 +23,11 @@ TORCH_DTYPES = frozenset(
     "float32 float64 float16 bfloat16 float double half int64 int32 int16 int8 uint8 long int "
     "bool".split()
 )
-TORCH_SUBMODULES = frozenset({"nn", "autograd", "linalg"})
+TORCH_SUBMODULES = frozenset({"nn", "autograd"})
 TORCH_CLASSES = frozenset({"Tensor"})  # for isinstance(x, torch.Tensor); never called
 TORCH_MEMBERS = (
     TORCH_CONSTRUCTORS | TORCH_MATH | TORCH_OTHER | TORCH_DTYPES | TORCH_SUBMODULES | TORCH_CLASSES
-)  # with the families of the ordinary tensor API below
+)
 
 # torch.autograd: backward passes a script starts from tensors it names. (Its `functional`,
 # jacobian and hessian, waits for functions a script defines.)
@@ -46,7 +46,7 @@ NN_LAYERS = frozenset(
     "BatchNorm1d BatchNorm2d LayerNorm Embedding Dropout TransformerEncoderLayer "
     "TransformerEncoder".split()
 )
-NN_MEMBERS = NN_LAYERS | {"Parameter", "functional", "Module", "init"}
+NN_MEMBERS = NN_LAYERS | {"Parameter", "functional", "Module"}
 
 # Tensor attributes a script may read; of those, the ones it may also assign.
 TENSOR_ATTRIBUTES = frozenset(
@@ -252,11 +252,12 @@ MODULE_LISTINGS = frozenset(
     "named_buffers keys values items".split()
 )
 
-TORCH_MEMBERS = TORCH_MEMBERS | TORCH_ORDINARY
+TORCH_SUBMODULES = TORCH_SUBMODULES | {"linalg"}
+TORCH_MEMBERS = TORCH_MEMBERS | TORCH_ORDINARY | {"linalg"}
 TENSOR_METHODS = TENSOR_METHODS | TENSOR_ORDINARY
 FUNCTIONAL_MEMBERS = FUNCTIONAL_MEMBERS | FUNCTIONAL_ORDINARY
 NN_LAYERS = NN_LAYERS | NN_LAYERS_ORDINARY
-NN_MEMBERS = NN_MEMBERS | NN_LAYERS_ORDINARY
+NN_MEMBERS = NN_MEMBERS | NN_LAYERS_ORDINARY | {"init"}
 MODULE_ATTRIBUTES = MODULE_ATTRIBUTES | MODULE_ATTRIBUTES_ORDINARY
 MODULE_METHODS = MODULE_METHODS | MODULE_LISTINGS
 COMMON_KEYWORDS = COMMON_KEYWORDS | frozenset(
