@@ -28,26 +28,17 @@ from tests.reference_passes import PassRecord, RunRecord, StepRecord, run_plain
 
 PENDING: dict[str, str] = {
     "adam_clip_grad_norm": "torch.optim",
-    "attention_causal_mask": "torch.tril",
     "cnn_module_class": "class definitions",
     "custom_autograd_function": "class definitions (autograd.Function)",
     # Runs, but sum() over a generator builds every term before adding the first: the graph's
     # nodes are made in another order than Python makes them, so the engine runs them so too.
     "cs231n_two_layer_net": "generator expressions evaluated eagerly",
     "dataloader_tensordataset": "import torch.utils.data",
-    "einsum_gather_scatter": "torch.einsum",
     "functional_jacobian_hessian": "def, torch.autograd.functional",
-    "gru_sequence": "nn.GRU",
-    "linalg_and_init": "nn.init",
     "linear_regression_nn_sgd": "torch.optim",
     "logistic_regression_module": "class definitions",
-    "lstm_sequence": "nn.LSTM",
     "makemore_bigram": "tensor.nelement",
-    "makemore_mlp": "tensor.nelement",
     "mlp_classification_adam": "torch.optim",
-    "multihead_attention": "nn.MultiheadAttention",
-    "norms_and_pooling": "nn.GroupNorm",
-    "rnn_sequence": "nn.RNN",
     "sgd_step_lr_scheduler": "torch.optim, lr schedulers",
     "softmax_regression_d2l": "def",
 }
