@@ -361,6 +361,12 @@ HOSTILE: dict[str, str] = {
     "hook_state_dict_hook": "m = nn.Linear(2, 2)\nm.register_state_dict_pre_hook(lambda *a: None)",
     "hook_load_state_dict": "m = nn.Linear(2, 2)\nm.register_load_state_dict_post_hook(print)",
     "hook_module_apply": "m = nn.Linear(2, 2)\nm.apply(lambda mod: None)",
+    # random generators: seeds only
+    "generator_on_cuda": "g = torch.Generator('cuda')",
+    "generator_device_keyword": "g = torch.Generator(device='cpu')",
+    "generator_set_state": "g = torch.Generator()\ng.set_state(torch.zeros(3))",
+    "generator_graph_state": "g = torch.Generator()\ng.graphsafe_set_state(g)",
+    "generator_dict": "g = torch.Generator()\ng.__class__",
     # changing torch, nn or builtins
     "assign_torch_load": "torch.load = 1",
     "assign_linear_forward": "torch.nn.Linear.forward = print",
@@ -490,6 +496,9 @@ _VECTORS = "a = torch.ones(10**5)\nb = torch.ones(10**5)\n"
 _DEEP_LIST = "a = [0]\nfor i in range(99_999):\n    a = [a]\n"
 
 BOMBS: dict[str, str] = {
+    "generator_randn_huge": "g = torch.Generator()\nx = torch.randn(10**5, 10**5, generator=g)",
+    "multinomial_huge": "x = torch.multinomial(torch.ones(3), 10**9, replacement=True)",
+    "normal_size_huge": "x = torch.normal(0.0, 1.0, size=(10**6, 10**6))",
     # recursion and function bombs
     "recursion_unbounded": "def f(n):\n    return f(n + 1)\nf(0)",
     "recursion_mutual": "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\na(0)",

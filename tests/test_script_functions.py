@@ -368,6 +368,13 @@ try:
 except KeyError as e:
     print("missing", e)
 """,
+    "random_generators": """
+g = torch.Generator().manual_seed(2147483647)
+print(torch.randn(2, 3, generator=g))
+p = torch.softmax(torch.randn(5, generator=g), dim=0)
+print(torch.multinomial(p, 4, replacement=True, generator=g))
+print(torch.normal(0.0, 0.5, size=(2, 2), generator=g), g.initial_seed())
+""",
 }
 
 

@@ -37,10 +37,8 @@ PENDING: dict[str, str] = {
     "functional_jacobian_hessian": "def, torch.autograd.functional",
     "linear_regression_nn_sgd": "torch.optim",
     "logistic_regression_module": "class definitions",
-    "makemore_bigram": "tensor.nelement",
     "mlp_classification_adam": "torch.optim",
     "sgd_step_lr_scheduler": "torch.optim, lr schedulers",
-    "softmax_regression_d2l": "def",
 }
 
 TUTORIALS = Path(__file__).parent / "tutorials"

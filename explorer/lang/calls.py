@@ -277,7 +277,12 @@ def _call_on_meta(short: str, target: Callable, args: tuple, kwargs: dict[str, A
         meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
         return torch.func.functional_call(target, state, meta_args, meta_kwargs, strict=False)
     if short in _META_DEVICE and not isinstance(owner, torch.Tensor):
+        # a CPU generator cannot make meta tensors; the sizes are the same without it
+        kwargs = {k: v for k, v in kwargs.items() if k != "generator"}
         return target(*args, **{**kwargs, "device": "meta"})
+    if short == "normal" and not any(isinstance(a, torch.Tensor) for a in args):
+        kwargs = {k: v for k, v in kwargs.items() if k != "generator"}
+        return target(*args, **{**kwargs, "device": "meta"})  # normal(mean, std, size=...)
     meta_args = tuple(_to_meta(a) for a in args)
     meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
     if isinstance(owner, torch.Tensor):

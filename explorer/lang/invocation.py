@@ -58,6 +58,7 @@ def call(interpreter: Interpreter, node: ast.Call) -> Any:
     return result
 
 
+_GENERATOR = {name: name for name in tables.GENERATOR_METHODS}  # no script text to getattr
 _SCRIPT_CALLABLES = (ScriptFunction, BoundMethod, ScriptClass, classes.BaseInit)
 
 
@@ -131,6 +132,8 @@ def _call_method(
         return hooks.register(owner, name, args, kwargs)
     if hooks.is_handle(owner) and name == "remove":
         return owner.remove()
+    if isinstance(owner, torch.Generator):
+        return _plain_call(getattr(owner, _GENERATOR[name]), args, kwargs, name)
     if isinstance(owner, torch.Tensor):
         if name == "backward":
             return autograd_calls.tensor_backward(interpreter, owner, args, kwargs, node.lineno)

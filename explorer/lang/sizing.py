@@ -26,7 +26,7 @@ GROWING = frozenset(
     "unfold fold conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d "
     "interpolate upsample upsample_nearest upsample_bilinear adaptive_avg_pool1d "
     "adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d "
-    "affine_grid randperm logspace tril_indices triu_indices".split()
+    "affine_grid randperm logspace tril_indices triu_indices multinomial normal".split()
 )
 META_DEVICE = frozenset("randperm logspace tril_indices triu_indices".split())  # constructors
 GROWING_LAYERS = (

@@ -25,8 +25,17 @@ TORCH_DTYPES = frozenset(
 )
 TORCH_SUBMODULES = frozenset({"nn", "autograd"})
 TORCH_CLASSES = frozenset({"Tensor"})  # for isinstance(x, torch.Tensor); never called
+# Random numbers of a script's own: torch.Generator().manual_seed(...), given as generator=.
+TORCH_RANDOM = frozenset({"Generator", "normal", "multinomial"})
+GENERATOR_METHODS = frozenset({"manual_seed", "seed", "initial_seed"})
 TORCH_MEMBERS = (
-    TORCH_CONSTRUCTORS | TORCH_MATH | TORCH_OTHER | TORCH_DTYPES | TORCH_SUBMODULES | TORCH_CLASSES
+    TORCH_CONSTRUCTORS
+    | TORCH_MATH
+    | TORCH_OTHER
+    | TORCH_DTYPES
+    | TORCH_SUBMODULES
+    | TORCH_CLASSES
+    | TORCH_RANDOM
 )
 
 # torch.autograd: backward passes a script starts from tensors it names. (Its `functional`,

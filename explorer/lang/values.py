@@ -134,6 +134,8 @@ def get_attribute(value: Any, name: str) -> Any:
             return Method(value, name)
     if isinstance(value, RemovableHandle) and name == "remove":
         return Method(value, name)
+    if isinstance(value, torch.Generator) and name in tables.GENERATOR_METHODS:
+        return Method(value, name)
     if isinstance(value, Caught) and name == "args":
         return (str(value),)  # a caught error's arguments, as the plain text they are
     if _is_structseq(value) and name in _result_fields(value):
