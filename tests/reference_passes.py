@@ -139,6 +139,9 @@ class PassHooks:
         return hook
 
 
+_DERIVATIVES = ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp")
+
+
 class EngineCalls:
     """Patches the engine's three entry points so that each call records one pass."""
 
@@ -176,8 +179,27 @@ class EngineCalls:
             ),
             mock.patch.object(autograd, "backward", self._recorded(autograd.backward, outputs)),
             mock.patch.object(autograd, "grad", self._recorded(autograd.grad, outputs)),
+            contextlib.ExitStack() as stack,
         ):
+            for name in _DERIVATIVES:
+                original = getattr(autograd.functional, name)
+                stack.enter_context(
+                    mock.patch.object(autograd.functional, name, self._unrecorded(original))
+                )
             yield
+
+    def _unrecorded(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """jacobian, hessian and their kin run their passes inside torch: the app shows the
+        result, not those passes, so they are not counted here either."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._depth += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._depth -= 1
+
+        return call
 
 
 def final_grads(namespace: dict[str, Any]) -> dict[str, np.ndarray | None]:

@@ -367,6 +367,22 @@ HOSTILE: dict[str, str] = {
     "generator_set_state": "g = torch.Generator()\ng.set_state(torch.zeros(3))",
     "generator_graph_state": "g = torch.Generator()\ng.graphsafe_set_state(g)",
     "generator_dict": "g = torch.Generator()\ng.__class__",
+    # Jacobians and Hessians: of the script's own functions, by reverse mode only
+    "jacobian_of_builtin": (
+        "from torch.autograd.functional import jacobian\njacobian(print, torch.ones(2))"
+    ),
+    "jacobian_of_torch_function": "torch.autograd.functional.jacobian(torch.exp, torch.ones(2))",
+    "jacobian_vectorized": (
+        "from torch.autograd.functional import jacobian\n"
+        "jacobian(lambda x: x, torch.ones(2), vectorize=True)"
+    ),
+    "jacobian_forward_strategy": (
+        "from torch.autograd.functional import jacobian\n"
+        "jacobian(lambda x: x, torch.ones(2), strategy='forward-mode')"
+    ),
+    "jacobian_inputs_not_tensors": "torch.autograd.functional.jacobian(lambda x: x, [print])",
+    "autograd_functional_dict": "torch.autograd.functional.__dict__",
+    "autograd_functional_private": "torch.autograd.functional._vmap",
     # changing torch, nn or builtins
     "assign_torch_load": "torch.load = 1",
     "assign_linear_forward": "torch.nn.Linear.forward = print",
@@ -496,6 +512,13 @@ _VECTORS = "a = torch.ones(10**5)\nb = torch.ones(10**5)\n"
 _DEEP_LIST = "a = [0]\nfor i in range(99_999):\n    a = [a]\n"
 
 BOMBS: dict[str, str] = {
+    "jacobian_huge_output": (
+        "from torch.autograd.functional import jacobian\n"
+        "j = jacobian(lambda x: x.repeat(10**4), torch.ones(900))"
+    ),
+    "hessian_huge_input": (
+        "h = torch.autograd.functional.hessian(lambda x: x.sum(), torch.ones(10**6))"
+    ),
     "generator_randn_huge": "g = torch.Generator()\nx = torch.randn(10**5, 10**5, generator=g)",
     "multinomial_huge": "x = torch.multinomial(torch.ones(3), 10**9, replacement=True)",
     "normal_size_huge": "x = torch.normal(0.0, 1.0, size=(10**6, 10**6))",

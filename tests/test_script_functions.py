@@ -375,6 +375,21 @@ p = torch.softmax(torch.randn(5, generator=g), dim=0)
 print(torch.multinomial(p, 4, replacement=True, generator=g))
 print(torch.normal(0.0, 0.5, size=(2, 2), generator=g), g.initial_seed())
 """,
+    "jacobians_and_hessians": """
+from torch.autograd.functional import hessian, hvp, jacobian, vjp
+import torch.autograd.functional as AF
+def f(x):
+    return torch.stack([x[0] * x[1], x[1].sin(), x.sum()])
+def energy(x, y):
+    return (x ** 2).sum() * y.prod()
+point = torch.tensor([1.0, 2.0])
+print(jacobian(f, point))
+print(hessian(energy, (point, torch.tensor([3.0]))))
+print(hvp(lambda x: (x ** 3).sum(), point, torch.ones(2)))
+print(vjp(f, point, torch.ones(3)))
+print(AF.jacobian(lambda x: x.exp(), point, create_graph=True).requires_grad)
+print(jacobian(nn.Linear(2, 2).requires_grad_(False), point).shape)
+""",
 }
 
 

@@ -34,7 +34,6 @@ PENDING: dict[str, str] = {
     # nodes are made in another order than Python makes them, so the engine runs them so too.
     "cs231n_two_layer_net": "generator expressions evaluated eagerly",
     "dataloader_tensordataset": "import torch.utils.data",
-    "functional_jacobian_hessian": "def, torch.autograd.functional",
     "linear_regression_nn_sgd": "torch.optim",
     "logistic_regression_module": "class definitions",
     "mlp_classification_adam": "torch.optim",

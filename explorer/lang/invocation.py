@@ -14,6 +14,7 @@ from explorer.lang import (
     calls,
     classes,
     containers,
+    derivatives,
     functions,
     hooks,
     tables,
@@ -99,6 +100,8 @@ def _dispatch(
         result = _plain_call(function.target, args, kwargs, function.name)
         calls.account(budget, result)  # abs(x) and sum(x) make tensors too
         return result
+    if isinstance(function, Function) and function.target in derivatives.TARGETS:
+        return derivatives.call(interpreter, function.target, args, kwargs)
     if isinstance(function, Function) and function.target in autograd_calls.TARGETS:
         return autograd_calls.call_function(interpreter, function.target, args, kwargs, node.lineno)
     if isinstance(function, Function):

@@ -27,6 +27,7 @@ MEMBERS = {
     "torch.nn.functional": tables.FUNCTIONAL_MEMBERS,
     "math": tables.MATH_MEMBERS,
     "torch.autograd": tables.AUTOGRAD_MEMBERS,
+    "torch.autograd.functional": tables.AUTOGRAD_FUNCTIONAL_MEMBERS,
     "torch.linalg": tables.LINALG_MEMBERS,
     "torch.nn.init": tables.INIT_MEMBERS,
 }
@@ -34,6 +35,7 @@ SUBMODULES = {
     ("torch", "nn"): "torch.nn",
     ("torch.nn", "functional"): "torch.nn.functional",
     ("torch", "autograd"): "torch.autograd",
+    ("torch.autograd", "functional"): "torch.autograd.functional",
     ("torch", "linalg"): "torch.linalg",
     ("torch.nn", "init"): "torch.nn.init",
 }

@@ -40,7 +40,9 @@ TORCH_MEMBERS = (
 
 # torch.autograd: backward passes a script starts from tensors it names. (Its `functional`,
 # jacobian and hessian, waits for functions a script defines.)
-AUTOGRAD_MEMBERS = frozenset({"grad", "backward"})
+AUTOGRAD_MEMBERS = frozenset({"grad", "backward", "functional"})
+# torch.autograd.functional: Jacobians and Hessians of the script's own functions.
+AUTOGRAD_FUNCTIONAL_MEMBERS = frozenset({"jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"})
 
 FUNCTIONAL_MEMBERS = frozenset(
     "mse_loss cross_entropy binary_cross_entropy binary_cross_entropy_with_logits nll_loss "
@@ -137,6 +139,7 @@ MODULE_NAMES = {
     "torch.nn.init": "init",
     "math": "math",
     "torch.autograd": "autograd",
+    "torch.autograd.functional": "functional",
 }
 
 
@@ -287,6 +290,7 @@ def completions() -> dict[str, list[str]]:
         "torch.nn.functional": sorted(FUNCTIONAL_MEMBERS),
         "math": sorted(MATH_MEMBERS),
         "torch.autograd": sorted(AUTOGRAD_MEMBERS),
+        "torch.autograd.functional": sorted(AUTOGRAD_FUNCTIONAL_MEMBERS),
         "torch.linalg": sorted(LINALG_MEMBERS),
         "nn.init": sorted(INIT_MEMBERS),
         "torch.nn.init": sorted(INIT_MEMBERS),

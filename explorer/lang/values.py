@@ -105,6 +105,11 @@ _SUBMODULES = {
 AUTOGRAD = Namespace("torch.autograd", torch.autograd, tables.AUTOGRAD_MEMBERS)
 NAMESPACES["torch.autograd"] = AUTOGRAD
 _SUBMODULES[("torch", "autograd")] = AUTOGRAD
+DERIVATIVES = Namespace(
+    "torch.autograd.functional", torch.autograd.functional, tables.AUTOGRAD_FUNCTIONAL_MEMBERS
+)
+NAMESPACES["torch.autograd.functional"] = DERIVATIVES
+_SUBMODULES[("torch.autograd", "functional")] = DERIVATIVES
 
 GRAD_MODES = (torch.no_grad, torch.enable_grad, torch.set_grad_enabled)
 
@@ -173,7 +178,8 @@ _OWN_NAMES = {
     for table in (
         tables.TORCH_MEMBERS, tables.NN_MEMBERS, tables.FUNCTIONAL_MEMBERS, tables.MATH_MEMBERS,
         tables.TENSOR_ATTRIBUTES, tables.TENSOR_METHODS, tables.NODE_ATTRIBUTES,
-        tables.MODULE_ATTRIBUTES, tables.AUTOGRAD_MEMBERS, tables.LINALG_MEMBERS,
+        tables.MODULE_ATTRIBUTES, tables.AUTOGRAD_MEMBERS, tables.AUTOGRAD_FUNCTIONAL_MEMBERS,
+        tables.LINALG_MEMBERS,
         tables.INIT_MEMBERS,
     )
     for name in table

@@ -18,3 +18,8 @@ J = jacobian(f, point)
 H = hessian(energy, point)
 print(J)
 print(H)
+
+# The gradient of the same energy by a backward pass agrees with the Hessian's first use.
+point.requires_grad_()
+energy(point).backward()
+print(point.grad)
