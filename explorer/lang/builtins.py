@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from explorer.lang.batches import NO_DEFAULT, next_batch, start
 from explorer.lang.containers import (
     bounded,
     call_method,
@@ -136,6 +137,9 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
     def reversed_(value: Any) -> list:
         return list(builtins.reversed(list(collected(budget, value))))
 
+    def next_(value: Any, default: Any = NO_DEFAULT) -> Any:
+        return next_batch(value, default)
+
     def test(function: Callable) -> Callable:
         return lambda value: function(bounded(budget, value))
 
@@ -174,6 +178,8 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         "all": test(builtins.all),
         "isinstance": builtins.isinstance,  # its classes are resolved by invocation.py
         "super": builtins.super,  # never called: invocation.py makes the script's super()
+        "iter": start,  # of a DataLoader only
+        "next": next_,
         **{name: error(kind) for name, kind in EXCEPTIONS.items()},
     }
     return {name: Builtin(name, fn) for name, fn in table.items()}

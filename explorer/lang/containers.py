@@ -12,7 +12,9 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import Subset, TensorDataset
 
+from explorer.lang.batches import Loader
 from explorer.lang.errors import LimitError, ScriptError
 from explorer.lang.limits import Budget
 
@@ -59,6 +61,8 @@ def length(value: Any) -> int:
         if value.dim() == 0:
             raise ScriptError("a 0-d tensor cannot be iterated")
         return value.shape[0]
+    if isinstance(value, Loader | TensorDataset | Subset):
+        return len(value)
     raise ScriptError(f"{describe(value)} cannot be iterated in explorer scripts")
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from explorer.lang import calls, classes, functions
+from explorer.lang import batches, calls, classes, functions
 from explorer.lang.builtins import bounded
 from explorer.lang.containers import check_key, format_value
 from explorer.lang.errors import ScriptError
@@ -61,6 +61,8 @@ def item(interpreter: Interpreter, container: Any, index: Any) -> Any:
         raise ScriptError("list indices must be whole numbers or slices", kind=TypeError)
     if isinstance(container, dict | nn.ModuleDict | nn.ParameterDict):
         return container[check_key(index)]
+    if isinstance(container, batches.DATASETS):
+        return batches.item(container, index)
     what = container.path if isinstance(container, Namespace) else type(container).__name__
     raise ScriptError(f"{what} cannot be indexed in explorer scripts")
 

@@ -18,6 +18,7 @@ from explorer.lang import (
     functions,
     hooks,
     tables,
+    training,
     values,
 )
 from explorer.lang.builtins import Builtin
@@ -115,6 +116,8 @@ def _dispatch(
 
 def _call_function(interpreter: Interpreter, function: Function, args: tuple, kwargs: dict) -> Any:
     target, budget = function.target, interpreter.budget
+    if training.makes(target):
+        return training.construct(interpreter, function, args, kwargs)
     if calls.is_module_class(target) or target is nn.Parameter:
         if target is nn.Parameter:
             return calls.call_torch(budget, "nn.Parameter", target, args, kwargs)
@@ -156,6 +159,8 @@ def _call_method(
         return _plain_call(run, (), {}, name)
     if is_node(owner) and name == "name":
         return owner.name()
+    if training.owns(owner):
+        return training.call_method(interpreter, method, args, kwargs)
     raise ScriptError(f"{method.label} cannot be called")
 
 

@@ -229,7 +229,8 @@ def _check_import(node: ast.Import | ast.ImportFrom, text: str) -> None:
             raise _at(
                 ScriptError(
                     f"import {module} is not available in explorer scripts",
-                    hint="torch (nn, functional, init, linalg) and math can be imported",
+                    hint="torch (nn, functional, init, linalg, utils, autograd, optim), "
+                    "torch.utils.data and math can be imported",
                 ),
                 node,
                 text,

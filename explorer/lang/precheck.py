@@ -30,6 +30,10 @@ MEMBERS = {
     "torch.autograd.functional": tables.AUTOGRAD_FUNCTIONAL_MEMBERS,
     "torch.linalg": tables.LINALG_MEMBERS,
     "torch.nn.init": tables.INIT_MEMBERS,
+    "torch.optim": tables.OPTIM_MEMBERS,
+    "torch.optim.lr_scheduler": tables.LR_SCHEDULER_MEMBERS,
+    "torch.nn.utils": tables.NN_UTILS_MEMBERS,
+    "torch.utils.data": tables.DATA_MEMBERS,
 }
 SUBMODULES = {
     ("torch", "nn"): "torch.nn",
@@ -38,6 +42,9 @@ SUBMODULES = {
     ("torch.autograd", "functional"): "torch.autograd.functional",
     ("torch", "linalg"): "torch.linalg",
     ("torch.nn", "init"): "torch.nn.init",
+    ("torch", "optim"): "torch.optim",
+    ("torch.optim", "lr_scheduler"): "torch.optim.lr_scheduler",
+    ("torch.nn", "utils"): "torch.nn.utils",
 }
 
 
@@ -100,7 +107,7 @@ def _check_member(node: ast.Attribute, namespaces: dict[str, str]) -> None:
     if node.attr not in members:
         error = ScriptError(
             f"{space}.{node.attr} is not available in explorer scripts",
-            hint=did_you_mean(node.attr, members),
+            hint=tables.REFUSED_HINTS.get(node.attr) or did_you_mean(node.attr, members),
         )
         raise _Refused(error, node)
 
@@ -111,7 +118,10 @@ def _check_import_from(node: ast.ImportFrom) -> None:
         return  # the parser has already refused any other module
     for alias in node.names:
         if alias.name not in MEMBERS[space] and (space, alias.name) not in SUBMODULES:
-            error = ScriptError(f"{space}.{alias.name} is not available in explorer scripts")
+            error = ScriptError(
+                f"{space}.{alias.name} is not available in explorer scripts",
+                hint=tables.REFUSED_HINTS.get(alias.name, ""),
+            )
             raise _Refused(error, node)
 
 

@@ -23,7 +23,7 @@ TORCH_DTYPES = frozenset(
     "float32 float64 float16 bfloat16 float double half int64 int32 int16 int8 uint8 long int "
     "bool".split()
 )
-TORCH_SUBMODULES = frozenset({"nn", "autograd"})
+TORCH_SUBMODULES = frozenset({"nn", "autograd", "optim"})
 TORCH_CLASSES = frozenset({"Tensor"})  # for isinstance(x, torch.Tensor); never called
 # Random numbers of a script's own: torch.Generator().manual_seed(...), given as generator=.
 TORCH_RANDOM = frozenset({"Generator", "normal", "multinomial"})
@@ -57,7 +57,29 @@ NN_LAYERS = frozenset(
     "BatchNorm1d BatchNorm2d LayerNorm Embedding Dropout TransformerEncoderLayer "
     "TransformerEncoder".split()
 )
-NN_MEMBERS = NN_LAYERS | {"Parameter", "functional", "Module"}
+NN_MEMBERS = NN_LAYERS | {"Parameter", "functional", "Module", "utils"}
+
+# Training: optimizers, schedules of the learning rate, gradient clipping, batches of data.
+OPTIMIZERS = frozenset("SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam".split())
+OPTIM_MEMBERS = OPTIMIZERS | {"lr_scheduler"}
+LR_SCHEDULER_MEMBERS = frozenset(
+    "StepLR MultiStepLR ExponentialLR CosineAnnealingLR ReduceLROnPlateau LinearLR OneCycleLR "
+    "CosineAnnealingWarmRestarts ConstantLR".split()
+)
+NN_UTILS_MEMBERS = frozenset("clip_grad_norm_ clip_grad_value_ parameters_to_vector".split())
+DATA_MEMBERS = frozenset("TensorDataset DataLoader random_split".split())
+OPTIMIZER_METHODS = frozenset("step zero_grad add_param_group state_dict".split())
+OPTIMIZER_ATTRIBUTES = frozenset({"param_groups", "state"})
+SCHEDULER_METHODS = frozenset({"step", "get_last_lr"})
+SCHEDULER_ATTRIBUTES = frozenset({"last_epoch"})
+LOADER_ATTRIBUTES = frozenset({"dataset", "batch_size", "drop_last"})
+DATASET_ATTRIBUTES = frozenset({"tensors", "dataset"})  # a TensorDataset's; a Subset's
+# Why a member torch has is refused, where a reason helps more than "not available".
+REFUSED_HINTS = {
+    "LambdaLR": "it takes a function, which scripts cannot define yet: use StepLR, "
+    "ExponentialLR or LinearLR",
+    "MultiplicativeLR": "it takes a function, which scripts cannot define yet: use ExponentialLR",
+}
 
 # Tensor attributes a script may read; of those, the ones it may also assign.
 TENSOR_ATTRIBUTES = frozenset(
@@ -109,7 +131,7 @@ EXCEPTION_NAMES = frozenset(
 BUILTINS = (
     frozenset(
         "print range len abs min max sum round float int bool list tuple enumerate zip str repr "
-        "dict set sorted reversed any all isinstance super".split()
+        "dict set sorted reversed any all isinstance super iter next".split()
     )
     | EXCEPTION_NAMES
 )
@@ -128,7 +150,9 @@ COMMON_KEYWORDS = frozenset(
     "inputs min max exponent start end steps step size generator batch_first nhead "
     "d_model dim_feedforward dropout num_layers negative_slope p training sep end "
     "kernel_size stride padding num_classes weight ignore_index label_smoothing "
-    "diagonal beta threshold approximate inplace".split()
+    "diagonal beta threshold approximate inplace lr momentum weight_decay betas nesterov "
+    "batch_size shuffle drop_last max_norm norm_type gamma step_size milestones T_max "
+    "eta_min".split()
 ) | frozenset("grad_tensors grad_outputs allow_unused materialize_grads".split())
 
 MODULE_NAMES = {
@@ -140,6 +164,10 @@ MODULE_NAMES = {
     "math": "math",
     "torch.autograd": "autograd",
     "torch.autograd.functional": "functional",
+    "torch.optim": "optim",
+    "torch.optim.lr_scheduler": "lr_scheduler",
+    "torch.nn.utils": "utils",
+    "torch.utils.data": "data",
 }
 
 
@@ -294,5 +322,13 @@ def completions() -> dict[str, list[str]]:
         "torch.linalg": sorted(LINALG_MEMBERS),
         "nn.init": sorted(INIT_MEMBERS),
         "torch.nn.init": sorted(INIT_MEMBERS),
+        "torch.optim": sorted(OPTIM_MEMBERS),
+        "optim": sorted(OPTIM_MEMBERS),
+        "torch.optim.lr_scheduler": sorted(LR_SCHEDULER_MEMBERS),
+        "optim.lr_scheduler": sorted(LR_SCHEDULER_MEMBERS),
+        "lr_scheduler": sorted(LR_SCHEDULER_MEMBERS),
+        "torch.nn.utils": sorted(NN_UTILS_MEMBERS),
+        "nn.utils": sorted(NN_UTILS_MEMBERS),
+        "torch.utils.data": sorted(DATA_MEMBERS),
         "tensor": tensor,
     }

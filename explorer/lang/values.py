@@ -110,6 +110,17 @@ DERIVATIVES = Namespace(
 )
 NAMESPACES["torch.autograd.functional"] = DERIVATIVES
 _SUBMODULES[("torch.autograd", "functional")] = DERIVATIVES
+OPTIM = Namespace("torch.optim", torch.optim, tables.OPTIM_MEMBERS)
+LR_SCHEDULER = Namespace(
+    "torch.optim.lr_scheduler", torch.optim.lr_scheduler, tables.LR_SCHEDULER_MEMBERS
+)
+NN_UTILS = Namespace("torch.nn.utils", nn.utils, tables.NN_UTILS_MEMBERS)
+DATA = Namespace("torch.utils.data", torch.utils.data, tables.DATA_MEMBERS)
+NAMESPACES.update({space.path: space for space in (OPTIM, LR_SCHEDULER, NN_UTILS, DATA)})
+_SUBMODULES.update(
+    {("torch", "optim"): OPTIM, ("torch.optim", "lr_scheduler"): LR_SCHEDULER,
+     ("torch.nn", "utils"): NN_UTILS}
+)  # fmt: skip
 
 GRAD_MODES = (torch.no_grad, torch.enable_grad, torch.set_grad_enabled)
 
@@ -145,6 +156,10 @@ def get_attribute(value: Any, name: str) -> Any:
         return (str(value),)  # a caught error's arguments, as the plain text they are
     if _is_structseq(value) and name in _result_fields(value):
         return value[_result_fields(value).index(name)]
+    from explorer.lang import training  # it builds on this module
+
+    if training.owns(value):
+        return training.attribute(value, name)
     raise ScriptError(
         f"{_type_name(value)} has no attribute {name} in explorer scripts", kind=AttributeError
     )
@@ -179,8 +194,8 @@ _OWN_NAMES = {
         tables.TORCH_MEMBERS, tables.NN_MEMBERS, tables.FUNCTIONAL_MEMBERS, tables.MATH_MEMBERS,
         tables.TENSOR_ATTRIBUTES, tables.TENSOR_METHODS, tables.NODE_ATTRIBUTES,
         tables.MODULE_ATTRIBUTES, tables.AUTOGRAD_MEMBERS, tables.AUTOGRAD_FUNCTIONAL_MEMBERS,
-        tables.LINALG_MEMBERS,
-        tables.INIT_MEMBERS,
+        tables.LINALG_MEMBERS, tables.INIT_MEMBERS, tables.OPTIM_MEMBERS,
+        tables.LR_SCHEDULER_MEMBERS, tables.NN_UTILS_MEMBERS, tables.DATA_MEMBERS,
     )
     for name in table
 }  # fmt: skip
@@ -226,7 +241,8 @@ def _module_attribute(module: nn.Module, name: str) -> Any:
 
 def _missing(owner: str, name: str, known: Any, real: bool = False) -> ScriptError:
     if real:
-        return ScriptError(f"{owner}.{name} is not available in explorer scripts")
+        hint = tables.REFUSED_HINTS.get(name, "")
+        return ScriptError(f"{owner}.{name} is not available in explorer scripts", hint=hint)
     hint = did_you_mean(name, known)
     return ScriptError(f"{owner} has no attribute {name}", hint=hint, kind=AttributeError)
 
