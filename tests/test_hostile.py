@@ -72,6 +72,11 @@ def assert_clear_refusal(text: str, problem: Problem | None) -> None:
 # -- hostile scripts that are refused at once: run in this process -----------------------------
 
 _GRAD_FN = "x = torch.ones(2, requires_grad=True)\ny = (x * 2).sum()\n"
+_OPT = "w = torch.ones(2, requires_grad=True)\nopt = torch.optim.SGD([w], lr=0.1)\n"
+_DATA = (
+    "from torch.utils.data import DataLoader, TensorDataset\n"
+    "ds = TensorDataset(torch.ones(4, 2), torch.ones(4))\n"
+)
 
 HOSTILE: dict[str, str] = {
     # escapes through dunders
@@ -407,6 +412,45 @@ HOSTILE: dict[str, str] = {
     "print_sep_number": "print(1, 2, sep=1)",
     "print_sep_function": "print(1, 2, sep=print)",
     "print_end_tensor": "print(1, end=torch.ones(1))",
+    # training: optimizers, schedulers and loaders reach no callable, process or internals
+    "optimizer_step_closure": _OPT + "opt.step(F.relu)",
+    "optimizer_step_builtin_closure": _OPT + "opt.step(print)",
+    "optimizer_dict": _OPT + "opt.__dict__",
+    "optimizer_defaults": _OPT + "opt.defaults",
+    "optimizer_state_class": _OPT + "opt.state.__class__",
+    "optimizer_step_hook": _OPT + "opt.register_step_pre_hook(print)",
+    "optimizer_load_state_dict": _OPT + "opt.load_state_dict({})",
+    "optimizer_group_function": _OPT + 'opt.param_groups[0]["lr"] = print\nopt.step()',
+    "optimizer_group_activation": _OPT + 'opt.param_groups[0]["lr"] = F.relu\nopt.step()',
+    "optimizer_groups_append": _OPT + "opt.param_groups.append(F.relu)\nopt.zero_grad()",
+    "optimizer_params_append": _OPT + 'opt.param_groups[0]["params"].append(F.relu)\nopt.step()',
+    "optimizer_group_device": _OPT + 'opt.param_groups[0]["lr"] = "meta"\nopt.step()',
+    "optimizer_group_fused": _OPT + 'opt.param_groups[0]["fused"] = True\nopt.step()',
+    "optimizer_fused": "w = torch.ones(2, requires_grad=True)\ntorch.optim.Adam([w], fused=True)",
+    "optimizer_capturable": "torch.optim.Adam([torch.ones(1)], capturable=True)",
+    "optimizer_base_class": "torch.optim.Optimizer",
+    "optimizer_subclass": "class O(torch.optim.Optimizer):\n    pass",
+    "optim_builtins": "import torch.optim as optim\noptim.__builtins__",
+    "lambda_lr_builtin": _OPT + "torch.optim.lr_scheduler.LambdaLR(opt, print)",
+    "lambda_lr_import": "from torch.optim.lr_scheduler import LambdaLR",
+    "scheduler_optimizer": _OPT + "s = torch.optim.lr_scheduler.StepLR(opt, 2)\ns.optimizer",
+    "scheduler_step_function": _OPT + "s = torch.optim.lr_scheduler.StepLR(opt, 2)\ns.step(F.relu)",
+    "loader_dataset_dict": _DATA + "loader = DataLoader(ds)\nloader.dataset.__dict__",
+    "loader_num_workers": _DATA + "DataLoader(ds, num_workers=2)",
+    "loader_collate_fn_print": _DATA + "DataLoader(ds, collate_fn=print)",
+    "loader_collate_fn_activation": _DATA + "DataLoader(ds, collate_fn=F.relu)",
+    "loader_worker_init_fn": _DATA + "DataLoader(ds, worker_init_fn=torch.manual_seed)",
+    "loader_multiprocessing_context": _DATA + 'DataLoader(ds, multiprocessing_context="fork")',
+    "loader_sampler": _DATA + "DataLoader(ds, sampler=[0, 1, 2, 3])",
+    "loader_batch_sampler": _DATA + "DataLoader(ds, batch_sampler=[[0, 1]])",
+    "loader_pin_memory": _DATA + "DataLoader(ds, pin_memory=True)",
+    "loader_persistent_workers": _DATA + "DataLoader(ds, persistent_workers=True)",
+    "loader_prefetch_factor": _DATA + "DataLoader(ds, prefetch_factor=4)",
+    "loader_generator": _DATA + "DataLoader(ds, generator=torch.manual_seed(0))",
+    "loader_of_a_list": _DATA + "DataLoader([print, 1])",
+    "loader_iterator_frame": _DATA + "it = iter(DataLoader(ds))\nit.gi_frame",
+    "iter_of_a_list": "it = iter([1, 2])",
+    "dataset_by_tensor": _DATA + "ds[torch.tensor([0, 1])]",
     # numbers that cannot be handled, refused without the work
     "float_power_overflow": "10.0 ** 10 ** 8",
     "range_beyond_c_size": "for i in range(10**30):\n    pass",

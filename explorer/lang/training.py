@@ -21,6 +21,7 @@ from torch.utils.data import Subset, TensorDataset
 
 from explorer.lang import batches, calls, tables
 from explorer.lang.batches import Batches, Loader
+from explorer.lang.containers import describe
 from explorer.lang.errors import ScriptError
 from explorer.lang.hints import did_you_mean, explain_torch_error, script_error
 from explorer.lang.limits import Budget
@@ -118,7 +119,7 @@ def _check_plain(budget: Budget, value: Any, what: str) -> None:
             stack.extend(item)
         elif not isinstance(item, torch.Tensor) and type(item) not in _PLAIN:
             raise ScriptError(
-                f"{what} holds a {type(item).__name__}, which an optimizer cannot hold in "
+                f"{what} holds {describe(item)}, which an optimizer cannot hold in "
                 "explorer scripts",
                 hint="parameter groups hold tensors, numbers and tuples of numbers",
             )
@@ -179,7 +180,7 @@ def _optimizer(budget: Budget, function: Function, args: tuple, kwargs: dict) ->
             f"{name} takes a list of tensors or of parameter groups (dicts)",
             hint=f"{name}(model.parameters(), lr=0.1)",
         )
-    budget.check_nested(params, "these parameters")
+    budget.check_nested(params, "this list of parameters")
     for part in params:
         if isinstance(part, dict):
             _check_group(budget, part)
