@@ -425,6 +425,7 @@ HOSTILE: dict[str, str] = {
     "optimizer_groups_append": _OPT + "opt.param_groups.append(F.relu)\nopt.zero_grad()",
     "optimizer_params_append": _OPT + 'opt.param_groups[0]["params"].append(F.relu)\nopt.step()',
     "optimizer_group_device": _OPT + 'opt.param_groups[0]["lr"] = "meta"\nopt.step()',
+    "optimizer_group_module_key": _OPT + "opt.param_groups[0][nn.Linear(1, 1)] = 1\nopt.step()",
     "optimizer_group_fused": _OPT + 'opt.param_groups[0]["fused"] = True\nopt.step()',
     "optimizer_fused": "w = torch.ones(2, requires_grad=True)\ntorch.optim.Adam([w], fused=True)",
     "optimizer_capturable": "torch.optim.Adam([torch.ones(1)], capturable=True)",

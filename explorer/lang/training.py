@@ -35,6 +35,13 @@ SCHEDULERS = (LRScheduler, ReduceLROnPlateau)
 # foreach= stays: on the CPU it runs the same update with list kernels, under no_grad.
 _REFUSED_FLAGS = frozenset({"fused", "capturable", "differentiable"})
 _PLAIN = (bool, int, float, str, type(None))
+# The keys of an optimizer's parameter groups: names torch gives them, never devices.
+_GROUP_KEYS = frozenset(
+    "params lr momentum dampening weight_decay nesterov maximize foreach differentiable fused "
+    "betas eps amsgrad capturable decoupled_weight_decay alpha centered lr_decay "
+    "initial_accumulator_value rho momentum_decay initial_lr max_lr min_lr base_momentum "
+    "max_momentum".split()
+)
 
 
 @dataclass(eq=False)
@@ -108,22 +115,26 @@ def _optimizer_attribute(optimizer: Optimizer, name: str) -> Any:
 
 
 def _check_plain(budget: Budget, value: Any, what: str) -> None:
-    """value holds only numbers, strings, tensors and lists, tuples and dicts of those."""
+    """value holds only numbers, strings, tensors and lists, tuples and dicts of those, and
+    no string that names a device."""
     budget.check_nested(value, what)  # bounded in size and depth before the walk
-    stack = [value]
+    stack, texts = [value], []
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            stack.extend((*item.keys(), *item.values()))
+            stack.extend(item.values())
+            stack.extend(k for k in item if not (type(k) is str and k in _GROUP_KEYS))
         elif isinstance(item, list | tuple):
             stack.extend(item)
+        elif type(item) is str:
+            texts.append(item)
         elif not isinstance(item, torch.Tensor) and type(item) not in _PLAIN:
             raise ScriptError(
                 f"{what} holds {describe(item)}, which an optimizer cannot hold in "
                 "explorer scripts",
                 hint="parameter groups hold tensors, numbers and tuples of numbers",
             )
-    check_values([value])
+    check_values(texts)
 
 
 def _check_group(budget: Budget, group: Any) -> None:
