@@ -6,6 +6,10 @@ laid out), the interpreter alone with nothing recorded, and `exec` of the same t
 median of --runs after one warm-up run, and how many times plain Python's time each took.
 As whole processes: `python main.py export` against `python -c` of the text with its imports,
 the median of --processes runs each. Prints the figures; asserts nothing.
+
+Torch runs one thread on both sides: on a 2-core machine shared with other work, a second
+thread waiting for a core took plain Python's 0.1 s to 4 s and back from run to run, which
+measures the machine, not the interpreter.
 Usage: python bench/bench_interpreter.py [--runs N] [--processes N]
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -47,6 +52,7 @@ for step in range(200):
     opt.step()
 print(loss.item())
 """
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 IMPORTS = "import math\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
 
 
@@ -89,7 +95,7 @@ def whole_process(processes: int) -> None:
         for label, command in (("python main.py export", export), ("python -c", plain)):
             figures[label] = median_seconds(
                 lambda command=command: subprocess.run(
-                    command, cwd=folder, check=True, stdout=subprocess.DEVNULL
+                    command, cwd=folder, check=True, stdout=subprocess.DEVNULL, env=ONE_THREAD
                 ),
                 processes,
             )
@@ -104,6 +110,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--processes", type=int, default=3)
     options = parser.parse_args()
+    torch.set_num_threads(1)
     in_process(options.runs)
     whole_process(options.processes)
 

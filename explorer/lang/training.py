@@ -240,8 +240,13 @@ def _clip(budget: Budget, function: Function, args: tuple, kwargs: dict) -> Any:
             f"{name} takes a tensor or a list of tensors", hint=f"{name}(model.parameters(), 1.0)"
         )
     _check_plain(budget, [*args, *kwargs.values()], f"the arguments of {name}")
+    charged = function.target is torch.nn.utils.parameters_to_vector
+    if charged:  # one new tensor of every parameter's elements: counted before it is made
+        total = sum(t.numel() for t in tensors)
+        budget.check_elements((total,))
+        budget.charge_bytes(sum(t.numel() * t.element_size() for t in tensors))
     result = _run(function.target, args, kwargs, name)
-    calls.account(budget, result)
+    calls.account(budget, result, charged=charged)
     return result
 
 
