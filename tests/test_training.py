@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.lang import tables, values
+from explorer.lang.autograd_calls import recorded_bytes
 from explorer.lang.errors import ScriptError
 from explorer.lang.interpreter import Interpreter
-from explorer.lang.invocation import _recorded_bytes
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.precheck import precheck
@@ -291,7 +291,7 @@ def test_a_200_step_loop_records_200_passes_within_limits() -> None:
     assert budget.passes == 200 and budget.iterations == 200
     # Each recorded pass keeps its steps' gradients: a few KiB for this model, so the
     # pass limit, not memory, bounds how long such a loop may run.
-    per_pass = max(_recorded_bytes(p) for p in snapshot.passes)
+    per_pass = max(recorded_bytes(p) for p in snapshot.passes)
     assert per_pass * budget.limits.max_passes < budget.limits.max_total_bytes / 100
     assert budget.tensor_bytes < budget.limits.max_total_bytes / 100
     assert snapshot.outputs[-1].text == _python_prints(_MLP)[-1]

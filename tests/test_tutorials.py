@@ -27,17 +27,10 @@ from explorer.runs.session import run_script
 from tests.reference_passes import PassRecord, RunRecord, StepRecord, run_plain
 
 PENDING: dict[str, str] = {
-    "adam_clip_grad_norm": "torch.optim",
-    "cnn_module_class": "class definitions",
     "custom_autograd_function": "class definitions (autograd.Function)",
     # Runs, but sum() over a generator builds every term before adding the first: the graph's
     # nodes are made in another order than Python makes them, so the engine runs them so too.
     "cs231n_two_layer_net": "generator expressions evaluated eagerly",
-    "dataloader_tensordataset": "import torch.utils.data",
-    "linear_regression_nn_sgd": "torch.optim",
-    "logistic_regression_module": "class definitions",
-    "mlp_classification_adam": "torch.optim",
-    "sgd_step_lr_scheduler": "torch.optim, lr schedulers",
 }
 
 TUTORIALS = Path(__file__).parent / "tutorials"
