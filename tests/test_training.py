@@ -344,15 +344,26 @@ def test_a_pass_over_a_loader_past_the_memory_limit_is_refused_before_the_first_
     assert interpreter.env["n"] == 0
 
 
-def test_a_lambda_scheduler_is_refused_with_its_reason() -> None:
+def test_a_lambda_scheduler_takes_only_a_function_of_the_script() -> None:
     code = "opt = torch.optim.SGD([torch.ones(1, requires_grad=True)], lr=0.1)\n"
     snapshot = run_script(code + "s = torch.optim.lr_scheduler.LambdaLR(opt, abs)")
     assert snapshot.problem is not None
-    assert "LambdaLR is not available" in snapshot.problem.message
-    assert "takes a function" in snapshot.problem.hint
-    with pytest.raises(ScriptError) as caught:
-        precheck("from torch.optim.lr_scheduler import LambdaLR")
-    assert "takes a function" in caught.value.problem.hint
+    assert "abs> cannot be passed as an argument" in snapshot.problem.message
+    snapshot = run_script(code + "s = torch.optim.lr_scheduler.LambdaLR(opt, 0.5)")
+    assert snapshot.problem is not None
+    assert "LambdaLR takes a function the script defined" in snapshot.problem.message
+    schedule = (
+        "w = torch.ones(1, requires_grad=True)\n"
+        "opt = torch.optim.SGD([w], lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=lambda epoch: 0.5 ** epoch)\n"
+        "m = torch.optim.lr_scheduler.MultiplicativeLR(opt, lambda epoch: 0.9)\n"
+        "for step in range(3):\n"
+        "    opt.step()\n"
+        "    s.step()\n"
+        "    m.step()\n"
+        "    print(s.get_last_lr(), m.get_last_lr())\n"
+    )
+    assert _script_prints(schedule) == _python_prints(schedule)
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ OPTIMIZERS = frozenset("SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAd
 OPTIM_MEMBERS = OPTIMIZERS | {"lr_scheduler"}
 LR_SCHEDULER_MEMBERS = frozenset(
     "StepLR MultiStepLR ExponentialLR CosineAnnealingLR ReduceLROnPlateau LinearLR OneCycleLR "
-    "CosineAnnealingWarmRestarts ConstantLR".split()
+    "CosineAnnealingWarmRestarts ConstantLR LambdaLR MultiplicativeLR".split()
 )
 NN_UTILS_MEMBERS = frozenset("clip_grad_norm_ clip_grad_value_ parameters_to_vector".split())
 DATA_MEMBERS = frozenset("TensorDataset DataLoader random_split".split())
@@ -75,11 +75,7 @@ SCHEDULER_ATTRIBUTES = frozenset({"last_epoch"})
 LOADER_ATTRIBUTES = frozenset({"dataset", "batch_size", "drop_last"})
 DATASET_ATTRIBUTES = frozenset({"tensors", "dataset"})  # a TensorDataset's; a Subset's
 # Why a member torch has is refused, where a reason helps more than "not available".
-REFUSED_HINTS = {
-    "LambdaLR": "it takes a function, which scripts cannot define yet: use StepLR, "
-    "ExponentialLR or LinearLR",
-    "MultiplicativeLR": "it takes a function, which scripts cannot define yet: use ExponentialLR",
-}
+REFUSED_HINTS: dict[str, str] = {}
 
 # Tensor attributes a script may read; of those, the ones it may also assign.
 TENSOR_ATTRIBUTES = frozenset(

@@ -23,6 +23,7 @@ from explorer.lang import batches, calls, tables
 from explorer.lang.batches import Batches, Loader
 from explorer.lang.containers import describe
 from explorer.lang.errors import ScriptError
+from explorer.lang.functions import is_script_callable
 from explorer.lang.hints import did_you_mean, explain_torch_error, script_error
 from explorer.lang.limits import Budget
 from explorer.lang.values import Function, Method, check_values
@@ -225,8 +226,36 @@ def _scheduler(budget: Budget, function: Function, args: tuple, kwargs: dict) ->
         )
     _check_groups(optimizer)
     rest = {k: v for k, v in kwargs.items() if k != "optimizer"}
-    _check_plain(budget, [*args[1:], *rest.values()], f"the arguments of {name}")
+    args = args[:1] + _scheduling_functions(name, args[1:2]) + args[2:]
+    if "lr_lambda" in rest:
+        rest["lr_lambda"] = _scheduling_functions(name, (rest["lr_lambda"],))[0]
+    plain = [*args[1:], *rest.values()]
+    _check_plain(budget, [v for v in plain if not _is_schedule(v)], f"the arguments of {name}")
     return _run(function.target, (optimizer.target, *args[1:]), rest, name)
+
+
+_FUNCTION_SCHEDULES = frozenset({"LambdaLR", "MultiplicativeLR"})
+
+
+def _scheduling_functions(name: str, given: tuple) -> tuple:
+    """LambdaLR's and MultiplicativeLR's lr_lambda: a function of the script (or a list of
+    them, one per group), which torch calls with the epoch; nothing else is called."""
+    if name not in _FUNCTION_SCHEDULES or not given:
+        return given
+    value = given[0]
+    functions = value if isinstance(value, list | tuple) else [value]
+    if not functions or not all(is_script_callable(f) for f in functions):
+        raise ScriptError(
+            f"{name} takes a function the script defined, of the epoch",
+            hint=f"{name}(optimizer, lr_lambda=lambda epoch: 0.95 ** epoch)",
+        )
+    return given
+
+
+def _is_schedule(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return bool(value) and all(is_script_callable(v) for v in value)
+    return is_script_callable(value)
 
 
 def _clip(budget: Budget, function: Function, args: tuple, kwargs: dict) -> Any:
