@@ -109,6 +109,11 @@ class Interpreter:
         finally:
             self.env, self.scope = saved
 
+    def forget_names(self) -> None:
+        """Let go of every name the script bound (its tensors, and the graphs they hold)."""
+        self.env = self.globals = {}
+        self.scope = None
+
     def block(self, body: list[ast.stmt]) -> None:
         for statement in body:
             self.budget.tick()

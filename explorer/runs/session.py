@@ -184,7 +184,7 @@ class Session(Traced):
         return self.interpreter.outputs
 
     def _forget_names(self) -> None:
-        self.interpreter.env = {}
+        self.interpreter.forget_names()
 
     def run(self, layout: bool = True) -> Snapshot:
         self.execute()
