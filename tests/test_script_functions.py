@@ -390,6 +390,21 @@ print(vjp(f, point, torch.ones(3)))
 print(AF.jacobian(lambda x: x.exp(), point, create_graph=True).requires_grad)
 print(jacobian(nn.Linear(2, 2).requires_grad_(False), point).shape)
 """,
+    "generators_consumed_as_python_consumes_them": """
+seen = []
+def check(v):
+    seen.append(v)
+    return v > 1
+xs = [1.0, 2.0, 3.0]
+print(any(check(x) for x in xs), seen)
+print(all(check(x) for x in [3.0, 0.5, 4.0]), seen)
+print(sum(x * y for x in xs for y in xs if x != y), max(-x for x in xs), min(x for x in xs))
+weights = [torch.full((2,), float(i), requires_grad=True) for i in range(3)]
+penalty = sum((w ** 2).sum() for w in weights)
+penalty.backward()
+print(penalty, [w.grad.tolist() for w in weights])
+print(penalty.grad_fn.next_functions[0][0].name())
+""",
 }
 
 

@@ -28,9 +28,6 @@ from tests.reference_passes import PassRecord, RunRecord, StepRecord, run_plain
 
 PENDING: dict[str, str] = {
     "custom_autograd_function": "class definitions (autograd.Function)",
-    # Runs, but sum() over a generator builds every term before adding the first: the graph's
-    # nodes are made in another order than Python makes them, so the engine runs them so too.
-    "cs231n_two_layer_net": "generator expressions evaluated eagerly",
 }
 
 TUTORIALS = Path(__file__).parent / "tutorials"

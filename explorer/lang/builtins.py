@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ import torch
 
 from explorer.lang.batches import NO_DEFAULT, next_batch, start
 from explorer.lang.containers import (
+    Lazy,
     bounded,
     call_method,
     check_key,
@@ -44,6 +45,14 @@ def _graph_ops_of_sum(values: Any, start: Any) -> int:
         tracked = tracked or _needs_grad(value)
         ops += tracked
     return ops
+
+
+def _counted_additions(budget: Budget, values: Lazy) -> Iterator[Any]:
+    """The items of values, each addition sum makes with one that needs gradients counted."""
+    for value in values:
+        if _needs_grad(value) and torch.is_grad_enabled():
+            budget.count_graph_op()
+        yield value
 
 
 def _needs_grad(value: Any) -> bool:
@@ -103,6 +112,8 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         # Each addition past the first tensor that needs gradients is a graph op, made in C
         # where the interpreter does not see it: count them before adding (all but the
         # result, which the interpreter counts when it gets it).
+        if isinstance(values, Lazy):  # each item made as sum asks for it: counted then
+            return builtins.sum(_counted_additions(budget, values), start)
         budget.charge_graph_ops(_graph_ops_of_sum(bounded(budget, values), start) - 1)
         return builtins.sum(values, start)
 

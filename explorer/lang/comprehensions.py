@@ -7,18 +7,53 @@ straight away (sum(x * x for x in xs), torch.stack([...])), and a list is bounde
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from explorer.lang import functions
 from explorer.lang.builtins import bounded
-from explorer.lang.containers import check_key
+from explorer.lang.containers import Lazy, check_key
 from explorer.lang.errors import ScriptError
 from explorer.lang.expressions import truth
 from explorer.lang.statements import loop_over
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
+
+
+def lazy(interpreter: Interpreter, node: ast.GeneratorExp) -> Lazy:
+    """A generator expression that sum, any, all, min or max consumes: each item is made when
+    the builtin asks for it, as in Python, so the graph's nodes are made in Python's order
+    (term, addition, term...) and any() stops making items at the first true one. Each step
+    runs in the expression's own scope; between steps the caller's names are back."""
+    first = loop_over(interpreter, node.generators[0].iter)
+    local: dict = {}
+    scope = functions.Scope(functions.inner_enclosing(interpreter))
+
+    def inside(work: Callable[[], Any]) -> Any:
+        with functions.body_scope(interpreter, local, scope):
+            return work()
+
+    def walk(index: int, iterable: Any) -> Iterator[Any]:
+        generator, budget = node.generators[index], interpreter.budget
+        if iterable is None:
+            iterable = inside(lambda: loop_over(interpreter, generator.iter))
+        for item in iterable:
+
+            def step(item: Any = item) -> bool:
+                budget.tick()
+                budget.iterate()
+                _bind(interpreter, generator.target, item)
+                return all(truth(interpreter, test) for test in generator.ifs)
+
+            if not inside(step):
+                continue
+            if index + 1 == len(node.generators):
+                yield inside(lambda: interpreter.evaluate(node.elt))
+            else:
+                yield from walk(index + 1, None)
+
+    return Lazy(walk(0, first))
 
 
 def list_comp(interpreter: Interpreter, node: ast.ListComp | ast.GeneratorExp) -> list:

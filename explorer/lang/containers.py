@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -78,8 +78,22 @@ def describe(value: Any) -> str:
     )
 
 
+class Lazy:
+    """A generator expression given straight to sum, any, all, min or max: its items are made
+    one at a time as the builtin asks for them, as in Python (comprehensions.lazy), each
+    counted as it is made."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        self.items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.items
+
+
 def bounded(budget: Budget, value: Any) -> Any:
     """An iterable a script may consume: its length checked before anything is built."""
+    if isinstance(value, Lazy):
+        return value  # bounded as it runs, by the iterations of its loops
     budget.check_items(length(value))
     return value
 

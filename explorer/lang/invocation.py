@@ -13,6 +13,7 @@ from explorer.lang import (
     autograd_calls,
     calls,
     classes,
+    comprehensions,
     containers,
     derivatives,
     functions,
@@ -35,7 +36,10 @@ if TYPE_CHECKING:
 
 def call(interpreter: Interpreter, node: ast.Call) -> Any:
     function = interpreter.evaluate(node.func)
-    args = tuple(elements(interpreter, node.args))
+    if _consumes_lazily(function, node):
+        args: tuple = (comprehensions.lazy(interpreter, node.args[0]),)
+    else:
+        args = tuple(elements(interpreter, node.args))
     kwargs = _keywords(interpreter, node.keywords)
     if isinstance(function, Builtin) and function.name == "isinstance":
         return _isinstance(args, kwargs)
@@ -72,6 +76,19 @@ def _call_script(interpreter: Interpreter, function: Any, args: tuple, kwargs: d
     if isinstance(function, ScriptClass):
         return classes.instantiate(interpreter, function, args, kwargs)
     return function(*args, **kwargs)
+
+
+_LAZY_CONSUMERS = frozenset({"sum", "any", "all", "min", "max"})
+
+
+def _consumes_lazily(function: Any, node: ast.Call) -> bool:
+    """sum(x * x for x in xs) and its kin: the generator runs as the builtin consumes it."""
+    return (
+        isinstance(function, Builtin)
+        and function.name in _LAZY_CONSUMERS
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.GeneratorExp)
+    )
 
 
 def _keywords(interpreter: Interpreter, keywords: list[ast.keyword]) -> dict[str, Any]:
