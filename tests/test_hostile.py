@@ -78,6 +78,19 @@ _DATA = (
     "ds = TensorDataset(torch.ones(4, 2), torch.ones(4))\n"
 )
 
+_CTX = (
+    "class F1(torch.autograd.Function):\n"
+    "    @staticmethod\n"
+    "    def forward(ctx, x):\n"
+    "        {}\n"
+    "        return x * 2\n"
+    "    @staticmethod\n"
+    "    def backward(ctx, g):\n"
+    "        return g * 2\n"
+    "x = torch.ones(2, requires_grad=True)\n"
+    "y = F1.apply(x)"
+)
+
 HOSTILE: dict[str, str] = {
     # escapes through dunders
     "dunder_class_bases": "x = torch.ones(2)\nx.__class__.__bases__",
@@ -388,6 +401,23 @@ HOSTILE: dict[str, str] = {
     "jacobian_inputs_not_tensors": "torch.autograd.functional.jacobian(lambda x: x, [print])",
     "autograd_functional_dict": "torch.autograd.functional.__dict__",
     "autograd_functional_private": "torch.autograd.functional._vmap",
+    # custom autograd functions: the context offers only what forward and backward use
+    "ctx_to_save": _CTX.format("ctx.to_save"),
+    "ctx_forward_cls": _CTX.format("ctx._forward_cls"),
+    "ctx_dict": _CTX.format("ctx.__dict__"),
+    "ctx_apply": _CTX.format("ctx.apply(x)"),
+    "ctx_register_hook": _CTX.format("ctx.register_hook(print)"),
+    "ctx_saved_variables": _CTX.format("ctx.saved_variables"),
+    "ctx_metadata": _CTX.format("ctx.metadata"),
+    "ctx_set_to_save": _CTX.format("ctx.to_save = (x,)"),
+    "ctx_set_next_functions": _CTX.format("ctx.next_functions = ()"),
+    "ctx_save_function": _CTX.format("ctx.save_for_backward(print)"),
+    "apply_builtin": _CTX.format("pass") + "\nF1.apply(print)",
+    "apply_device": _CTX.format("pass") + "\nF1.apply(torch.ones(1), 'cuda')",
+    "function_class_dict": _CTX.format("pass") + "\nF1.__dict__",
+    "function_class_vjp": _CTX.format("pass") + "\nF1.vjp",
+    "staticmethod_called": "def f():\n    pass\ng = staticmethod(f)",
+    "staticmethod_outside_class": "@staticmethod\ndef f():\n    pass",
     # changing torch, nn or builtins
     "assign_torch_load": "torch.load = 1",
     "assign_linear_forward": "torch.nn.Linear.forward = print",

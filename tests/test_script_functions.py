@@ -405,6 +405,38 @@ penalty.backward()
 print(penalty, [w.grad.tolist() for w in weights])
 print(penalty.grad_fn.next_functions[0][0].name())
 """,
+    "custom_autograd_functions": """
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        ctx.save_for_backward(x)
+        return x * factor
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        print("needs", ctx.needs_input_grad, tuple(x.shape))
+        return grad * ctx.factor, None
+x = torch.ones(3, requires_grad=True)
+y = Scale.apply(x, 3.0)
+y.sum().backward()
+print(x.grad, y.grad_fn.name())
+class Cube(torch.autograd.Function):
+    @staticmethod
+    def forward(x):
+        return x ** 3
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        (x,) = inputs
+        ctx.save_for_backward(x)
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x ** 2
+z = torch.tensor([2.0], requires_grad=True)
+Cube.apply(z).backward()
+print(z.grad)
+""",
 }
 
 

@@ -26,9 +26,7 @@ from explorer.data.snapshot import Pass, Snapshot, Step, TensorSummary
 from explorer.runs.session import run_script
 from tests.reference_passes import PassRecord, RunRecord, StepRecord, run_plain
 
-PENDING: dict[str, str] = {
-    "custom_autograd_function": "class definitions (autograd.Function)",
-}
+PENDING: dict[str, str] = {}
 
 TUTORIALS = Path(__file__).parent / "tutorials"
 SCRIPTS = sorted(path.stem for path in TUTORIALS.glob("*.py"))

@@ -55,6 +55,10 @@ def _counted_additions(budget: Budget, values: Lazy) -> Iterator[Any]:
         yield value
 
 
+def _decorator_only(*args: Any, **kwargs: Any) -> None:
+    raise ScriptError("staticmethod works only as @staticmethod on a method in a class")
+
+
 def _needs_grad(value: Any) -> bool:
     return isinstance(value, torch.Tensor) and value.requires_grad
 
@@ -189,6 +193,7 @@ def make_builtins(budget: Budget, printed: Callable[[str], None]) -> dict[str, B
         "all": test(builtins.all),
         "isinstance": builtins.isinstance,  # its classes are resolved by invocation.py
         "super": builtins.super,  # never called: invocation.py makes the script's super()
+        "staticmethod": _decorator_only,  # a decorator in a class body (functions.py)
         "iter": start,  # of a DataLoader only
         "next": next_,
         **{name: error(kind) for name, kind in EXCEPTIONS.items()},

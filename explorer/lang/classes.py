@@ -14,9 +14,10 @@ import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import torch
 from torch import nn
 
-from explorer.lang import functions, values
+from explorer.lang import custom_functions, functions, values
 from explorer.lang.errors import ScriptError
 from explorer.lang.functions import BoundMethod, Scope, ScriptFunction
 from explorer.lang.hints import did_you_mean
@@ -39,6 +40,7 @@ class ScriptClass:
     # The class of its objects otherwise, named as the script named it, so that Python's
     # messages about them read as they would ("unsupported operand type(s): 'Point' and 'int'").
     object_type: type[ScriptObject] | None = None
+    function_type: type | None = None  # the real autograd.Function, for one of those
 
     def __repr__(self) -> str:
         return f"<class '__main__.{self.name}'>"
@@ -114,6 +116,9 @@ def class_def(interpreter: Interpreter, statement: ast.ClassDef) -> None:
     from explorer.lang.assignment import bind_name  # it imports the expressions we use
 
     base, module_base = _base(interpreter, statement)
+    autograd_function = module_base is torch.autograd.Function
+    if autograd_function:
+        module_base = None
     cls = ScriptClass(statement.name, base)
     cls.object_type = type(statement.name, (ScriptObject,), {"__slots__": ()})
     if module_base is not None:
@@ -126,6 +131,8 @@ def class_def(interpreter: Interpreter, statement: ast.ClassDef) -> None:
     scope = Scope(functions.inner_enclosing(interpreter), owner=cls, class_body=True)
     with functions.body_scope(interpreter, cls.namespace, scope):
         interpreter.block(statement.body)
+    if autograd_function:
+        cls.function_type = custom_functions.function_type(cls)
     bind_name(interpreter, statement.name, cls)
 
 
@@ -147,9 +154,12 @@ def _base(
         return value, value.module_type
     if isinstance(value, values.Function) and value.target is nn.Module:
         return None, nn.Module
+    if isinstance(value, values.Function) and value.target is torch.autograd.Function:
+        return None, torch.autograd.Function  # type: ignore[return-value]
     raise interpreter.locate(
         ScriptError(
-            "a class in explorer scripts derives from nn.Module or from a class of the script",
+            "a class in explorer scripts derives from nn.Module, torch.autograd.Function or a "
+            "class of the script",
             hint="class Net(nn.Module):",
         ),
         statement.bases[0],
@@ -191,6 +201,16 @@ def instantiate(interpreter: Interpreter, cls: ScriptClass, args: tuple, kwargs:
     return made
 
 
+def interpreter_budget(cls: ScriptClass) -> Any:
+    """The budget of the run that defined cls, through any of its methods."""
+    for member in cls.namespace.values():
+        if isinstance(member, ScriptFunction):
+            interpreter = member.interpreter()
+            if interpreter is not None:
+                return interpreter.budget
+    raise ScriptError(f"{cls.name} has no forward and backward to apply")
+
+
 def super_of(interpreter: Interpreter, args: tuple) -> Super:
     """super() in a method, or super(Class, self)."""
     if len(args) == 2 and isinstance(args[0], ScriptClass):
@@ -211,6 +231,8 @@ def get_attribute(value: Any, name: str) -> Any:
             return value.fields[name]
         return _class_member(value.script_class, name, value)
     if isinstance(value, ScriptClass):
+        if name == "apply" and value.function_type is not None:
+            return custom_functions.Apply(value.function_type, interpreter_budget(value))
         member = value.lookup(name)
         if member is functions.MISSING:
             raise _no_attribute(value.name, name, value.namespace)
@@ -220,6 +242,10 @@ def get_attribute(value: Any, name: str) -> Any:
     cls = script_class_of(value)
     if cls is not None:
         return _module_member(value, cls, name)
+    if custom_functions.is_context(value):
+        member = custom_functions.context_attribute(value, name)
+        if member is not None:
+            return member
     return values.get_attribute(value, name)
 
 
@@ -228,7 +254,7 @@ def _class_member(cls: ScriptClass, name: str, owner: Any) -> Any:
     if member is functions.MISSING:
         known = [*getattr(owner, "fields", {}), *cls.namespace]
         raise _no_attribute(cls.name, name, known)
-    if isinstance(member, ScriptFunction):
+    if isinstance(member, ScriptFunction) and not member.static:
         return BoundMethod(member, owner)
     return member
 
@@ -282,6 +308,8 @@ def set_attribute(target: Any, name: str, value: Any) -> None:
         target.namespace[name] = value
     elif isinstance(target, nn.Module):
         _set_module_attribute(target, name, value)
+    elif custom_functions.is_context(target):
+        custom_functions.set_context_field(target, name, value)
     else:
         values.set_attribute(target, name, value)
 

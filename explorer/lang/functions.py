@@ -63,6 +63,7 @@ class ScriptFunction:
     interpreter: weakref.ref
     grad_mode: Any = None  # a @torch.no_grad() decorator's mode, entered around each call
     qualname: str = field(default="")
+    static: bool = False  # @staticmethod: looked up on an object, it is not bound to it
 
     def __repr__(self) -> str:
         return f"<function {self.qualname or self.name} at {id(self):#x}>"
@@ -105,9 +106,24 @@ def is_script_callable(value: Any) -> bool:
 def function_def(interpreter: Interpreter, statement: ast.FunctionDef) -> None:
     from explorer.lang.assignment import bind_name  # it imports the expressions we use
 
-    mode = _grad_mode(interpreter, statement.decorator_list)
+    static = [d for d in statement.decorator_list if _is_staticmethod(interpreter, d)]
+    rest = [d for d in statement.decorator_list if d not in static]
+    mode = _grad_mode(interpreter, rest)
     function = _make(interpreter, statement, statement.name, statement.args, mode)
+    function.static = bool(static)
     bind_name(interpreter, statement.name, function)
+
+
+def _is_staticmethod(interpreter: Interpreter, decorator: ast.expr) -> bool:
+    """@staticmethod, which a class body may use (autograd.Function's forward and backward)."""
+    if not (isinstance(decorator, ast.Name) and decorator.id == "staticmethod"):
+        return False
+    scope = interpreter.scope
+    if scope is None or not scope.class_body:
+        raise interpreter.locate(
+            ScriptError("@staticmethod works only on a method in a class"), decorator
+        )
+    return True
 
 
 def lambda_of(interpreter: Interpreter, node: ast.Lambda) -> ScriptFunction:
@@ -188,8 +204,8 @@ def _grad_mode(interpreter: Interpreter, decorators: list[ast.expr]) -> Any:
         if type(value) not in _DECORATORS or mode is not None:
             raise interpreter.locate(
                 ScriptError(
-                    "the only decorators in explorer scripts are @torch.no_grad() and "
-                    "@torch.enable_grad()",
+                    "the only decorators in explorer scripts are @torch.no_grad(), "
+                    "@torch.enable_grad() and, in a class, @staticmethod",
                     hint="call the function inside a with block instead",
                 ),
                 decorator,

@@ -15,6 +15,7 @@ from explorer.lang import (
     classes,
     comprehensions,
     containers,
+    custom_functions,
     derivatives,
     functions,
     hooks,
@@ -65,7 +66,13 @@ def call(interpreter: Interpreter, node: ast.Call) -> Any:
 
 
 _GENERATOR = {name: name for name in tables.GENERATOR_METHODS}  # no script text to getattr
-_SCRIPT_CALLABLES = (ScriptFunction, BoundMethod, ScriptClass, classes.BaseInit)
+_SCRIPT_CALLABLES = (
+    ScriptFunction,
+    BoundMethod,
+    ScriptClass,
+    classes.BaseInit,
+    custom_functions.Apply,
+)
 
 
 def _call_script(interpreter: Interpreter, function: Any, args: tuple, kwargs: dict) -> Any:
@@ -174,6 +181,10 @@ def _call_method(
             return containers.call_method(budget, owner, name, args, kwargs)
 
         return _plain_call(run, (), {}, name)
+    if custom_functions.is_context(owner) and name in custom_functions.CTX_METHODS:
+        return _plain_call(
+            lambda: custom_functions.call_context_method(owner, name, args, kwargs), (), {}, name
+        )
     if is_node(owner) and name == "name":
         return owner.name()
     if training.owns(owner):

@@ -40,7 +40,7 @@ TORCH_MEMBERS = (
 
 # torch.autograd: backward passes a script starts from tensors it names. (Its `functional`,
 # jacobian and hessian, waits for functions a script defines.)
-AUTOGRAD_MEMBERS = frozenset({"grad", "backward", "functional"})
+AUTOGRAD_MEMBERS = frozenset({"grad", "backward", "functional", "Function"})
 # torch.autograd.functional: Jacobians and Hessians of the script's own functions.
 AUTOGRAD_FUNCTIONAL_MEMBERS = frozenset({"jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"})
 
@@ -127,7 +127,7 @@ EXCEPTION_NAMES = frozenset(
 BUILTINS = (
     frozenset(
         "print range len abs min max sum round float int bool list tuple enumerate zip str repr "
-        "dict set sorted reversed any all isinstance super iter next".split()
+        "dict set sorted reversed any all isinstance super iter next staticmethod".split()
     )
     | EXCEPTION_NAMES
 )
