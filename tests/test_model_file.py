@@ -340,13 +340,18 @@ def test_export_trusted_writes_the_graph_and_a_backward_pass(tmp_path: Path) -> 
 
 
 def test_export_without_trusted_reads_the_file_as_a_safe_script(tmp_path: Path) -> None:
-    done = export(tmp_path, write(tmp_path, LOSS), "out.json")
+    done = export(tmp_path, write(tmp_path, "import os\n" + LOSS), "out.json")
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "net.py:9:1: error: defining functions is not available in explorer scripts "
-        "(hint: write the steps out, or use a for loop)"
+        "net.py:1:1: error: import os is not available in explorer scripts "
+        "(hint: torch (nn, functional, init, linalg, utils, autograd, optim), torch.utils.data "
+        "and math can be imported)"
     )
     assert not (tmp_path / "out.json").exists()
+    # As a script, the file defines loss() and never calls it: no backward pass is run.
+    done = export(tmp_path, write(tmp_path, LOSS), "out.json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["backward"] == []
 
 
 def test_export_trusted_reports_a_mistake_on_one_line_and_writes_nothing(tmp_path: Path) -> None:
