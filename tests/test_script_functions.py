@@ -6,6 +6,8 @@ print the same; the graphs scripts make inside their functions and modules are t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -562,3 +564,19 @@ def test_a_script_module_is_not_run_twice_to_size_it() -> None:
         "print(len(calls))\n"
     )
     assert _script_prints(code) == ["1"]
+
+
+def test_functions_print_as_python_prints_them() -> None:
+    code = (
+        "x = torch.ones(2)\n"
+        "print(torch.exp, x.sum, F.relu)\n"
+        "print(str(nn.Linear), repr(math.sqrt), len)\n"
+        "def f():\n"
+        "    pass\n"
+        "print(f, lambda: 1)\n"
+    )
+
+    def unplaced(lines: list[str]) -> list[str]:
+        return [re.sub(r" at 0x[0-9a-f]+", " at 0x…", line) for line in lines]
+
+    assert unplaced(_script_prints(code)) == unplaced(_python_prints(code))
