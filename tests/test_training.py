@@ -292,7 +292,7 @@ def test_a_200_step_loop_records_200_passes_within_limits() -> None:
     # Each recorded pass keeps its steps' gradients: a few KiB for this model, so the
     # pass limit, not memory, bounds how long such a loop may run.
     per_pass = max(recorded_bytes(p) for p in snapshot.passes)
-    assert per_pass * budget.limits.max_passes < budget.limits.max_total_bytes / 100
+    assert per_pass * budget.limits.max_passes < budget.limits.max_total_bytes / 20
     assert budget.tensor_bytes < budget.limits.max_total_bytes / 100
     assert snapshot.outputs[-1].text == _python_prints(_MLP)[-1]
 

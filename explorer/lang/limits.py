@@ -38,7 +38,7 @@ class Limits:
     # makes many nodes for one operation, and larger graphs cannot be drawn or read
     max_graph_nodes: int = MAX_DRAWN_NODES
     max_nesting: int = 32  # lists inside lists, as torch, print or str would walk them
-    max_passes: int = 1_000  # backward passes recorded in one run
+    max_passes: int = 5_000  # backward passes recorded in one run (a 2,000-step tutorial loop)
     max_call_depth: int = 50  # script functions running one inside another (recursion)
     seconds: float = field(default_factory=lambda: _from_environment("EXPLORER_SECONDS", 60.0))
     # How long one call may run past `seconds` before the worker or the command line ends
