@@ -588,6 +588,10 @@ _VECTORS = "a = torch.ones(10**5)\nb = torch.ones(10**5)\n"
 _DEEP_LIST = "a = [0]\nfor i in range(99_999):\n    a = [a]\n"
 
 BOMBS: dict[str, str] = {
+    "backward_pass_flood": (
+        "x = torch.ones(1000, requires_grad=True)\ny = (x * 2).sum()\n"
+        "for i in range(100000):\n    y.backward(retain_graph=True)"
+    ),
     "jacobian_huge_output": (
         "from torch.autograd.functional import jacobian\n"
         "j = jacobian(lambda x: x.repeat(10**4), torch.ones(900))"
