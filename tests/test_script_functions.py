@@ -580,3 +580,20 @@ def test_functions_print_as_python_prints_them() -> None:
         return [re.sub(r" at 0x[0-9a-f]+", " at 0x…", line) for line in lines]
 
     assert unplaced(_script_prints(code)) == unplaced(_python_prints(code))
+
+
+def test_a_mistake_inside_a_function_names_the_call_it_came_from() -> None:
+    code = (
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(2, 2)\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(x)\n"
+        "net = Net()\n"
+        "out = net(torch.ones(3))\n"
+    )
+    problem = run_script(code).problem
+    assert problem is not None
+    assert (problem.line, problem.column) == (6, 16)
+    assert problem.hint == "in Net.forward, called from line 8"

@@ -274,14 +274,32 @@ def call(interpreter: Interpreter, function: ScriptFunction, args: tuple, kwargs
     local = dict(bound.arguments)
     first = next(iter(local.values()), None)
     scope = _replace(function.scope, function=function, first=first)
-    with _frame(interpreter, local, scope), _mode(function.grad_mode):
-        try:
-            if isinstance(function.node, ast.Lambda):
-                return interpreter.evaluate(function.node.body)
-            interpreter.block(function.node.body)
-        except Return as returned:
-            return returned.value
+    caller = interpreter.current_line
+    try:
+        with _frame(interpreter, local, scope), _mode(function.grad_mode):
+            try:
+                if isinstance(function.node, ast.Lambda):
+                    return interpreter.evaluate(function.node.body)
+                interpreter.block(function.node.body)
+            except Return as returned:
+                return returned.value
+    except ScriptError as error:
+        _called_from(error, function, caller)
+        raise
     return None
+
+
+def _called_from(error: ScriptError, function: ScriptFunction, caller: int) -> None:
+    """Say which call of which function a mistake inside it came from, as a traceback's last
+    two lines would: the mistake's own line, and where the function was called."""
+    problem = error.problem
+    if getattr(error, "called_from", None) is not None or not problem.line or not caller:
+        return
+    if caller == problem.line:
+        return
+    error.called_from = caller  # type: ignore[attr-defined]
+    where = f"in {function.qualname}, called from line {caller}"
+    problem.hint = f"{problem.hint}; {where}" if problem.hint else where
 
 
 def _replace(scope: Scope, **changes: Any) -> Scope:
