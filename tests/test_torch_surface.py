@@ -17,7 +17,9 @@ from torch import nn
 
 from explorer.lang import calls, hints, sizing, tables
 from explorer.lang.errors import LimitError
+from explorer.lang.interpreter import Interpreter
 from explorer.lang.limits import Budget, Limits
+from explorer.lang.parse import parse
 from explorer.lang.precheck import precheck
 from explorer.lang.values import Function, Method, method_repr
 from explorer.runs.session import run_script
@@ -367,3 +369,18 @@ def test_recurrent_and_attention_calls_are_named_by_their_path(layer: str, call:
     assert snapshot.problem is None, snapshot.problem
     made = [n for n, module in snapshot.graph.nodes(data="module") if module == "layer"]
     assert made, "no node was made in the layer's call"
+
+
+def test_results_that_come_in_tuples_count_as_graph_operations() -> None:
+    code = (
+        "x = torch.ones(10, requires_grad=True)\n"
+        "a, b = x.split(5)\n"
+        "parts = x.unbind()\n"
+        "lstm = nn.LSTM(2, 3)\n"
+        "out, (h, c) = lstm(torch.ones(4, 1, 2))\n"
+    )
+    limits = Limits()
+    interpreter = Interpreter(code, limits)
+    interpreter.run(parse(code, limits))
+    # one SplitBackward, one UnbindBackward, and the LSTM's output, h and c (3 nodes)
+    assert interpreter.budget.graph_ops == 5

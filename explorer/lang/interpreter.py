@@ -176,8 +176,14 @@ class Interpreter:
 
     def produced(self, result: Any) -> None:
         """Tell the observer of a result, counting the graph operations the script makes."""
-        if isinstance(result, torch.Tensor) and result.grad_fn is not None:
-            self.budget.count_graph_op()
+        if isinstance(result, torch.Tensor):
+            if result.grad_fn is not None:
+                self.budget.count_graph_op()
+        elif isinstance(result, tuple | list) and len(result) <= _COUNTED_PARTS:
+            # split, unbind, an LSTM's (output, (h, c)): one node may make several results,
+            # and several nodes may be behind them; each distinct one is an operation
+            nodes = {id(t.grad_fn) for t in _tensors_in(result) if t.grad_fn is not None}
+            self.budget.charge_graph_ops(len(nodes))
         self.observer.produced(result)
 
 
@@ -208,6 +214,20 @@ _EXPRESSIONS: dict[type, Callable[[Interpreter, Any], Any]] = {
     ast.DictComp: comprehensions.dict_comp, ast.Dict: comprehensions.dict_of,
     ast.Set: comprehensions.set_of, ast.Lambda: functions.lambda_of,
 }  # fmt: skip
+
+
+_COUNTED_PARTS = 10_000  # splits are refused past this many pieces (sizing.py)
+
+
+def _tensors_in(result: tuple | list) -> list[torch.Tensor]:
+    """The tensors of a call's result, one level of tuples deep (an LSTM's (h, c))."""
+    found: list[torch.Tensor] = []
+    for part in result:
+        if isinstance(part, torch.Tensor):
+            found.append(part)
+        elif isinstance(part, tuple):
+            found.extend(t for t in part if isinstance(t, torch.Tensor))
+    return found
 
 
 def _plain(error: Exception) -> ScriptError:
