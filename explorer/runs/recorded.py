@@ -1,0 +1,313 @@
+"""Your own code, recorded: the backward passes run inside `with explorer.record()`, or one
+from `explorer.capture(loss)`, through the capture, trace, layout and Snapshot that scripts go
+through, so a recording is the same plain data as a script's run.
+
+Inside the block, `Tensor.backward`, `torch.autograd.backward` and `torch.autograd.grad` are
+routed through the recorder (and put back when the block ends); nothing else of the user's
+code is touched, and the recording keeps no tensor of it once it is made.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+import torch
+from torch import nn
+
+import explorer
+from explorer import collector
+from explorer.data import export
+from explorer.data.snapshot import Snapshot
+from explorer.lang.autograd_calls import BackwardCall
+from explorer.lang.errors import ScriptError
+from explorer.runs.session import Traced
+
+_TORCH = str(Path(torch.__file__).parent)
+_OURS = str(Path(explorer.__file__).parent)
+
+
+class Recording:
+    """What `record()` or `capture()` recorded: the graph, its backward passes in the order
+    the engine ran them, and the leaves' `.grad`, as plain data.
+
+    >>> with explorer.record() as rec:
+    ...     loss = model(x).pow(2).mean()
+    ...     loss.backward()
+    >>> rec.save("step.json")
+    """
+
+    def __init__(self, origin: tuple[str, int]) -> None:
+        self.origin = origin  # (file, line) of the with statement or of the capture call
+        self.snapshot = Snapshot()
+
+    @property
+    def passes(self) -> int:
+        return len(self.snapshot.passes)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict in the export format (as `python main.py export` writes; its
+        "outputs" is empty): `json.dumps(rec.to_json(), allow_nan=False)` works."""
+        data = self.snapshot.to_dict()
+        data["outputs"] = []
+        return data
+
+    def save(self, path: str | Path) -> Path:
+        """Write the recording to path, in the format its suffix names (.json, .dot, .gv,
+        .graphml); the path written."""
+        target = Path(path)
+        if target.suffix.lower() not in export.FORMATS:
+            formats = ", ".join(export.FORMATS)
+            raise ValueError(f"cannot save a recording as {target.suffix!r}; use {formats}")
+        export.write(self.snapshot, target)
+        return target
+
+    def __repr__(self) -> str:
+        file, line = self.origin
+        nodes = self.snapshot.graph.number_of_nodes()
+        count = f"{self.passes} backward pass{'' if self.passes == 1 else 'es'}"
+        return f"<Recording of {count}, {nodes} nodes, from {file}:{line}>"
+
+
+class _Run(Traced):
+    """The recorded code's run: the names it was given, no outputs of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[str, Any] = {}
+        self.recorder.names = self.names
+        self.outputs = []
+
+    def name(self, names: Mapping[str, Any]) -> None:
+        """Give tensors and modules their names; the first name a value gets stays."""
+        for key, value in names.items():
+            if key.startswith("_") or not isinstance(value, torch.Tensor | nn.Module):
+                continue
+            self.names.setdefault(key, value)
+            self.recorder.bound(key, value)
+
+    def forget_user_state(self) -> None:
+        """Drop every reference to the user's tensors and autograd nodes; the data stays."""
+        self.recorder.forget()
+        self.names.clear()
+
+
+class record:
+    """Record every backward pass run inside the block.
+
+    names maps names to tensors and modules (`{"model": model, "x": x}`); by default the
+    names of the code around the `with` name them, as a script's names do. A module's
+    parameters are named NAME.PARAM and its calls NAME.CHILD.
+    """
+
+    def __init__(self, names: Mapping[str, Any] | None = None) -> None:
+        self._names = names
+        self._frame: FrameType | None = None
+        self._run: _Run | None = None
+        self._restore: list[tuple[Any, str, Any]] = []
+        self._depth = 0
+        self.recording: Recording | None = None
+
+    def __enter__(self) -> Recording:
+        frame = sys._getframe(1)
+        self._frame = frame
+        self.recording = Recording((frame.f_code.co_filename, frame.f_lineno))
+        self._run = _Run()
+        self._name_now()
+        self._run.recorder.modules.__enter__()
+        self._patch()
+        return self.recording
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType
+    ) -> None:
+        run, recording = self._run, self.recording
+        assert run is not None and recording is not None
+        try:
+            self._unpatch()
+            run.recorder.modules.__exit__(kind, error, trace)
+            self._name_now()
+            with collector.paused():
+                recording.snapshot = run.snapshot()
+        finally:
+            run.forget_user_state()
+            self._frame = self._run = None
+
+    # -- names -----------------------------------------------------------------------------
+    def _name_now(self) -> None:
+        assert self._run is not None
+        if self._names is not None:
+            self._run.name(self._names)
+        elif self._frame is not None:
+            self._run.name(self._frame.f_locals)
+            self._run.name(self._frame.f_globals)
+
+    # -- the engine's three doors ----------------------------------------------------------
+    def _patch(self) -> None:
+        autograd = torch.autograd
+        tensor_backward, backward, grad = torch.Tensor.backward, autograd.backward, autograd.grad
+        self._restore = [
+            (torch.Tensor, "backward", tensor_backward),
+            (autograd, "backward", backward),
+            (autograd, "grad", grad),
+        ]
+        # Tensor.backward calls torch.autograd.backward: the outer door records, the inner
+        # one lets the call through (self._depth).
+        torch.Tensor.backward = self._door(tensor_backward, _tensor_call)  # type: ignore[method-assign]
+        autograd.backward = self._door(backward, _backward_call)  # type: ignore[assignment]
+        autograd.grad = self._door(grad, _grad_call)  # type: ignore[assignment]
+
+    def _unpatch(self) -> None:
+        for owner, name, original in reversed(self._restore):
+            setattr(owner, name, original)
+        self._restore = []
+
+    def _door(self, original: Callable[..., Any], make: Callable[..., BackwardCall | None]):
+        def door(*args: Any, **kwargs: Any) -> Any:
+            call = None if self._depth else make(*args, **kwargs)
+            if call is None:  # inside a recorded pass (BackwardCall.run), or not recordable
+                return original(*args, **kwargs)
+            self._record(call)
+            return call.results if call.grad else None
+
+        return door
+
+    def _record(self, call: BackwardCall) -> None:
+        run = self._run
+        assert run is not None
+        self._name_now()
+        self._depth += 1
+        try:
+            with collector.paused():
+                run.recorder.backward_pass(call, _user_line())
+        except ScriptError as error:
+            # The user's own code: the error of the kind torch raised, in its own words.
+            raise error.kind(error.problem.message) from None
+        finally:
+            self._depth -= 1
+
+
+def capture(
+    tensor: torch.Tensor,
+    gradient: torch.Tensor | None = None,
+    params: Mapping[str, Any] | None = None,
+    names: Mapping[str, Any] | None = None,
+) -> Recording:
+    """Record one backward pass from tensor, leaving your state as it was: every leaf's
+    `.grad` is put back, the graph stays usable (as with retain_graph=True), and the hooks
+    the recording used are removed.
+
+    >>> view = explorer.capture(loss, params=dict(model.named_parameters()))
+    """
+    given: dict[str, Any] = {**(params or {}), **(names or {})}
+    if not given:
+        frame = sys._getframe(1)
+        given = {**frame.f_globals, **frame.f_locals}
+    leaves = _leaves(tensor)
+    kept = [(leaf, leaf.grad) for leaf in leaves]
+    for leaf, grad in kept:
+        if grad is not None:  # accumulated into a copy: the user's own tensor is not touched
+            leaf.grad = grad.detach().clone()
+    rec = record(names=given)
+    recording = rec.__enter__()
+    recording.origin = _user_place()
+    try:
+        tensor.backward(gradient, retain_graph=True)
+    finally:
+        rec.__exit__(None, None, None)  # type: ignore[arg-type]
+        for leaf, grad in kept:
+            leaf.grad = grad
+    return recording
+
+
+def _leaves(tensor: torch.Tensor) -> list[torch.Tensor]:
+    """The leaves whose .grad a pass from tensor can change."""
+    found: list[torch.Tensor] = []
+    seen: set[Any] = set()
+    stack = [tensor.grad_fn] if tensor.grad_fn is not None else []
+    if tensor.grad_fn is None and tensor.requires_grad:
+        return [tensor]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        variable = getattr(node, "variable", None)
+        if isinstance(variable, torch.Tensor):
+            found.append(variable)
+        stack.extend(child for child, _ in node.next_functions)
+    return found
+
+
+# -- the user's calls, as BackwardCalls ----------------------------------------------------
+
+
+def _listed(value: Any) -> list:
+    if value is None:
+        return []
+    return [value] if isinstance(value, torch.Tensor) else list(value)
+
+
+def _tensor_call(
+    tensor: torch.Tensor,
+    gradient: torch.Tensor | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> BackwardCall:
+    return BackwardCall([tensor], [gradient], retain_graph, create_graph, _listed(inputs) or None)
+
+
+def _backward_call(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    grad_variables: Any = None,
+    inputs: Any = None,
+) -> BackwardCall:
+    roots = _listed(tensors)
+    gradients = _listed(grad_tensors if grad_tensors is not None else grad_variables)
+    return BackwardCall(
+        roots, gradients or [None] * len(roots), retain_graph, create_graph,
+        _listed(inputs) or None,
+    )  # fmt: skip
+
+
+def _grad_call(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> BackwardCall | None:
+    if is_grads_batched:
+        return None  # vmapped over many gradients: run by torch as it is, not recorded
+    roots = _listed(outputs)
+    gradients = _listed(grad_outputs)
+    return BackwardCall(
+        roots, gradients or [None] * len(roots), retain_graph, create_graph, _listed(inputs),
+        grad=True, allow_unused=allow_unused, materialize_grads=materialize_grads,
+    )  # fmt: skip
+
+
+def _user_place() -> tuple[str, int]:
+    """(file, line) of the first frame outside torch and the explorer: the user's code."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        file = frame.f_code.co_filename
+        if not (file.startswith(_TORCH) or file.startswith(_OURS)):
+            return file, frame.f_lineno
+        frame = frame.f_back
+    return "<unknown>", 0
+
+
+def _user_line() -> int:
+    return _user_place()[1]
