@@ -140,3 +140,22 @@ def test_saving_writes_the_export_formats(tmp_path: Path) -> None:
     assert rec.save(tmp_path / "step.dot").read_text().startswith("digraph")
     with pytest.raises(ValueError, match=r"cannot save a recording as '\.xyz'"):
         rec.save(tmp_path / "step.xyz")
+
+
+def test_half_precision_views_and_in_place_ops_are_recorded_as_torch_ran_them() -> None:
+    torch.manual_seed(0)
+    w = torch.randn(4, dtype=torch.float16, requires_grad=True)
+    b = torch.randn(4, dtype=torch.bfloat16, requires_grad=True)
+    with explorer.record(names={"w": w, "b": b}) as rec:
+        y = w.view(2, 2).float().exp()
+        z = y.clone()
+        z.mul_(2)
+        (z.sum() + b.float().sum()).backward()
+    json.dumps(rec.to_json(), allow_nan=False)
+    ops = {d["op"] for _, d in rec.snapshot.graph.nodes(data=True)}
+    assert {"ViewBackward0", "MulBackward0", "ToCopyBackward0"} <= ops
+    for name, leaf in (("w", w), ("b", b)):
+        summary = rec.snapshot.grads[name]
+        assert summary is not None and summary.values is not None
+        expected = leaf.grad.float()
+        assert torch.allclose(torch.as_tensor(summary.values).float().reshape(4), expected)
