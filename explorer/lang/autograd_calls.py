@@ -105,41 +105,48 @@ def tensor_backward(
     interpreter: Interpreter, tensor: torch.Tensor, args: tuple, kwargs: dict, line: int
 ) -> None:
     """tensor.backward(...): torch.autograd.backward from the one tensor."""
-    given = _bind("backward", (tensor, *args), kwargs)
-    call = BackwardCall(
-        roots=[tensor],
-        gradients=[given["gradient"]],
-        retain_graph=given["retain_graph"],
-        create_graph=given["create_graph"],
-        inputs=_tensors_or_none(given["inputs"], "inputs"),
-    )
-    run(interpreter, call, line)
+    values.check_values([*args, *kwargs.values()])
+    run(interpreter, make_call("backward", (tensor, *args), kwargs), line)
 
 
 def call_function(
     interpreter: Interpreter, target: Any, args: tuple, kwargs: dict, line: int
 ) -> Any:
     """torch.autograd.backward(...) (None) or torch.autograd.grad(...) (a tuple of gradients)."""
-    name = TARGETS[target]
+    values.check_values([*args, *kwargs.values()])
+    call = make_call(TARGETS[target], args, kwargs)
+    run(interpreter, call, line)
+    return call.results if call.grad else None
+
+
+def make_call(name: str, args: tuple, kwargs: dict) -> BackwardCall:
+    """The pass torch is asked for by a call of "backward" (Tensor.backward, the tensor first),
+    "torch.autograd.backward" or "torch.autograd.grad"; ScriptError for what it cannot be."""
     given = _bind(name, args, kwargs)
+    if name == "backward":
+        return BackwardCall(
+            roots=[given["self"]],
+            gradients=[given["gradient"]],
+            retain_graph=given["retain_graph"],
+            create_graph=given["create_graph"],
+            inputs=_tensors_or_none(given["inputs"], "inputs"),
+        )
     if name == "torch.autograd.backward":
         roots = _tensors(given["tensors"], "tensors")
-        call = BackwardCall(
+        return BackwardCall(
             roots=roots,
             gradients=_gradients(given["grad_tensors"], len(roots), "grad_tensors"),
             retain_graph=given["retain_graph"],
             create_graph=given["create_graph"],
             inputs=_tensors_or_none(given["inputs"], "inputs"),
         )
-        run(interpreter, call, line)
-        return None
     if given["is_grads_batched"]:
         raise ScriptError(
             "torch.autograd.grad(is_grads_batched=True) is not available in explorer scripts",
             hint="call torch.autograd.grad once for each grad_outputs",
         )
     roots = _tensors(given["outputs"], "outputs")
-    call = BackwardCall(
+    return BackwardCall(
         roots=roots,
         gradients=_gradients(given["grad_outputs"], len(roots), "grad_outputs"),
         retain_graph=given["retain_graph"],
@@ -149,8 +156,6 @@ def call_function(
         allow_unused=given["allow_unused"],
         materialize_grads=bool(given["materialize_grads"]),
     )
-    run(interpreter, call, line)
-    return call.results
 
 
 def run(interpreter: Interpreter, call: BackwardCall, line: int) -> None:
@@ -166,7 +171,6 @@ def run(interpreter: Interpreter, call: BackwardCall, line: int) -> None:
 
 
 def _bind(name: str, args: tuple, kwargs: dict) -> dict[str, Any]:
-    values.check_values([*args, *kwargs.values()])
     try:
         bound = _SIGNATURES[name].bind(*args, **kwargs)
     except TypeError as error:

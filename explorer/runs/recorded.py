@@ -22,7 +22,7 @@ import explorer
 from explorer import collector
 from explorer.data import export
 from explorer.data.snapshot import Snapshot
-from explorer.lang.autograd_calls import BackwardCall
+from explorer.lang.autograd_calls import BackwardCall, make_call
 from explorer.lang.errors import ScriptError
 from explorer.runs.session import Traced
 
@@ -156,18 +156,18 @@ class record:
         ]
         # Tensor.backward calls torch.autograd.backward: the outer door records, the inner
         # one lets the call through (self._depth).
-        torch.Tensor.backward = self._door(tensor_backward, _tensor_call)  # type: ignore[method-assign]
-        autograd.backward = self._door(backward, _backward_call)  # type: ignore[assignment]
-        autograd.grad = self._door(grad, _grad_call)  # type: ignore[assignment]
+        torch.Tensor.backward = self._door(tensor_backward, "backward")  # type: ignore[method-assign]
+        autograd.backward = self._door(backward, "torch.autograd.backward")  # type: ignore[assignment]
+        autograd.grad = self._door(grad, "torch.autograd.grad")  # type: ignore[assignment]
 
     def _unpatch(self) -> None:
         for owner, name, original in reversed(self._restore):
             setattr(owner, name, original)
         self._restore = []
 
-    def _door(self, original: Callable[..., Any], make: Callable[..., BackwardCall | None]):
+    def _door(self, original: Callable[..., Any], name: str) -> Callable[..., Any]:
         def door(*args: Any, **kwargs: Any) -> Any:
-            call = None if self._depth else make(*args, **kwargs)
+            call = None if self._depth else _call_or_none(name, args, kwargs)
             if call is None:  # inside a recorded pass (BackwardCall.run), or not recordable
                 return original(*args, **kwargs)
             self._record(call)
@@ -242,60 +242,13 @@ def _leaves(tensor: torch.Tensor) -> list[torch.Tensor]:
     return found
 
 
-# -- the user's calls, as BackwardCalls ----------------------------------------------------
-
-
-def _listed(value: Any) -> list:
-    if value is None:
-        return []
-    return [value] if isinstance(value, torch.Tensor) else list(value)
-
-
-def _tensor_call(
-    tensor: torch.Tensor,
-    gradient: torch.Tensor | None = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    inputs: Any = None,
-) -> BackwardCall:
-    return BackwardCall([tensor], [gradient], retain_graph, create_graph, _listed(inputs) or None)
-
-
-def _backward_call(
-    tensors: Any,
-    grad_tensors: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    grad_variables: Any = None,
-    inputs: Any = None,
-) -> BackwardCall:
-    roots = _listed(tensors)
-    gradients = _listed(grad_tensors if grad_tensors is not None else grad_variables)
-    return BackwardCall(
-        roots, gradients or [None] * len(roots), retain_graph, create_graph,
-        _listed(inputs) or None,
-    )  # fmt: skip
-
-
-def _grad_call(
-    outputs: Any,
-    inputs: Any,
-    grad_outputs: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    only_inputs: bool = True,
-    allow_unused: bool | None = None,
-    is_grads_batched: bool = False,
-    materialize_grads: bool = False,
-) -> BackwardCall | None:
-    if is_grads_batched:
-        return None  # vmapped over many gradients: run by torch as it is, not recorded
-    roots = _listed(outputs)
-    gradients = _listed(grad_outputs)
-    return BackwardCall(
-        roots, gradients or [None] * len(roots), retain_graph, create_graph, _listed(inputs),
-        grad=True, allow_unused=allow_unused, materialize_grads=materialize_grads,
-    )  # fmt: skip
+def _call_or_none(name: str, args: tuple, kwargs: dict) -> BackwardCall | None:
+    """The pass the user's call asks for, as scripts' calls are read (autograd_calls.py); None
+    for a call torch should answer as it is (its own error, or is_grads_batched=True)."""
+    try:
+        return make_call(name, args, kwargs)
+    except ScriptError:
+        return None
 
 
 def _user_place() -> tuple[str, int]:
