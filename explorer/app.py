@@ -182,6 +182,11 @@ def _write_picture(snapshot: Any, out: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+# How Recording.show() (explorer/runs/recorded.py) starts a window on a recording it pipes in;
+# not in --help: it is the library's, not a command for people.
+RECORDING_FLAG = "--recording-on-stdin"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-explorer",
@@ -241,4 +246,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from explorer.ui.main import run_window
 
+    if argv and argv[0] == RECORDING_FLAG:  # Recording.show(): the recording on stdin
+        return run_window(recording=sys.stdin.buffer.read())
     return run_window(argv[0] if argv else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
 import weakref
 from pathlib import Path
 
@@ -159,3 +160,33 @@ def test_half_precision_views_and_in_place_ops_are_recorded_as_torch_ran_them() 
         assert summary is not None and summary.values is not None
         expected = leaf.grad.float()
         assert torch.allclose(torch.as_tensor(summary.values).float().reshape(4), expected)
+
+
+def test_the_window_shows_a_recording_and_says_where_it_came_from(window, qtbot) -> None:
+    model, x = _model()
+    with explorer.record() as rec:
+        model(x).pow(2).mean().backward()
+    origin = "{}:{}".format(*rec.origin)
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=5_000):
+        window.show_recording(rec.snapshot, origin)
+    shown = window.model.snapshot
+    assert shown is not None and len(shown.passes) == 1
+    assert shown.graph.number_of_nodes() == rec.snapshot.graph.number_of_nodes()
+    assert f"Recording from {origin}" in window.statusBar().currentMessage()
+    assert origin in window.windowTitle()
+    qtbot.wait(1_500)  # no run of the editor's text replaces it
+    assert window.model.snapshot is shown
+
+
+def test_show_opens_the_window_in_a_process_of_its_own() -> None:
+    model, x = _model()
+    with explorer.record() as rec:
+        model(x).sum().backward()
+    process = rec.show()
+    try:
+        # The window is up and stays up (offscreen here: the tests' QT_QPA_PLATFORM).
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(timeout=8)
+    finally:
+        process.kill()
+        process.wait()

@@ -9,7 +9,11 @@ code is touched, and the recording keeps no tensor of it once it is made.
 
 from __future__ import annotations
 
+import contextlib
+import pickle
+import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -20,6 +24,7 @@ from torch import nn
 
 import explorer
 from explorer import collector
+from explorer.app import RECORDING_FLAG
 from explorer.data import export
 from explorer.data.snapshot import Snapshot
 from explorer.lang.autograd_calls import BackwardCall, make_call
@@ -65,11 +70,35 @@ class Recording:
         export.write(self.snapshot, target)
         return target
 
+    def show(self) -> subprocess.Popen:
+        """Open the desktop window on this recording, in a process of its own (no Qt event loop
+        here, in your process or notebook kernel); returns at once, with that process."""
+        data = pickle.dumps((self.snapshot, "{}:{}".format(*self.origin)), pickle.HIGHEST_PROTOCOL)
+        command = "import sys; from explorer.app import main; sys.exit(main(sys.argv[1:]))"
+        process = subprocess.Popen(
+            [sys.executable, "-c", command, RECORDING_FLAG],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # the window lives on if this kernel stops
+        )
+        threading.Thread(target=_hand_over, args=(process, data), daemon=True).start()
+        return process
+
     def __repr__(self) -> str:
         file, line = self.origin
         nodes = self.snapshot.graph.number_of_nodes()
         count = f"{self.passes} backward pass{'' if self.passes == 1 else 'es'}"
         return f"<Recording of {count}, {nodes} nodes, from {file}:{line}>"
+
+
+def _hand_over(process: subprocess.Popen, data: bytes) -> None:
+    """Write the recording to the window process, which reads it all before it starts."""
+    assert process.stdin is not None
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.write(data)
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.close()
 
 
 class _Run(Traced):

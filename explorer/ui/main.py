@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes.util
 import os
+import pickle
 import sys
 from pathlib import Path
 
@@ -45,8 +46,9 @@ def missing_display_libraries() -> list[str]:
     return [name for name in X11_LIBRARIES if ctypes.util.find_library(name) is None]
 
 
-def run_window(script: str | None = None) -> int:
-    """Open the window (with script, if given) and run until it closes."""
+def run_window(script: str | None = None, recording: bytes | None = None) -> int:
+    """Open the window (with script, if given, or a recording from explorer.record()'s
+    Recording.show()) and run until it closes."""
     missing = missing_display_libraries()
     if missing:
         names = ", ".join(f"lib{name}" for name in missing)
@@ -71,6 +73,10 @@ def run_window(script: str | None = None) -> int:
     window = MainWindow(worker, settings)
     if script:
         window.open_path(Path(script))
+    if recording is not None:
+        # Written by Recording.show() in the user's own process, for this process alone.
+        snapshot, origin = pickle.loads(recording)
+        window.show_recording(snapshot, origin)
     window.show()
     try:
         return app.exec()

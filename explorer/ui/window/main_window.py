@@ -228,6 +228,13 @@ class MainWindow(QMainWindow):
         self._type_timer.stop()
         self.runner.run_model_file(path, text)
 
+    def show_recording(self, snapshot: Snapshot, origin: str) -> None:
+        """Show what explorer.record() recorded at origin (FILE:LINE), as the title and the
+        status bar say; the editor keeps the user's script, which Run runs instead."""
+        self._type_timer.stop()
+        self.runner.show_recording(snapshot, origin)
+        self.setWindowTitle(f"Recording from {origin} — Autograd Explorer")
+
     def cancel(self) -> None:
         self.runner.cancel()
 

@@ -45,6 +45,17 @@ class Runner(QObject):
         request.answered.connect(lambda added: self._on_backward(request, added))
         self._wait_for(request)
 
+    def show_recording(self, snapshot: Snapshot, origin: str) -> None:
+        """A recording of the user's own code (explorer.record()), in place of any run."""
+        self._replace_running()
+        self.model_file = None
+        self._show(snapshot, 0.0, play=False)
+        graph = snapshot.graph
+        self._show_status(
+            f"Recording from {origin} · {graph.number_of_nodes():,} nodes · "
+            f"{graph.number_of_edges():,} edges · {len(snapshot.passes)} backward passes"
+        )
+
     def cancel(self) -> None:
         if self.worker.busy:
             self.worker.cancel()
