@@ -7,22 +7,20 @@ Every script in CORPUS runs twice: through the app (`run_script`) and as plain P
 from __future__ import annotations
 
 import ast
-import math
 import time
-from typing import Any
 
 import pytest
-import torch
-import torch.nn.functional as F
-from torch import nn
 
 from explorer.lang import containers, tables
 from explorer.lang.errors import ScriptError
-from explorer.lang.interpreter import Interpreter
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.precheck import precheck
 from explorer.runs.session import run_script
+from tests.compare import interpreter_of as _interpreter
+from tests.compare import problem_of as _problem
+from tests.compare import python_prints as _python_prints
+from tests.compare import script_prints as _script_prints
 
 CORPUS: dict[str, str] = {
     "underscore_names": """
@@ -269,24 +267,6 @@ print(len(linears))
 }
 
 
-def _python_prints(code: str) -> list[str]:
-    printed: list[str] = []
-
-    def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
-        text = sep.join(str(a) for a in args) + end
-        printed.append(text[:-1] if text.endswith("\n") else text)
-
-    namespace = {"torch": torch, "nn": nn, "F": F, "math": math, "print": print_}
-    exec(compile(code, "<script>", "exec"), namespace)  # trusted: the test's own code
-    return printed
-
-
-def _script_prints(code: str, limits: Limits | None = None) -> list[str]:
-    snapshot = run_script(code, limits)
-    assert snapshot.problem is None, snapshot.problem
-    return [output.text for output in snapshot.outputs]
-
-
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_script_prints_what_python_prints(name: str) -> None:
     code = CORPUS[name]
@@ -296,19 +276,6 @@ def test_script_prints_what_python_prints(name: str) -> None:
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_lesson_cells_accept_the_same_python(name: str) -> None:
     precheck(CORPUS[name])  # raises ScriptError if a cell with this code were refused
-
-
-def _interpreter(code: str, limits: Limits | None = None) -> Interpreter:
-    limits = limits or Limits()
-    interpreter = Interpreter(code, limits)
-    interpreter.run(parse(code, limits))
-    return interpreter
-
-
-def _problem(code: str, limits: Limits | None = None) -> str:
-    snapshot = run_script(code, limits)
-    assert snapshot.problem is not None, "the script was not refused"
-    return snapshot.problem.message
 
 
 # -- limits -------------------------------------------------------------------------------------

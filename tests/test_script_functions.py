@@ -14,7 +14,9 @@ from torch import nn
 
 from explorer.lang.limits import Limits
 from explorer.runs.session import run_script
-from tests.test_python_language import _problem, _python_prints, _script_prints
+from tests.compare import problem_of as _problem
+from tests.compare import python_prints as _python_prints
+from tests.compare import script_prints as _script_prints
 
 CORPUS: dict[str, str] = {
     "defaults_and_keywords": """

@@ -7,7 +7,6 @@ added here are in tests/test_hostile.py (BOMBS), with the names that reach outsi
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
@@ -23,6 +22,8 @@ from explorer.lang.parse import parse
 from explorer.lang.precheck import precheck
 from explorer.lang.values import Function, Method, method_repr
 from explorer.runs.session import run_script
+from tests.compare import python_prints as _python_prints
+from tests.compare import script_prints as _script_prints
 
 _X = "_ = torch.manual_seed(0)\nx = torch.randn(3, 4, requires_grad=True)\n"
 
@@ -218,24 +219,6 @@ print(m.weight, m.bias, w, nn.init.calculate_gain("leaky_relu", 0.2))
 print(m(torch.ones(2, 4)))
 """,
 }
-
-
-def _python_prints(code: str) -> list[str]:
-    printed: list[str] = []
-
-    def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
-        text = sep.join(str(a) for a in args) + end
-        printed.append(text[:-1] if text.endswith("\n") else text)
-
-    namespace = {"torch": torch, "nn": nn, "F": F, "math": math, "print": print_}
-    exec(compile(code, "<script>", "exec"), namespace)  # trusted: the test's own code
-    return printed
-
-
-def _script_prints(code: str) -> list[str]:
-    snapshot = run_script(code)
-    assert snapshot.problem is None, snapshot.problem
-    return [output.text for output in snapshot.outputs]
 
 
 @pytest.mark.parametrize("name", list(CORPUS))

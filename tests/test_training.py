@@ -7,13 +7,7 @@ Python floats (`tolist()`, every digit), so equal output means identical trainin
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import pytest
-import torch
-import torch.nn.functional as F
-from torch import nn
 
 from explorer.lang import tables, values
 from explorer.lang.autograd_calls import recorded_bytes
@@ -23,6 +17,10 @@ from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.precheck import precheck
 from explorer.runs.session import Session, run_script
+from tests.compare import interpreter_of as _interpreter
+from tests.compare import problem_of as _problem
+from tests.compare import python_lines as _python_prints
+from tests.compare import script_lines as _script_prints
 
 _MODEL = """
 gen = torch.manual_seed(0)
@@ -224,23 +222,6 @@ for epoch in range(4):
 }
 
 
-def _python_prints(code: str) -> list[str]:
-    printed: list[str] = []
-
-    def print_(*args: Any, sep: str = " ", end: str = "\n") -> None:
-        printed.append(sep.join(str(a) for a in args) + end)
-
-    namespace = {"torch": torch, "nn": nn, "F": F, "math": math, "print": print_}
-    exec(compile(code, "<script>", "exec"), namespace)  # trusted: the test's own code
-    return "".join(printed).splitlines()
-
-
-def _script_prints(code: str) -> list[str]:
-    snapshot = run_script(code)
-    assert snapshot.problem is None, snapshot.problem
-    return "\n".join(output.text for output in snapshot.outputs).splitlines()
-
-
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_training_prints_what_pytorch_prints(name: str) -> None:
     code = CORPUS[name]
@@ -250,19 +231,6 @@ def test_training_prints_what_pytorch_prints(name: str) -> None:
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_lesson_cells_accept_training(name: str) -> None:
     precheck(CORPUS[name])  # raises ScriptError if a cell with this code were refused
-
-
-def _interpreter(code: str, limits: Limits | None = None) -> Interpreter:
-    limits = limits or Limits()
-    interpreter = Interpreter(code, limits)
-    interpreter.run(parse(code, limits))
-    return interpreter
-
-
-def _problem(code: str, limits: Limits | None = None) -> str:
-    snapshot = run_script(code, limits)
-    assert snapshot.problem is not None, "the script was not refused"
-    return snapshot.problem.message
 
 
 # -- limits -------------------------------------------------------------------------------------
