@@ -185,6 +185,20 @@ def _write_picture(snapshot: Any, out: Path, args: argparse.Namespace) -> int:
 # How Recording.show() (explorer/runs/recorded.py) starts a window on a recording it pipes in;
 # not in --help: it is the library's, not a command for people.
 RECORDING_FLAG = "--recording-on-stdin"
+PICTURE_FLAG = "--picture-on-stdin"  # Recording.save("step.png"): drawn here, not in its process
+
+
+def _picture_from_stdin(out: Path) -> int:
+    """Draw the recording piped in (pickled by Recording.save) into out, as export would."""
+    import pickle
+
+    snapshot = pickle.loads(sys.stdin.buffer.read())
+    defaults = argparse.Namespace(step=None, frame_ms=800, theme="light", white=False)
+    try:
+        return _write_picture(snapshot, out, defaults)
+    except OSError as error:
+        print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("-h", "--help"):
         build_parser().print_help()
         return 0
+    if len(argv) == 2 and argv[0] == PICTURE_FLAG:  # Recording.save() of a picture
+        return _picture_from_stdin(Path(argv[1]))
     from explorer.ui.main import run_window
 
     if argv and argv[0] == RECORDING_FLAG:  # Recording.show(): the recording on stdin

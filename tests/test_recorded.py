@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import subprocess
+import sys
 import weakref
 from pathlib import Path
 
@@ -141,6 +142,33 @@ def test_saving_writes_the_export_formats(tmp_path: Path) -> None:
     assert rec.save(tmp_path / "step.dot").read_text().startswith("digraph")
     with pytest.raises(ValueError, match=r"cannot save a recording as '\.xyz'"):
         rec.save(tmp_path / "step.xyz")
+
+
+def test_saving_a_picture_draws_it_in_a_process_of_its_own(tmp_path: Path) -> None:
+    model, x = _model()
+    with explorer.record() as rec:
+        model(x).sum().backward()
+    assert rec.save(tmp_path / "step.png").read_bytes().startswith(b"\x89PNG")
+    svg = rec.save(tmp_path / "step.svg").read_text()
+    assert "<svg" in svg and "model.0.weight" in svg
+
+
+def test_a_users_process_that_saves_a_picture_never_imports_qt(tmp_path: Path) -> None:
+    code = (
+        "import sys, torch, explorer\n"
+        "w = torch.ones(2, requires_grad=True)\n"
+        "with explorer.record() as rec:\n"
+        "    (w * 3).sum().backward()\n"
+        f"rec.save({str(tmp_path / 'step.png')!r})\n"
+        "print(any(name.startswith('PySide6') for name in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+    assert (tmp_path / "step.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_half_precision_views_and_in_place_ops_are_recorded_as_torch_ran_them() -> None:

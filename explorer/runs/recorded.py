@@ -24,7 +24,7 @@ from torch import nn
 
 import explorer
 from explorer import collector
-from explorer.app import RECORDING_FLAG
+from explorer.app import PICTURE_FLAG, PICTURES, RECORDING_FLAG
 from explorer.data import export
 from explorer.data.snapshot import Snapshot
 from explorer.lang.autograd_calls import BackwardCall, make_call
@@ -61,13 +61,19 @@ class Recording:
         return data
 
     def save(self, path: str | Path) -> Path:
-        """Write the recording to path, in the format its suffix names (.json, .dot, .gv,
-        .graphml); the path written."""
+        """Write the recording to path, in the format its suffix names: .json, .dot, .gv or
+        .graphml (data), .png, .svg or .pdf (the graph as the window draws it) or .gif (the
+        last pass, a frame a step); the path written. Pictures are drawn in a process of
+        their own, so no Qt runs in yours."""
         target = Path(path)
-        if target.suffix.lower() not in export.FORMATS:
-            formats = ", ".join(export.FORMATS)
+        suffix = target.suffix.lower()
+        if suffix in PICTURES:
+            _draw(self.snapshot, target)
+        elif suffix in export.FORMATS:
+            export.write(self.snapshot, target)
+        else:
+            formats = ", ".join((*export.FORMATS, *PICTURES))
             raise ValueError(f"cannot save a recording as {target.suffix!r}; use {formats}")
-        export.write(self.snapshot, target)
         return target
 
     def show(self) -> subprocess.Popen:
@@ -90,6 +96,19 @@ class Recording:
         nodes = self.snapshot.graph.number_of_nodes()
         count = f"{self.passes} backward pass{'' if self.passes == 1 else 'es'}"
         return f"<Recording of {count}, {nodes} nodes, from {file}:{line}>"
+
+
+def _draw(snapshot: Snapshot, target: Path) -> None:
+    command = "import sys; from explorer.app import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", command, PICTURE_FLAG, str(target)],
+        input=pickle.dumps(snapshot, pickle.HIGHEST_PROTOCOL),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        words = done.stderr.decode(errors="replace").strip().splitlines()
+        raise OSError(words[-1] if words else f"drawing {target.name} failed")
 
 
 def _hand_over(process: subprocess.Popen, data: bytes) -> None:
