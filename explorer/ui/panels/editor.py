@@ -29,6 +29,10 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 _DOTTED = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\.([A-Za-z_0-9]*)$")
 
 
+INDENT = 4  # spaces a block level takes, as Tab inserts
+_ENDS_BLOCK = re.compile(r"^\s+(return|pass|break|continue|raise)\b")
+
+
 class Highlighter(QSyntaxHighlighter):
     """Keywords, numbers, strings, comments and the torch names a script can use."""
 
@@ -219,6 +223,8 @@ class CodeEditor(QPlainTextEdit):
         if event.key() == Qt.Key.Key_Tab:
             self.insertPlainText("    ")
             return
+        if event.key() == Qt.Key.Key_Backspace and self._dedent():
+            return
         super().keyPressEvent(event)
         if event.text() and (event.text().isalnum() or event.text() in "._"):
             self._complete()
@@ -230,7 +236,21 @@ class CodeEditor(QPlainTextEdit):
         indent = line[: len(line) - len(line.lstrip(" "))]
         if line.rstrip().endswith(":"):
             indent += "    "
+        elif _ENDS_BLOCK.match(line):  # after return, pass, break...: back one level, as IDLE
+            indent = indent[: max(len(indent) - INDENT, 0)]
         self.insertPlainText("\n" + indent)
+
+    def _dedent(self) -> bool:
+        """Backspace in a line's leading spaces takes back one level (four spaces), as Tab
+        gave it; False where Backspace deletes one character as usual."""
+        cursor = self.textCursor()
+        before = cursor.block().text()[: cursor.positionInBlock()]
+        if cursor.hasSelection() or not before or before.strip(" "):
+            return False
+        width = (len(before) - 1) % INDENT + 1  # to the level below, from anywhere in it
+        for _ in range(width):
+            cursor.deletePreviousChar()
+        return True
 
     def _prefix(self) -> tuple[str, str]:
         """(what stands before the dot, the word being typed)."""
