@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.ui.model import ExplorerModel
-from explorer.view import labels
+from explorer.view import captions
 from explorer.view.replay import Cursor
 
 SPEEDS = [0.5, 1.0, 2.0, 4.0, 8.0, 30.0]
@@ -111,15 +111,13 @@ class StepperBar(QWidget):
     def caption_text(self) -> str:
         model = self.model
         if not model.pass_count:
-            return "No backward pass yet: press Backward"
+            return captions.NO_PASS
         step = model.step_view().step
         count = model.step_count()
         if step is None:
-            return f"Before the first of {count} steps"
+            return captions.before(count)
         attrs = model.snapshot.graph.nodes[step.node]
-        what = labels.node_title(attrs)
-        verb = "accumulates into .grad" if attrs.kind == "leaf" else f"runs {attrs.op}"
-        return f"Step {model.cursor.step_index + 1} of {count}: {what} {verb}"
+        return captions.step(attrs, model.cursor.step_index, count)
 
     def _on_slider(self, value: int) -> None:
         self.model.move_to(Cursor(self.model.cursor.pass_index, value - 1))
