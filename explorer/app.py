@@ -15,6 +15,7 @@ from explorer.worker.protocol import DEFAULT_MEMORY_MB
 # Drawn by the window's graph view (explorer/ui/exports/headless.py), on the offscreen platform.
 PICTURES = (".png", ".svg", ".pdf", ".gif")
 STILL_PICTURES = (".png", ".svg", ".pdf")
+PAGE = ".html"  # the HTML stepper (explorer/page/): drawn without Qt, in this process
 # A GIF frame's time is kept in hundredths of a second in 16 bits; a minute is plenty.
 FRAME_MS = (10, 60_000)
 
@@ -79,7 +80,12 @@ def _export(args: argparse.Namespace, own_process: bool) -> int:
     try:
         if out.suffix.lower() in PICTURES:
             return _write_picture(snapshot, out, args)
-        write(snapshot, out)
+        if out.suffix.lower() == PAGE:
+            from explorer.page import write_page
+
+            write_page(snapshot, out, title=script.name)
+        else:
+            write(snapshot, out)
     except OSError as error:
         print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 2
@@ -156,8 +162,9 @@ def _wrong_arguments(
 ) -> str | None:
     """What is wrong with the command line, checked before anything runs; None when nothing."""
     suffix = out.suffix.lower()
-    if suffix not in formats + PICTURES:
-        return f"unknown output format {suffix!r}; use {', '.join(formats + PICTURES)}"
+    known = (*formats, *PICTURES, PAGE)
+    if suffix not in known:
+        return f"unknown output format {suffix!r}; use {', '.join(known)}"
     if args.step is not None and suffix not in STILL_PICTURES:
         return f"--step is for {', '.join(STILL_PICTURES)} pictures, not {suffix}"
     if not FRAME_MS[0] <= args.frame_ms <= FRAME_MS[1]:
@@ -214,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         required=True,
         help="OUT.json, OUT.dot or OUT.graphml (data); OUT.png, OUT.svg or OUT.pdf (the graph "
-        "as drawn); OUT.gif (the last backward pass, a frame a step)",
+        "as drawn); OUT.gif (the last backward pass, a frame a step); OUT.html (a page that "
+        "steps through the backward passes in any browser)",
     )
     export.add_argument(
         "--step",

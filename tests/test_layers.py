@@ -1,4 +1,5 @@
-"""The layer contract, by folder: Qt only in `ui/`, torch never in `ui/`, `view/` or `data/`."""
+"""The layer contract, by folder: Qt only in `ui/`, torch never in `ui/`, `view/`, `data/` or
+`page/`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ CONTRACT: dict[str, set[str]] = {
     "data": QT | TORCH,
     "view": QT | TORCH,
     "lessons": QT | TORCH,
+    "page": QT | TORCH,
     "worker": QT,
     "ui": TORCH,
 }

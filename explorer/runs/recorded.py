@@ -24,11 +24,12 @@ from torch import nn
 
 import explorer
 from explorer import collector
-from explorer.app import PICTURE_FLAG, PICTURES, RECORDING_FLAG
+from explorer.app import PAGE, PICTURE_FLAG, PICTURES, RECORDING_FLAG
 from explorer.data import export
 from explorer.data.snapshot import Snapshot
 from explorer.lang.autograd_calls import BackwardCall, make_call
 from explorer.lang.errors import ScriptError
+from explorer.page import fragment, write_page
 from explorer.runs.session import Traced
 
 _TORCH = str(Path(torch.__file__).parent)
@@ -62,19 +63,36 @@ class Recording:
 
     def save(self, path: str | Path) -> Path:
         """Write the recording to path, in the format its suffix names: .json, .dot, .gv or
-        .graphml (data), .png, .svg or .pdf (the graph as the window draws it) or .gif (the
-        last pass, a frame a step); the path written. Pictures are drawn in a process of
-        their own, so no Qt runs in yours."""
+        .graphml (data), .png, .svg or .pdf (the graph as the window draws it), .gif (the
+        last pass, a frame a step) or .html (a page that steps through the passes in any
+        browser, with nothing to install); the path written. Pictures are drawn in a process
+        of their own, so no Qt runs in yours.
+
+        >>> rec.save("step.html")  # open it in a browser; step.html#step=3 opens step 3
+        """
         target = Path(path)
         suffix = target.suffix.lower()
         if suffix in PICTURES:
             _draw(self.snapshot, target)
+        elif suffix == PAGE:
+            write_page(self.snapshot, target, title=target.stem, origin=self.where())
         elif suffix in export.FORMATS:
             export.write(self.snapshot, target)
         else:
-            formats = ", ".join((*export.FORMATS, *PICTURES))
+            formats = ", ".join((*export.FORMATS, *PICTURES, PAGE))
             raise ValueError(f"cannot save a recording as {target.suffix!r}; use {formats}")
         return target
+
+    def where(self) -> str:
+        """`Recording from train.py:12`; a notebook's cells are named as such."""
+        file, line = self.origin
+        if "ipykernel_" in file or file.startswith("<"):
+            return f"Recording from a notebook cell, line {line}"
+        return f"Recording from {Path(file).name}:{line}"
+
+    def _repr_html_(self) -> str:
+        """The HTML stepper, inline in Jupyter, VS Code or Colab: click it, then ← → Space."""
+        return fragment(self.snapshot, title="Backward pass", origin=self.where())
 
     def show(self) -> subprocess.Popen:
         """Open the desktop window on this recording, in a process of its own (no Qt event loop
