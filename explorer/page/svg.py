@@ -51,20 +51,25 @@ def view_box(scene: Scene) -> tuple[float, float, float, float]:
 
 
 def svg(scene: Scene, prefix: str, card_roles: list[str], card_lines: list[list[str]]) -> str:
-    """The whole graph before any step: frames, constants, edges, cards and hidden pills."""
+    """The whole graph before any step, as two layers with one view box: module frames and
+    constants behind, which no step changes, and the edges, cards and gradient labels a step
+    restyles in front (so a step repaints the front only)."""
     x, y, w, h = view_box(scene)
-    parts = [
-        f'<svg class="agx-svg" xmlns="http://www.w3.org/2000/svg" id="{prefix}-svg" '
-        f'viewBox="{_n(x)} {_n(y)} {_n(w)} {_n(h)}" role="img" '
-        'aria-label="The autograd graph">',
-        _frames(scene),
-        _stubs(scene),
-        _edges(scene),
-        _cards(scene, prefix, card_roles, card_lines),
-        '<g class="agx-pills"></g>',
-        "</svg>",
-    ]
-    return "".join(parts)
+    box = f'viewBox="{_n(x)} {_n(y)} {_n(w)} {_n(h)}"'
+    return "".join(
+        [
+            f'<svg class="agx-back" xmlns="http://www.w3.org/2000/svg" {box} aria-hidden="true">',
+            _frames(scene),
+            _stubs(scene),
+            "</svg>",
+            f'<svg class="agx-svg" xmlns="http://www.w3.org/2000/svg" id="{prefix}-svg" {box} '
+            'role="img" aria-label="The autograd graph">',
+            _edges(scene),
+            _cards(scene, prefix, card_roles, card_lines),
+            '<g class="agx-pills"></g>',
+            "</svg>",
+        ]
+    )
 
 
 def _frames(scene: Scene) -> str:
