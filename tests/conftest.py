@@ -14,6 +14,7 @@ from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from explorer.ui.window.main_window import MainWindow
+from tests.browser import BrowserPages, browser_pages
 from tests.helpers import Windows
 
 
@@ -32,6 +33,15 @@ def window(windows: Windows) -> MainWindow:
     whose close would ask.
     """
     return windows.open()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserPages]:
+    """One headless Chromium per test module: `browser.open(path, fragment)` gives a loaded Page.
+
+    Skips, saying what to install, without Debian's Chromium or Python's Playwright.
+    """
+    yield from browser_pages()
 
 
 @pytest.fixture
