@@ -28,7 +28,8 @@ def test_the_example_notebook_shows_a_stepper_that_steps_in_a_browser(
     (shown,) = outputs[1]
     html = shown.data["text/html"]
     assert shown.data["text/plain"].startswith("<Recording of 1 backward pass")
-    assert "Recording from a notebook cell, line 4" in html
+    assert shown.data["text/plain"].endswith("from a notebook cell, line 1>")
+    assert "Recording from a notebook cell, line 1" in html
     data = json.loads(re.search(r'class="agx-data">(.*?)</script>', html).group(1))
     assert "model.0.weight" in [info["title"] for info in data["info"]]
     assert (tmp_path / "step.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

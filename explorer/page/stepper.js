@@ -6,7 +6,7 @@
   if (!root || root.dataset.agxReady) return;
   root.dataset.agxReady = "1";
   var D = JSON.parse(root.querySelector(".agx-data").textContent);
-  var svg = root.querySelector(".agx-svg"), back = root.querySelector(".agx-back");
+  var svg = root.querySelector(".agx-svg"), behind = root.querySelector(".agx-behind");
   var NS = "http://www.w3.org/2000/svg";
   var CARD_W = 132, LINE = 18, FONT = 15, TEXT_ROOM = 124, CHAR_EM = 0.56;
   var READABLE_PX = 46;  // as the window: narrower cards show no text worth reading
@@ -226,7 +226,7 @@
     box = { x: x, y: y, w: w, h: h };
     var text = [x, y, w, h].map(function (v) { return v.toFixed(1); }).join(" ");
     svg.setAttribute("viewBox", text);
-    back.setAttribute("viewBox", text);
+    behind.setAttribute("viewBox", text);
   }
   function fit() { setBox(full.x, full.y, full.w, full.h); }
   function centreOn(x, y, w) { var h = w * size().h / size().w; setBox(x - w / 2, y - h / 2, w, h); }

@@ -58,7 +58,7 @@ def svg(scene: Scene, prefix: str, card_roles: list[str], card_lines: list[list[
     box = f'viewBox="{_n(x)} {_n(y)} {_n(w)} {_n(h)}"'
     return "".join(
         [
-            f'<svg class="agx-back" xmlns="http://www.w3.org/2000/svg" {box} aria-hidden="true">',
+            f'<svg class="agx-behind" xmlns="http://www.w3.org/2000/svg" {box} aria-hidden="true">',
             _frames(scene),
             _stubs(scene),
             "</svg>",

@@ -83,12 +83,15 @@ class Recording:
             raise ValueError(f"cannot save a recording as {target.suffix!r}; use {formats}")
         return target
 
-    def where(self) -> str:
-        """`Recording from train.py:12`; a notebook's cells are named as such."""
+    def place(self) -> str:
+        """Where the recording was made: `train.py:12`, or `a notebook cell, line 3`."""
         file, line = self.origin
         if "ipykernel_" in file or file.startswith("<"):
-            return f"Recording from a notebook cell, line {line}"
-        return f"Recording from {Path(file).name}:{line}"
+            return f"a notebook cell, line {line}"
+        return f"{Path(file).name}:{line}"
+
+    def where(self) -> str:
+        return f"Recording from {self.place()}"
 
     def _repr_html_(self) -> str:
         """The HTML stepper, inline in Jupyter, VS Code or Colab: click it, then ← → Space."""
@@ -97,7 +100,7 @@ class Recording:
     def show(self) -> subprocess.Popen:
         """Open the desktop window on this recording, in a process of its own (no Qt event loop
         here, in your process or notebook kernel); returns at once, with that process."""
-        data = pickle.dumps((self.snapshot, "{}:{}".format(*self.origin)), pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((self.snapshot, self.place()), pickle.HIGHEST_PROTOCOL)
         command = "import sys; from explorer.app import main; sys.exit(main(sys.argv[1:]))"
         process = subprocess.Popen(
             [sys.executable, "-c", command, RECORDING_FLAG],
@@ -110,10 +113,9 @@ class Recording:
         return process
 
     def __repr__(self) -> str:
-        file, line = self.origin
         nodes = self.snapshot.graph.number_of_nodes()
         count = f"{self.passes} backward pass{'' if self.passes == 1 else 'es'}"
-        return f"<Recording of {count}, {nodes} nodes, from {file}:{line}>"
+        return f"<Recording of {count}, {nodes:,} nodes, from {self.place()}>"
 
 
 def _draw(snapshot: Snapshot, target: Path) -> None:
