@@ -115,16 +115,12 @@ def _info(scene: Scene, snapshot: Snapshot, card: str, texts: Texts) -> dict[str
 
 
 def _call_info(scene: Scene, snapshot: Snapshot, card: str, attrs: GraphNode) -> dict[str, Any]:
-    ops: dict[str, int] = {}
     members = scene.shown.members.get(card, [])
-    for node in members:
-        label = snapshot.graph.nodes[node].label or "?"
-        ops[label] = ops.get(label, 0) + 1
-    common = ", ".join(f"{k} × {v}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1]))
+    inside = labels.inside_text([snapshot.graph.nodes[n] for n in members])
     info: dict[str, Any] = {
         "title": attrs.label or "module",
         "what": f"module call {attrs.call or ''}",
-        "inside": f"{len(members):,} nodes inside: {common}",
+        "inside": inside,
     }
     if attrs.repeats:
         info["note"] = f"{attrs.repeats} identical calls folded into this card."

@@ -110,6 +110,8 @@ def _edges(scene: Scene) -> str:
     """Each edge one path, its arrowhead drawn with it as the window draws it."""
     arrows = scene.geo.arrows()
     out = ['<g class="agx-edges">']
+    if not len(arrows.owner):
+        return '<g class="agx-edges"></g>'
     starts = np.flatnonzero(np.r_[True, arrows.owner[1:] != arrows.owner[:-1]])
     ends = np.r_[starts[1:], len(arrows.owner)]
     for start, end in zip(starts, ends, strict=True):

@@ -100,3 +100,20 @@ def const_text(attrs: GraphNode, slot: int) -> str:
         if isinstance(value, TensorSummary) and value.values is not None and value.numel <= 4:
             return tensor_text(value, 10)
     return "const"
+
+
+def inside_text(graph_nodes: list[GraphNode]) -> str:
+    """What a module card holds: its ops by kind, most first, then how many leaf tensors
+    (each parameter has a name of its own, and listing them all says nothing)."""
+    ops: dict[str, int] = {}
+    leaves = 0
+    for attrs in graph_nodes:
+        if attrs.kind == "leaf":
+            leaves += 1
+        else:
+            label = attrs.label or "?"
+            ops[label] = ops.get(label, 0) + 1
+    parts = [f"{k} × {v}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1])]
+    if leaves:
+        parts.append(f"{leaves:,} leaf tensor{'' if leaves == 1 else 's'}")
+    return f"{len(graph_nodes):,} nodes inside: {', '.join(parts)}"

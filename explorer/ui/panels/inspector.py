@@ -57,15 +57,11 @@ def _module_html(model: ExplorerModel, card: str) -> str:
     assert model.shown is not None and model.snapshot is not None
     attrs, esc = model.shown.graph.nodes[card], html.escape
     members = model.shown.members[card]
-    ops: dict[str, int] = {}
-    for node in members:
-        label = model.snapshot.graph.nodes[node].label or "?"
-        ops[label] = ops.get(label, 0) + 1
-    common = ", ".join(f"{esc(k)} × {v}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1]))
+    inside = labels.inside_text([model.snapshot.graph.nodes[n] for n in members])
     out = [
         f"<h2 style='margin:0'>{esc(attrs.label or 'module')}</h2>",
         f"<p>{_muted('module call', model.theme)} <b>{esc(attrs.call or '')}</b></p>",
-        f"<p>{len(members):,} nodes inside: {common}</p>",
+        f"<p>{esc(inside)}</p>",
     ]
     if attrs.repeats:
         out.append(f"<p>{attrs.repeats} identical calls folded into this card.</p>")
