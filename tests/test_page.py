@@ -219,3 +219,29 @@ def test_the_captions_are_the_windows_own_at_every_step(window) -> None:
     while model.step_forward():
         seen.append(window.stepper.caption_text())
     assert seen == [shown["before"], *shown["captions"]]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "x = torch.tensor(2., requires_grad=True)\nx.backward()\n",  # one card, no edge
+        "x = torch.tensor(2., requires_grad=True)\ny = x * 3\n",  # no backward pass
+    ],
+)
+def test_a_graph_without_edges_or_passes_still_makes_a_page(script: str) -> None:
+    snapshot = run_ok(script)
+    html = page(snapshot)
+    assert len(_card_ids(html)) == snapshot.graph.number_of_nodes()
+    assert len(_data(html)["passes"]) == len(snapshot.passes)
+
+
+def test_a_lesson_exports_to_a_page(tmp_path: Path) -> None:
+    lesson = ROOT / "resources" / "lessons" / "02-chain-rule.json"
+    out = tmp_path / "lesson.html"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "export", str(lesson), "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(_data(out.read_text(encoding="utf-8"))["passes"]) == 1
