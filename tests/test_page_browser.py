@@ -194,3 +194,66 @@ def test_a_large_graph_opens_readable_and_follows_the_running_card(browser, tmp_
     fitted = pg.evaluate("document.querySelector('.agx-c').getBoundingClientRect().width")
     assert fitted < card_px
     assert re.match(r"Step 40 of \d+", pg.inner_text(".agx-caption"))
+
+
+# JupyterLab's own rules for rendered HTML, which a stepper in its output must withstand.
+NOTEBOOK_STYLE = (
+    "<style>.jp-RenderedHTMLCommon svg{max-width:100%;height:auto}"
+    ".jp-RenderedHTMLCommon h2{margin-top:9.6px;line-height:16px}</style>"
+)
+
+
+def _notebook(tmp_path: Path, body: str) -> Path:
+    host = tmp_path / "jupyter.html"
+    host.write_text(
+        f"<!DOCTYPE html><html><head>{NOTEBOOK_STYLE}</head><body>"
+        f'<div class="jp-RenderedHTMLCommon" style="width:900px">{body}</div></body></html>',
+        encoding="utf-8",
+    )
+    return host
+
+
+def test_a_notebooks_svg_rules_leave_the_controls_clickable(browser, tmp_path: Path) -> None:
+    snapshot = run_ok(NOTES.read_text())
+    pg = browser.open(_notebook(tmp_path, fragment(snapshot)))
+    graph = pg.locator(".agx-graph").bounding_box()
+    drawn = pg.locator(".agx-svg").bounding_box()
+    assert abs(drawn["height"] - graph["height"]) < 1
+    pg.locator(".agx-forward").click()  # the mouse reaches the button, not the graph over it
+    pg.locator(".agx-forward").click()
+    assert pg.inner_text(".agx-caption").startswith("Step 2 of")
+    assert not pg.locator(".agx-untrusted").count()
+
+
+def test_where_scripts_are_stripped_the_stepper_says_what_it_needs(browser, tmp_path: Path) -> None:
+    inline = fragment(run_ok(NOTES.read_text()))
+    stripped = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", inline, flags=re.S)
+    pg = browser.open(_notebook(tmp_path, stripped))
+    assert "trust the notebook" in pg.inner_text(".agx-untrusted")
+
+
+def test_in_a_notebook_the_wheel_scrolls_the_page_until_the_stepper_has_focus(
+    browser, tmp_path: Path
+) -> None:
+    pg = browser.open(_notebook(tmp_path, fragment(run_ok(NOTES.read_text()))))
+    box = pg.locator(".agx-svg").bounding_box()
+    pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    before = pg.get_attribute(".agx-svg", "viewBox")
+    pg.mouse.wheel(0, -300)
+    assert pg.get_attribute(".agx-svg", "viewBox") == before
+    pg.locator(".agx").focus()
+    pg.mouse.wheel(0, -300)
+    assert pg.get_attribute(".agx-svg", "viewBox") != before
+
+
+def test_up_and_down_choose_the_pass_and_stay_with_the_stepper(browser, tmp_path: Path) -> None:
+    snapshot = run_ok(TWO_PASSES)
+    pg = browser.open(_notebook(tmp_path, fragment(snapshot)))
+    pg.evaluate("window.seen = []; document.addEventListener('keydown', e => seen.push(e.key))")
+    pg.locator(".agx").focus()
+    pg.keyboard.press("ArrowDown")
+    assert pg.locator(".agx-pass").evaluate("s => s.selectedIndex") == 1
+    pg.keyboard.press("ArrowUp")
+    pg.keyboard.press("ArrowUp")  # already the first: still the stepper's, not the notebook's
+    assert pg.locator(".agx-pass").evaluate("s => s.selectedIndex") == 0
+    assert pg.evaluate("seen") == []

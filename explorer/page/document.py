@@ -68,6 +68,11 @@ def fragment(
     )
     return (
         f'<div class="agx" id="{prefix}" tabindex="0">'
+        # Shown only where the script does not run (a notebook that is not trusted strips
+        # scripts and styles alike): the script removes it as it starts.
+        '<p class="agx-untrusted">This stepper needs its script to run: in a notebook, run '
+        "the cell again, or trust the notebook (JupyterLab: Trust Notebook in the command "
+        "palette).</p>"
         f"<style>{_style()}</style>"
         f'<div class="agx-head"><div class="agx-title">{heading}</div>{_legend()}</div>'
         '<div class="agx-body">'

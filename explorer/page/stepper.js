@@ -6,6 +6,8 @@
   if (!root || root.dataset.agxReady) return;
   root.dataset.agxReady = "1";
   var D = JSON.parse(root.querySelector(".agx-data").textContent);
+  var notice = root.querySelector(".agx-untrusted");
+  if (notice) notice.parentNode.removeChild(notice);
   var svg = root.querySelector(".agx-svg"), behind = root.querySelector(".agx-behind");
   var NS = "http://www.w3.org/2000/svg";
   var CARD_W = 132, LINE = 18, FONT = 15, TEXT_ROOM = 124, CHAR_EM = 0.56;
@@ -249,6 +251,10 @@
     centreOn(p.x, p.y, CARD_W * size().w / 110);
   }
   svg.addEventListener("wheel", function (event) {
+    // In a notebook the wheel scrolls the notebook, unless the stepper has the focus or the
+    // wheel comes with Ctrl or ⌘ (a trackpad's pinch): only then does it zoom.
+    var mine = D.standalone || event.ctrlKey || event.metaKey || root.contains(document.activeElement);
+    if (!mine) return;
     event.preventDefault();
     var px = size(), r = svg.getBoundingClientRect();
     var fx = (event.clientX - r.left) / px.w, fy = (event.clientY - r.top) / px.h;
@@ -330,6 +336,11 @@
     else if (event.key === "End") moveTo(state.pass, count(state.pass) - 1, true);
     else if (event.key === "f" || event.key === "F") fit();
     else if (event.key === "Escape") select(state.selected);
+    else if (event.key === "ArrowUp" && state.pass > 0) { stop(); moveTo(state.pass - 1, -1, true); }
+    else if (event.key === "ArrowDown" && state.pass + 1 < D.passes.length) {
+      stop(); moveTo(state.pass + 1, -1, true);
+    }
+    else if (event.key === "ArrowUp" || event.key === "ArrowDown") handled = true;
     else handled = false;
     if (handled) { event.preventDefault(); event.stopPropagation(); }
   }
