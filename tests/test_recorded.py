@@ -218,3 +218,23 @@ def test_show_opens_the_window_in_a_process_of_its_own() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def _one_step(model: nn.Module, x: torch.Tensor) -> int:
+    """The nodes a recording of one step has, recorded where no earlier result is held."""
+    with explorer.record() as rec:
+        loss = model(x).pow(2).mean()
+        loss.backward()
+    return rec.snapshot.graph.number_of_nodes()
+
+
+def test_a_result_left_from_before_the_block_is_not_drawn_beside_the_recording() -> None:
+    model, x = _model()
+    loss = model(x).pow(2).mean()  # an earlier step's loss, still held, as a notebook holds it
+    loss.backward()
+    with explorer.record() as again:
+        loss = model(x).pow(2).mean()
+        loss.backward()
+    assert again.snapshot.graph.number_of_nodes() == _one_step(model, x)
+    labels = {a.label for _, a in again.snapshot.graph.nodes(data=True) if a.kind == "leaf"}
+    assert "model.0.weight" in labels and "leaf" not in labels

@@ -149,10 +149,15 @@ class _Run(Traced):
         self.recorder.names = self.names
         self.outputs = []
 
-    def name(self, names: Mapping[str, Any]) -> None:
-        """Give tensors and modules their names; the first name a value gets stays."""
+    def name(self, names: Mapping[str, Any], before: set[int] | None = None) -> None:
+        """Give tensors and modules their names; the first name a value gets stays. A result
+        whose node is in before (made before the block) is not named: naming it would draw
+        its graph, from an earlier step, beside the one recorded."""
         for key, value in names.items():
             if key.startswith("_") or not isinstance(value, torch.Tensor | nn.Module):
+                continue
+            made = getattr(value, "grad_fn", None)
+            if before is not None and made is not None and id(made) in before:
                 continue
             self.names.setdefault(key, value)
             self.recorder.bound(key, value)
@@ -178,12 +183,22 @@ class record:
         self._restore: list[tuple[Any, str, Any]] = []
         self._depth = 0
         self.recording: Recording | None = None
+        # the nodes of results the code around held when the block began (kept alive only
+        # while it runs, so that their ids stay theirs)
+        self._earlier: list[Any] = []
 
     def __enter__(self) -> Recording:
         frame = sys._getframe(1)
         self._frame = frame
         self.recording = Recording((frame.f_code.co_filename, frame.f_lineno))
         self._run = _Run()
+        if self._names is None:
+            self._earlier = [
+                value.grad_fn
+                for scope in (frame.f_locals, frame.f_globals)
+                for value in scope.values()
+                if isinstance(value, torch.Tensor) and value.grad_fn is not None
+            ]
         self._name_now()
         self._run.recorder.modules.__enter__()
         self._patch()
@@ -203,6 +218,7 @@ class record:
         finally:
             run.forget_user_state()
             self._frame = self._run = None
+            self._earlier = []
 
     # -- names -----------------------------------------------------------------------------
     def _name_now(self) -> None:
@@ -210,8 +226,9 @@ class record:
         if self._names is not None:
             self._run.name(self._names)
         elif self._frame is not None:
-            self._run.name(self._frame.f_locals)
-            self._run.name(self._frame.f_globals)
+            before = {id(node) for node in self._earlier}
+            self._run.name(self._frame.f_locals, before)
+            self._run.name(self._frame.f_globals, before)
 
     # -- the engine's three doors ----------------------------------------------------------
     def _patch(self) -> None:
