@@ -36,9 +36,8 @@ def name(interpreter: Interpreter, node: ast.Name) -> Any:
     if hasattr(builtins, node.id):
         raise ScriptError(f"{node.id} is not available in explorer scripts")
     known = [*interpreter.env, *interpreter.globals, *interpreter.builtins]
-    raise ScriptError(
-        f"name {node.id} is not defined", hint=did_you_mean(node.id, known), kind=NameError
-    )
+    hint = did_you_mean(node.id, known) or f"give it a value on a line above: {node.id} = ..."
+    raise ScriptError(f"name {node.id} is not defined", hint=hint, kind=NameError)
 
 
 def attribute(interpreter: Interpreter, node: ast.Attribute) -> Any:

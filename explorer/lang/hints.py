@@ -14,7 +14,9 @@ from explorer.lang.tables import COMMON_KEYWORDS
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A 'did you mean ...?' hint for a close match, or ''."""
     pool = [c for c in candidates if not c.startswith("_")]
-    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.7)
+    # short names differ by a larger share of their letters: xx for x, lss for loss
+    cutoff = 0.6 if len(word) <= 4 else 0.7
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
     if not matches:
         lower = {c.lower(): c for c in pool}
         matches = [lower[word.lower()]] if word.lower() in lower else []
@@ -146,6 +148,9 @@ def explain_torch_error(error: Exception, call: str, args: tuple, kwargs: dict) 
             "a tensor with more than one value is neither True nor False",
             "use .all() or .any(), or compare one element",
         )
+    shapes = _shape_hint(text, call, args)
+    if shapes:
+        return first_line(text), shapes
     unexpected = re.search(r"unexpected keyword argument '(\w+)'", text) or re.search(
         r"got an unexpected keyword argument (\w+)", text
     )
@@ -159,6 +164,74 @@ def explain_torch_error(error: Exception, call: str, args: tuple, kwargs: dict) 
         detail = f" (got {got.group(1)})" if got else ""
         return f"{call}() was called with arguments it does not take{detail}", hint
     return explain_python_error(error)
+
+
+def _shape_text(value: object) -> str | None:
+    shape = getattr(value, "shape", None)
+    if shape is None or not hasattr(shape, "__len__"):
+        return None
+    return "×".join(map(str, shape)) if len(shape) else "a scalar"
+
+
+def _shape_hint(text: str, call: str, args: tuple) -> str:
+    """For a shape mismatch: which dimensions disagree, and what would make them agree."""
+    product = re.search(r"shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)", text)
+    if product:
+        rows, inner, other, cols = map(int, product.groups())
+        if "linear" in call.lower() or len(args) == 1:  # a layer: x @ weight.T
+            return (
+                f"the layer takes {other} input features, and the input's last dimension is "
+                f"{inner}: make the layer nn.Linear({inner}, {cols}), or reshape the input to "
+                f"end in {other}"
+            )
+        if inner == cols and rows == other:
+            fix = "transpose one of them (b.T or a.T)"
+        elif inner == cols:
+            fix = f"transpose the second (b.T is {cols}×{other})"
+        elif rows == other:
+            fix = f"transpose the first (a.T is {inner}×{rows})"
+        elif cols == rows:
+            fix = f"swap them: b @ a is {other}×{cols} @ {rows}×{inner}"
+        else:
+            fix = "reshape one of them so that they agree"
+        return (
+            f"in a @ b the columns of a must equal the rows of b: {rows}×{inner} and "
+            f"{other}×{cols} disagree ({inner} ≠ {other}); {fix}"
+        )
+    broadcast = re.search(
+        r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\) at "
+        r"non-singleton dimension (\d+)",
+        text,
+    )
+    if broadcast:
+        a, b, dim = broadcast.groups()
+        shapes = [t for t in map(_shape_text, args) if t]
+        both = f" ({shapes[0]} and {shapes[1]})" if len(shapes) >= 2 else ""
+        return (
+            f"the shapes{both} disagree at dimension {dim}: {a} and {b}. To combine "
+            "elementwise, sizes must be equal or 1: reshape or transpose one, or add a size-1 "
+            "dimension with unsqueeze"
+        )
+    reshape = re.search(r"shape '\[([-\d, ]+)\]' is invalid for input of size (\d+)", text)
+    if reshape:
+        dims = [d.strip() for d in reshape.group(1).split(",")]
+        return (
+            f"{'×'.join(dims)} does not hold {reshape.group(2)} elements: the new shape must "
+            "hold as many elements as the tensor (write -1 for one size to have it worked out)"
+        )
+    out_of_range = re.search(
+        r"Dimension out of range \(expected to be in range of \[(-?\d+), (-?\d+)\]", text
+    )
+    if out_of_range:
+        low, high = map(int, out_of_range.groups())
+        count = high + 1
+        return (
+            f"this tensor has {count} dimension{'' if count == 1 else 's'}: dim can be 0 to "
+            f"{high}, or {low} to -1 counting from the end"
+        )
+    if re.search(r"(mat1|m1) and (mat2|m2) (must|to) have the same dtype", text):
+        return "make both the same dtype, e.g. .float() on the integer or double one"
+    return ""
 
 
 def _integer_requires_grad(call: str, args: tuple) -> tuple[str, str]:
@@ -183,3 +256,58 @@ def script_error(error: Exception, message: str, hint: str) -> ScriptError:
     # str(e) of a caught KeyError is the bare key, as in Python; other errors read as shown
     detail = str(error) if type(error) is KeyError else None
     return ScriptError(message, hint, kind=kind_of(error), detail=detail)
+
+
+# Python's own suggestion, split off its message into the hint
+_PYTHON_SUGGESTION = re.compile(
+    r"^(.*?)[.?]? (Maybe you meant .*|Perhaps you forgot .*|Did you mean .*)$"
+)
+_SYNTAX_HINTS = {
+    "expected ':'": "a line that opens a block (if, for, while, def, class, with) ends with ':'",
+    "unexpected indent": "remove the spaces at the start of this line, or open a block on the "
+    "line above (ending it with ':')",
+    "unindent does not match any outer indentation level": "line this line's indentation up "
+    "with a line above it",
+    "expected an indented block": "indent the block's lines by four spaces",
+    "was never closed": "close it at the end of the expression",
+    "unmatched": "remove it, or add the bracket that opens it",
+    "unterminated string literal": "end the string with the quote it starts with",
+    "invalid decimal literal": "a name cannot start with a digit; numbers and names need an "
+    "operator between them (2 * x, not 2x)",
+    "cannot assign to": "the left of = must be a name, an attribute or an item (x, m.w, d[k])",
+    "positional argument follows keyword argument": "put the positional arguments first, then "
+    "the name=value ones",
+}
+_OPERATORS = "+-*/%@&|^<>=,.:"
+
+
+def syntax_hint(message: str, line: str, column: int) -> tuple[str, str]:
+    """(message, hint) for a syntax error at column (1-based) of line: Python's suggestion as
+    the hint when it makes one, else the likely fix for the commonest slips."""
+    suggestion = _PYTHON_SUGGESTION.match(message)
+    if suggestion:
+        said, hint = suggestion.groups()
+        hint = hint[0].lower() + hint[1:]
+        if "print(...)" in hint:
+            return "print needs parentheses", "write print(...)"
+        if "'==' or ':='" in hint:
+            return said, "to compare, write == (a single = assigns a name)"
+        return said, hint.rstrip("?") + "?" if hint.endswith("?") else hint
+    for words, hint in _SYNTAX_HINTS.items():
+        if words in message:
+            return message, hint
+    code = line.split("#", 1)[0].rstrip()
+    before = code[: max(column - 1, 0)].rstrip()
+    at = code[max(column - 1, 0) :].lstrip()[:1]
+    if code and code[-1] in _OPERATORS and code[-1] not in ":":
+        return message, f"the line ends with {code[-1]!r}: something is missing after it"
+    if before and at and before[-1] in _OPERATORS and at in _OPERATORS:
+        return message, f"{before[-1]!r} and {at!r} in a row: a value is missing between them"
+    if (
+        at
+        and before
+        and (before[-1].isalnum() or before[-1] in ")]")
+        and (at.isalnum() or at in "([\"'")
+    ):
+        return message, "two values in a row: an operator or a comma may be missing between them"
+    return message, "check this line against the Python you know: brackets, commas and colons"

@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass
 
 from explorer.lang.errors import ScriptError
+from explorer.lang.hints import syntax_hint
 from explorer.lang.limits import Limits
 from explorer.lang.tables import MODULE_NAMES
 
@@ -58,7 +59,8 @@ def parse(text: str, limits: Limits) -> ast.Module:
     except SyntaxError as err:
         line, column = err.lineno or 1, err.offset or 1
         message = (err.msg or "invalid syntax").replace("(<unknown>, line", "(line")
-        raise ScriptError(message).locate(line, column, _line(text, line)) from None
+        message, hint = syntax_hint(message, _line(text, line), column)
+        raise ScriptError(message, hint).locate(line, column, _line(text, line)) from None
     except (RecursionError, MemoryError, ValueError) as err:
         if isinstance(err, ValueError) and "null" not in str(err):
             raise
