@@ -376,3 +376,31 @@ def test_presenting_a_lesson_shows_the_bookmark_caption_large(qtbot, window: Mai
     window.toggle_presenter()
     click_bookmark(qtbot, window, 2)
     assert caption(window).isVisible() and not window.presenter.caption.isVisible()
+
+
+def test_bookmarks_of_an_edited_script_are_marked_stale_and_their_caption_is_not_shown(
+    qtbot, window: MainWindow
+) -> None:
+    open_lesson(qtbot, window, CHAIN_RULE)
+    panel, state = window.lesson_panel, window.lessons.state
+    click_bookmark(qtbot, window, 2)
+    assert caption(window).isVisible() and not state.stale
+    text = window.editor.toPlainText()
+    window.editor.setPlainText(text + "\n# a comment changes no step\n")
+    qtbot.wait(400)
+    assert not state.stale and caption(window).isVisible()
+    window.editor.setPlainText(
+        text.replace("2 * x**2 + 3", "3 * x**2 + 3").replace("2*x**2+3", "3*x**2+3")
+    )
+    qtbot.waitUntil(lambda: state.stale, timeout=2_000)
+    assert not caption(window).isVisible()  # no caption over a graph the edit may have changed
+    item = panel.bookmarks.item(2)
+    assert item.text().endswith("(script edited)")
+    assert "edited after the lesson's bookmarks were made" in item.toolTip()
+    messages: list[str] = []
+    panel.message.connect(messages.append)
+    click_bookmark(qtbot, window, 2)
+    assert messages and "edited" in messages[-1]
+    window.editor.setPlainText(text)
+    qtbot.waitUntil(lambda: not state.stale, timeout=2_000)
+    assert caption(window).isVisible()

@@ -35,6 +35,7 @@ class BookmarkCaption(QLabel):
         model.theme_changed.connect(self._restyle)
         state.opened.connect(self._update)
         state.bookmarks_changed.connect(self._update)
+        state.staleness_changed.connect(self._update)
         self._restyle()
 
     def _restyle(self) -> None:
@@ -45,7 +46,10 @@ class BookmarkCaption(QLabel):
         )
 
     def caption(self) -> str | None:
-        """The caption of the bookmark the replay is on, if any."""
+        """The caption of the bookmark the replay is on, if any; none over a graph the script's
+        edits may have changed."""
+        if self.state.stale:
+            return None
         bookmark = self.state.bookmark_at(self.model.cursor) if self.model.pass_count else None
         return bookmark.caption if bookmark else None
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.lessons import Lesson, LessonError, View, program, read_lesson, split_cells
@@ -56,6 +56,10 @@ class LessonFiles(QObject):
         self.state.edited.connect(lambda: window.document.set_modified(True))
         # After the graph view's own handler (it was connected first), which fits the graph.
         window.model.snapshot_changed.connect(self._on_snapshot)
+        # Whether the bookmarks still belong to the script: checked a moment after typing.
+        self._check = QTimer(self, singleShot=True, interval=300)
+        self._check.timeout.connect(lambda: self.state.script_changed(window.editor.toPlainText()))
+        window.editor.textChanged.connect(self._check.start)
         # The editor and the graph take drops of their own (text, scene items): a file
         # dropped on them goes to the window instead.
         self._drops = FileDrops(window, [window.editor.viewport(), window.graph.viewport()])

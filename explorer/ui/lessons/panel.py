@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from explorer.lessons.gallery import Example
 from explorer.ui.lessons.notes_view import NotesView
-from explorer.ui.lessons.state import LessonState, bookmark_for, cursor_of
+from explorer.ui.lessons.state import STALE_WHY, LessonState, bookmark_for, cursor_of
 from explorer.ui.model import ExplorerModel
 
 EXAMPLE_SCHEME = "example"  # start-page links: example:N opens the N-th gallery lesson
@@ -61,6 +61,7 @@ class LessonPanel(QWidget):
         state.opened.connect(self._on_opened)
         state.notes_changed.connect(self._show_notes)
         state.bookmarks_changed.connect(self._fill_bookmarks)
+        state.staleness_changed.connect(self._fill_bookmarks)
         model.snapshot_changed.connect(self._fill_bookmarks)
         model.cursor_changed.connect(self._follow_cursor)
         self._on_opened()
@@ -124,7 +125,11 @@ class LessonPanel(QWidget):
         self.bookmarks.clear()
         for bookmark in self.state.bookmarks:
             item = QListWidgetItem(f"{place_text(bookmark)} — {bookmark.caption}")
-            if self.model.snapshot is not None and not self._exists(bookmark):
+            if self.state.stale:
+                item.setText(f"{item.text()} (script edited)")
+                item.setForeground(self.palette().placeholderText())
+                item.setToolTip(STALE_WHY)
+            elif self.model.snapshot is not None and not self._exists(bookmark):
                 item.setForeground(self.palette().placeholderText())
                 item.setToolTip("This run has no such step")
             self.bookmarks.addItem(item)
@@ -159,6 +164,8 @@ class LessonPanel(QWidget):
             return False
         self.model.stop()
         self.model.move_to(cursor_of(marks[index]))
+        if self.state.stale:
+            self.message.emit(STALE_WHY)
         return True
 
     def _on_bookmark_clicked(self, item: QListWidgetItem) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
-from explorer.lessons import Bookmark, Lesson
+from explorer.lessons import Bookmark, Lesson, program
 from explorer.view.replay import Cursor
 
 
@@ -19,6 +20,22 @@ def bookmark_for(cursor: Cursor, caption: str) -> Bookmark:
     return Bookmark(cursor.pass_index + 1, cursor.step_index + 1, caption)
 
 
+def same_program(a: str, b: str) -> bool:
+    """Whether two scripts say the same: comments, blank lines and spacing aside."""
+    if a == b:
+        return True
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
+STALE_WHY = (
+    "The script was edited after the lesson's bookmarks were made: a bookmark's step may now "
+    "show another node. Save the lesson to keep the bookmarks with this script."
+)
+
+
 class LessonState(QObject):
     """The lesson the window shows (None: a plain script); views paint it."""
 
@@ -26,18 +43,32 @@ class LessonState(QObject):
     bookmarks_changed = Signal()  # a bookmark was added or removed
     notes_changed = Signal()  # the title or notes were edited
     edited = Signal()  # any change the file does not have yet
+    staleness_changed = Signal()  # the script came to differ from the lesson's, or back
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.lesson: Lesson | None = None
+        self.stale = False  # the editor's script is no longer the one the bookmarks are of
 
     def open(self, lesson: Lesson) -> None:
         self.lesson = lesson
+        self._set_stale(False)
         self.opened.emit()
+
+    def script_changed(self, text: str) -> None:
+        """The editor's script is now text: are the bookmarks still of its graph?"""
+        if self.lesson is not None:
+            self._set_stale(not same_program(text, program(self.lesson.cells)))
+
+    def _set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self.staleness_changed.emit()
 
     def close(self) -> None:
         if self.lesson is not None:
             self.lesson = None
+            self._set_stale(False)
             self.opened.emit()
 
     @property
