@@ -465,3 +465,23 @@ def test_the_plain_data_loads_without_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_new_script_clears_the_warning_and_the_plots_and_enter_takes_no_step(
+    qtbot, window: MainWindow
+) -> None:
+    panel = open_panel(qtbot, window, LINE)
+    panel.rate.setText("5000")
+    press(qtbot, panel, panel.run_button)
+    assert "too large" in panel.status.text()
+    run(qtbot, window, LINE + "\n")
+    assert panel.status.text() == ""
+    _, curve = panel.plots.loss_curve.getOriginalDataset()
+    assert curve is None or len(curve) <= 1  # not the last script's curve and its axes
+    qtbot.waitUntil(lambda: idle(panel), timeout=WAIT_MS)
+    before = None if panel.report is None else len(panel.report.losses)
+    panel.rate.setText("0.01")
+    qtbot.keyClick(panel.rate, Qt.Key.Key_Return)
+    qtbot.wait(300)
+    assert panel._pending is None
+    assert (None if panel.report is None else len(panel.report.losses)) == before

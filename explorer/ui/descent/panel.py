@@ -71,7 +71,7 @@ class DescentPanel(QWidget):
         self.rate = QLineEdit(DEFAULT_RATE)
         self.rate.setMaximumWidth(90)
         self.rate.setToolTip("How far each step goes against the gradient: p -= rate · p.grad")
-        self.rate.returnPressed.connect(self.step)
+        # Enter here only ends the typing: a step changes the parameters, so it takes Step.
         row.addWidget(self.rate)
         self.step_button = self._button("Step", "One gradient-descent step", row, self.step)
         row.addStretch(1)
@@ -225,6 +225,9 @@ class DescentPanel(QWidget):
             return
         self.header.setText("Press Step or Run to make the loss smaller by gradient descent.")
         self._say("")
+        self.report = None  # the last script's curve and surface are not this one's
+        self.plots.clear()
+        self.plots.setEnabled(True)
         if self.in_view():
             self.prepare()
         self._update_buttons()
