@@ -259,3 +259,17 @@ def test_a_graph_sent_without_places_is_laid_out_when_first_drawn_whole(qtbot) -
     assert sent.laid_out()
     assert sent.layout == laid_out.layout and sent.routes == laid_out.routes
     assert view.geometry_ is not None and len(view.geometry_.pos) == len(sent.layout)
+
+
+def test_collapse_all_shows_a_card_a_layer_and_the_view_refits(qtbot) -> None:
+    model, view = _view(qtbot, MLP)
+    view.view.setRange(QRectF(1000, 1000, 5, 5), padding=0)  # looking far away
+    model.collapse_all()
+    cards = {n for n in model.shown.graph if n.startswith(CALL_CARD)}
+    assert cards and all(c.count(".") == 1 for c in cards)  # model.0, model.1...: not model
+    rect = view.view.viewRect()
+    assert all(rect.contains(float(x), float(y)) for x, y in view.geometry_.pos)
+    view.view.setRange(QRectF(1000, 1000, 5, 5), padding=0)
+    model.expand_all()
+    rect = view.view.viewRect()
+    assert all(rect.contains(float(x), float(y)) for x, y in view.geometry_.pos)

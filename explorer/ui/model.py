@@ -21,7 +21,8 @@ class ExplorerModel(QObject):
     playing_changed = Signal(bool)  # playback started or stopped
     running_changed = Signal(bool)  # a script started or finished running
     theme_changed = Signal()  # the colours changed
-    collapsed_changed = Signal()  # module calls were collapsed, expanded or folded
+    # module calls were collapsed, expanded or folded; True: all at once, the view refits
+    collapsed_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,11 +79,11 @@ class ExplorerModel(QObject):
         if self.selected is not None and self.selected not in self.shown.graph:
             self.selected = None
 
-    def set_collapsed(self, collapsed: set[str]) -> None:
+    def set_collapsed(self, collapsed: set[str], whole: bool = False) -> None:
         if self.call_tree is not None and collapsed != self.collapsed:
             self.collapsed = set(collapsed)
             self._reshow()
-            self.collapsed_changed.emit()
+            self.collapsed_changed.emit(whole)
 
     def expand(self, card: str) -> None:
         """Open a module card: a folded one into its calls, one card each; a call's card into
@@ -94,7 +95,7 @@ class ExplorerModel(QObject):
         if len(calls) > 1:  # a fold
             self.apart = self.apart | calls
             self._reshow()
-            self.collapsed_changed.emit()
+            self.collapsed_changed.emit(False)
         else:
             self.set_collapsed(self.collapsed - calls)
 
@@ -102,11 +103,12 @@ class ExplorerModel(QObject):
         self.set_collapsed(self.collapsed | {call})
 
     def collapse_all(self) -> None:
+        """A card per top-level call (a layer of the model), and the view refits."""
         if self.call_tree is not None:
-            self.set_collapsed(set(self.call_tree.all_calls))
+            self.set_collapsed(self.call_tree.overview(), whole=True)
 
     def expand_all(self) -> None:
-        self.set_collapsed(set())
+        self.set_collapsed(set(), whole=True)
 
     def set_fold(self, fold: bool) -> None:
         """Fold repeated blocks: collapse the calls that have identical siblings, and draw
@@ -117,7 +119,7 @@ class ExplorerModel(QObject):
             if fold:
                 self.collapsed |= self.call_tree.repeated_calls()
             self._reshow()
-            self.collapsed_changed.emit()
+            self.collapsed_changed.emit(True)
 
     def reveal(self, node: str) -> None:
         """Open the calls around a snapshot node so its own card is drawn."""

@@ -79,9 +79,14 @@ class CallTree:
         self._cache: dict[tuple[frozenset[str], bool, frozenset[str]], Shown] = {}
 
     def initial_collapsed(self) -> set[str]:
-        """Nothing for small graphs; else the top-level calls (opening any that stands alone)."""
+        """Nothing for small graphs; else the overview (the top-level calls)."""
         if self.graph.number_of_nodes() <= OPEN_COLLAPSED_ABOVE:
             return set()
+        return self.overview()
+
+    def overview(self) -> set[str]:
+        """Every call collapsed but the ones that stand alone at the top: a model made of
+        layers shows a card a layer, not one card for the whole model."""
         collapsed = set(self.all_calls)
         while True:
             tops = {_first_collapsed(chain, collapsed) for chain in self.chain_of.values()} - {None}

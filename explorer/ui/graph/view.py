@@ -167,8 +167,12 @@ class GraphView(pg.GraphicsView):
         self.open_view()  # first: whether the cards' text is readable decides what _restyle writes
         self._restyle(None)
 
-    def _on_collapsed_changed(self) -> None:
-        """Keep the zoom; centre on what was opened or closed if it went out of sight."""
+    def _on_collapsed_changed(self, whole: bool = False) -> None:
+        """One call opened or closed: keep the zoom. All of them at once (Collapse All,
+        Expand All, Fold): the graph is another, so the view opens on it anew."""
+        if whole:
+            self._redraw()
+            return
         rect = self.view.viewRect()
         self._build()
         self.view.setRange(rect, padding=0)
