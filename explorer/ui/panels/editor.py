@@ -208,12 +208,20 @@ class CodeEditor(QPlainTextEdit):
     # -- keys and completion -------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
         popup = self._completer.popup()
-        if popup.isVisible() and event.key() in (
-            Qt.Key.Key_Enter, Qt.Key.Key_Return, Qt.Key.Key_Tab, Qt.Key.Key_Escape,
-        ):  # fmt: skip
-            event.ignore()
-            return
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if popup.isVisible():
+            index = popup.currentIndex()  # valid once the user moved into the list
+            if event.key() == Qt.Key.Key_Tab and not index.isValid():
+                index = self._completer.completionModel().index(0, 0)
+            if index.isValid() and (enter or event.key() == Qt.Key.Key_Tab):
+                popup.hide()
+                self._insert_completion(str(index.data()))
+                return
+            if event.key() == Qt.Key.Key_Escape:
+                event.ignore()
+                return
+            if enter:  # nothing chosen: Enter is a new line, as it always is
+                popup.hide()
         if enter and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.run_requested.emit()
             return
