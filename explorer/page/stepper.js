@@ -47,9 +47,12 @@
   function play() {
     if (state.timer !== null || !D.passes.length) return;
     if (state.step >= count(state.pass) - 1) moveTo(state.pass, -1, true);
-    state.timer = setInterval(function () { if (!forward()) stop(); },
+    state.timer = setInterval(function () { if (!forward() || atEnd()) stop(); },
       Math.max(10, 1000 / +ui.speed.value));
     ui.play.textContent = "❚❚";
+  }
+  function atEnd() {
+    return state.step + 1 >= count(state.pass) && state.pass + 1 >= D.passes.length;
   }
   function stop() {
     if (state.timer === null) return;
