@@ -57,6 +57,25 @@ def test_saved_exponent_and_tensors_are_read_before_backward_frees_them() -> Non
     np.testing.assert_array_equal(values(saved["self"]), [3.0, 3.0])
 
 
+def test_saved_dims_and_reductions_read_as_the_script_wrote_them() -> None:
+    snapshot = run_ok(
+        "x = torch.ones(2, 3, requires_grad=True)\n"
+        "s = x.sum(dim=-1)\n"
+        "p = torch.softmax(x, dim=-1)\n"
+        "loss = F.cross_entropy(x, torch.tensor([0, 2]))\n"
+        "m = F.mse_loss(x, torch.zeros(2, 3), reduction='sum')\n"
+    )
+    (total,) = _by_op(snapshot, "SumBackward1")
+    assert snapshot.graph.nodes[total]["saved"]["dim"] == [-1]
+    (soft,) = _by_op(snapshot, "SoftmaxBackward0")
+    assert snapshot.graph.nodes[soft]["saved"]["dim"] == -1
+    (nll,) = _by_op(snapshot, "NllLossBackward0")
+    assert snapshot.graph.nodes[nll]["saved"]["reduction"] == "mean"
+    assert snapshot.graph.nodes[nll]["saved"]["ignore_index"] == -100
+    (mse,) = _by_op(snapshot, "MseLossBackward0")
+    assert snapshot.graph.nodes[mse]["saved"]["reduction"] == "sum"
+
+
 def test_leaf_values_and_intermediate_values_are_kept() -> None:
     snapshot = run_ok("x = torch.full((2,), 4., requires_grad=True)\ny = 2 * x ** 2 + 3\n")
     (power,) = _by_op(snapshot, "PowBackward0")

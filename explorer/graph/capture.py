@@ -194,13 +194,23 @@ def read_saved(node: Node, cache: SummaryCache) -> dict[str, Any]:
             value = getattr(node, attribute)
         except RuntimeError:
             continue  # already freed by a backward pass
-        saved[attribute.removeprefix(_SAVED_PREFIX)] = _plain(value, cache)
+        name = attribute.removeprefix(_SAVED_PREFIX)
+        saved[name] = _plain(value, cache)
+        if name == "reduction" and saved[name] in _REDUCTIONS:
+            saved[name] = _REDUCTIONS[saved[name]]
     return saved
+
+
+# A loss's `reduction` is saved as the enum at::Reduction; the user wrote its name.
+_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
 
 def _plain(value: Any, cache: SummaryCache) -> Any:
     if isinstance(value, torch.Tensor):
         return cache.summarize(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 2**63:
+        # A saved int64 comes out of the node as unsigned 64 bits: 2**64 - 1 was dim=-1.
+        return value - 2**64
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):
