@@ -7,49 +7,114 @@ import numpy as np
 from explorer.data.nodes import GraphNode
 from explorer.data.snapshot import TensorSummary, shape_text
 
-MAX_CHARS = 17
+# Characters on one line of a card. A card is 2.2 units wide and a line 0.3 tall, and a digit
+# is about 0.55 of a line's height wide: 12 or 13 fit at full size. Longer lines shrink the
+# card's text to fit; 16 keeps it at four fifths of its size or more.
+MAX_CHARS = 16
+NORM_NOTE = "‖·‖ is the norm of a larger tensor: the square root of the sum of its squares"
 
 
-def number(value: float) -> str:
+def number(value: float, digits: int = 4) -> str:
+    """A number in `digits` significant figures; the exponent written short (4.083e-5), whole."""
+    value = float(value)
+    if not np.isfinite(value):
+        return str(value)
     if value == int(value) and abs(value) < 1e6:
         return f"{int(value)}"
-    return f"{value:.4g}"
+    # below 0.01 the leading zeros say less than an exponent does: 4.083e-3, not 0.004083
+    form = "e" if abs(value) < 0.01 else "g"
+    text = f"{value:.{digits}g}" if form == "g" else f"{value:.{digits - 1}e}"
+    mantissa, _, exponent = text.partition("e")
+    if form == "e" and "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+def short_number(value: float, room: int) -> str:
+    """A number in at most `room` characters where it can be: fewer figures, never the exponent."""
+    for digits in (4, 3, 2):
+        text = number(value, digits)
+        if len(text) <= room:
+            return text
+    return number(value, 1)
 
 
 def tensor_text(summary: TensorSummary | None, room: int = MAX_CHARS) -> str:
-    """A tensor in at most `room` characters: all equal, a short list, or its norm."""
+    """A tensor in about `room` characters: all equal, a short list, or its norm.
+
+    Nothing is cut: a number that cannot be shortened enough is written longer than `room`.
+    """
     if summary is None:
         return "None"
     values = summary.values
     if values is None:
-        return f"‖·‖ {number(summary.statistics().get('norm', float('nan')))}"
+        return _norm_text(summary.statistics().get("norm", float("nan")), room)
     flat = np.asarray(values, dtype=float).reshape(-1)
     if flat.size == 0:
         return "empty"
     if not np.all(np.isfinite(flat)):
-        return _fit(
-            "[" + ", ".join(number(v) if np.isfinite(v) else str(v) for v in flat[:4]) + "]", room
-        )
+        return _not_finite_text(flat, room)
     if flat.size == 1:
-        return number(flat[0])
+        return short_number(flat[0], room)
     if np.all(flat == flat[0]):
-        return f"all {number(flat[0])}"
+        return f"all {short_number(flat[0], room - 4)}"
+    for digits in (4, 3):
+        listed = "[" + ", ".join(number(v, digits) for v in flat) + "]"
+        if len(listed) <= room:
+            return listed
+    return _norm_text(float(np.sqrt((flat * flat).sum())), room)
+
+
+def _norm_text(norm: float, room: int) -> str:
+    return f"‖·‖ {short_number(norm, room - 4)}"
+
+
+def _not_finite_text(flat: np.ndarray, room: int) -> str:
+    """NaN and infinities listed when they fit, else counted: `2 nan, 1 inf`."""
     listed = "[" + ", ".join(number(v) for v in flat) + "]"
     if len(listed) <= room:
         return listed
-    return f"‖·‖ {number(float(np.sqrt((flat * flat).sum())))}"
+    kinds = {"nan": np.isnan(flat), "inf": flat == np.inf, "-inf": flat == -np.inf}
+    counts = {kind: int(where.sum()) for kind, where in kinds.items()}
+    if flat.size > 1 and flat.size in counts.values():
+        return f"all {next(k for k, n in counts.items() if n == flat.size)}"
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
 
 
-def _fit(text: str, room: int) -> str:
-    return text if len(text) <= room else text[: room - 1] + "…"
+def elide(text: str, room: int) -> str:
+    """text in `room` characters, its middle left out: `model.l…norm1.weight`.
+
+    The end is kept longer than the start: in a dotted path it is the most specific part, so
+    the end starts at a dot when its last parts fit whole.
+    """
+    if len(text) <= room:
+        return text
+    keep = max(room - 1, 2)
+    tail = keep - max(keep // 3, 1)
+    dots = [i + 1 for i, c in enumerate(text) if c == "." and len(text) - i - 1 < keep]
+    if dots and len(text) - dots[0] >= keep // 2:
+        tail = len(text) - dots[0]
+    return f"{text[: keep - tail]}…{text[len(text) - tail :]}"
 
 
 def node_title(attrs: GraphNode) -> str:
-    """`x` for a leaf, `y = add` for a named op, `mul` otherwise."""
+    """`x` for a leaf, `y = add` for a named op, `mul` otherwise; whole, however long."""
     if attrs.kind == "leaf":
-        return _fit(attrs.name or "leaf", MAX_CHARS)
+        return attrs.name or "leaf"
     label = "?" if attrs.label is None else attrs.label
-    return _fit(f"{attrs.name} = {label}" if attrs.name else label, MAX_CHARS)
+    return f"{attrs.name} = {label}" if attrs.name else label
+
+
+def card_title(attrs: GraphNode, room: int = MAX_CHARS) -> str:
+    """node_title in `room` characters: a long name loses its middle, and an op keeps its label."""
+    if attrs.kind == "leaf" or not attrs.name:
+        return elide(node_title(attrs), room)
+    label = "?" if attrs.label is None else attrs.label
+    if len(attrs.name) + 3 + len(label) <= room:
+        return node_title(attrs)
+    # the name keeps three characters or more, the label at least half the line
+    label = elide(label, max(room - 3 - min(len(attrs.name), 3), room // 2))
+    return f"{elide(attrs.name, room - 3 - len(label))} = {label}"
 
 
 def node_lines(attrs: GraphNode, grad: TensorSummary | None = None) -> list[str]:
@@ -58,24 +123,26 @@ def node_lines(attrs: GraphNode, grad: TensorSummary | None = None) -> list[str]
         shape = shape_text(attrs.shape) if attrs.shape is not None else ""
         size = f"{attrs.size or 0:,} nodes"
         label = "module" if attrs.label is None else attrs.label
-        return [_fit(label, MAX_CHARS), *([shape] if shape else []), size]
-    lines = [node_title(attrs)]
+        return [elide(label, MAX_CHARS), *([shape] if shape else []), size]
+    lines = [card_title(attrs)]
     shape = shape_text(attrs.shape)
     value = attrs.value
+    with_value = ""
     if isinstance(value, TensorSummary) and value.numel <= 6:
-        lines.append(_fit(f"{shape} · {tensor_text(value, MAX_CHARS - len(shape) - 3)}", MAX_CHARS))
-    else:
-        lines.append(shape)
+        with_value = f"{shape} · {tensor_text(value, MAX_CHARS - len(shape) - 3)}"
+    lines.append(with_value if 0 < len(with_value) <= MAX_CHARS else shape)
     if grad is not None:
-        lines.append(_fit(f"grad {tensor_text(grad, MAX_CHARS - 5)}", MAX_CHARS))
+        lines.append(f"grad {tensor_text(grad, MAX_CHARS - 5)}")
     return lines
 
 
-def tooltip(attrs: GraphNode) -> str:
+def tooltip(attrs: GraphNode, grad: TensorSummary | None = None) -> str:
+    """Everything a card says, whole: its full name, its value and gradient at more length."""
     if attrs.kind == "call":
         repeats = f", {attrs.repeats} calls folded" if attrs.repeats else ""
+        label = f"{attrs.label}\n" if attrs.label and attrs.label != attrs.call else ""
         return (
-            f"module {attrs.call or ''}: {attrs.size or 0:,} nodes{repeats}\n"
+            f"{label}module {attrs.call or ''}: {attrs.size or 0:,} nodes{repeats}\n"
             "double-click to open; double-click inside an open frame to close it"
         )
     parts = [node_title(attrs), attrs.op or ""]
@@ -83,9 +150,13 @@ def tooltip(attrs: GraphNode) -> str:
         parts.append(f"shape {shape_text(attrs.shape)}, {attrs.dtype or ''}")
     if isinstance(attrs.value, TensorSummary):
         parts.append(f"value {tensor_text(attrs.value, 40)}")
+    if grad is not None:
+        parts.append(f"grad {tensor_text(grad, 40)}")
     if attrs.const_slots:
         slots = ", ".join(map(str, attrs.const_slots))
         parts.append(f"no gradient to input slot {slots} (a constant or detached tensor)")
+    if any("‖·‖" in text for text in [*parts, *node_lines(attrs, grad)]):
+        parts.append(NORM_NOTE)
     return "\n".join(p for p in parts if p)
 
 

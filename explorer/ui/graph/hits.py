@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QToolTip
 
-from explorer.view import labels
+from explorer.view import labels, step_style
 
 if TYPE_CHECKING:
     from explorer.ui.graph.view import GraphView
@@ -50,9 +50,18 @@ def clicked(view: GraphView, event: Any) -> None:
 
 def hovered(view: GraphView, position: QPointF) -> None:
     """The tooltip of the node under the mouse, or none."""
-    shown = view.model.shown
-    node = node_at(view, position.x(), position.y())
-    if node is None or shown is None:
+    text = tooltip_at(view, position.x(), position.y())
+    if text is None:
         QToolTip.hideText()
         return
-    QToolTip.showText(QCursor.pos(), labels.tooltip(shown.graph.nodes[node]), view)
+    QToolTip.showText(QCursor.pos(), text, view)
+
+
+def tooltip_at(view: GraphView, scene_x: float, scene_y: float) -> str | None:
+    """The whole of what the card at a point says, with its gradient at the current step."""
+    model = view.model
+    node = node_at(view, scene_x, scene_y)
+    if node is None or model.shown is None:
+        return None
+    grad = step_style.node_grads(model.replay, model.cursor, [node]).get(node)
+    return labels.tooltip(model.shown.graph.nodes[node], grad)
