@@ -57,6 +57,17 @@ class CardText:
             return None
         return item.text()
 
+    def text_size(self, node: str) -> tuple[float, float] | None:
+        """The width of node's text in scene units, and its size against a short text's
+        (1: as large as a line of the card allows; less: shrunk to fit the card's width)."""
+        item = self._node_labels.get(node)
+        if item is None:
+            return None
+        rect = item.boundingRect()
+        factor = item.transform().m11()
+        full = LINE_HEIGHT / (rect.height() / (item.text().count("\n") + 1))
+        return rect.width() * factor, factor / full
+
     def set_geometry(self, geo: Geometry | None) -> None:
         """Drop every label of the graph before; remember where the new one's may go."""
         for item in [*self._node_labels.values(), *self._edge_labels.values()]:

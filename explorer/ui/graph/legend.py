@@ -20,8 +20,6 @@ class Legend(QLabel):
 
     def _render(self) -> None:
         t = self.model.theme
-        # Qt's rich text draws no borders on spans: a filled square glyph is the swatch.
-        swatch = "<span style='color:{fill}'>{mark}</span>&nbsp;{text}&nbsp;&nbsp;&nbsp;&nbsp;"
         items = [
             (t.leaf, "■", "leaf tensor"),
             (t.op, "■", "operation"),
@@ -30,7 +28,15 @@ class Legend(QLabel):
             (t.done, "■", "ran in backward"),
             (t.active, "□", "running now"),
             (t.accumulated, "■", ".grad just filled"),
+            (t.flow, "<b>━━</b>", "gradient flowed"),
+            (t.text, "‖·‖", "norm of a larger tensor"),
         ]
-        html = "".join(swatch.format(fill=f, mark=m, text=x) for f, m, x in items)
-        flow = f"<span style='color:{t.flow}'><b>━━</b></span>&nbsp;gradient flowed"
-        self.setText(f"<span style='color:{t.text}'>{html}{flow}</span>")
+        # Qt's rich text draws no borders on spans: a filled square glyph is the swatch. Within
+        # an item every space is a non-breaking one, so lines break only between items.
+        html = "&nbsp;&nbsp;&nbsp; ".join(_item(*item) for item in items)
+        self.setText(f"<span style='color:{t.text}'>{html}</span>")
+
+
+def _item(fill: str, mark: str, text: str) -> str:
+    words = "&nbsp;".join(text.split(" "))
+    return f"<span style='color:{fill}'>{mark}</span>&nbsp;{words}"

@@ -39,6 +39,18 @@ def tensor_html(summary: Any, theme: Theme) -> str:
     return f"{head}<br>{parts}<br>{_muted(f'first: {listed} …', theme)}"
 
 
+def saved_html(value: Any, theme: Theme) -> str:
+    """A value saved for backward as PyTorch gives it: a tensor, or a scalar as Python writes it
+    (`-1`, `'mean'`, `True`); a list of ints as the tuple it was (`(-1,)`)."""
+    if isinstance(value, TensorSummary) or value is None:
+        return tensor_html(value, theme)
+    if isinstance(value, list):
+        if any(isinstance(v, TensorSummary) for v in value):
+            return "<br>".join(saved_html(v, theme) for v in value)
+        return html.escape(repr(tuple(value)))
+    return html.escape(repr(value))
+
+
 def _table(values: np.ndarray, theme: Theme) -> str:
     grid = np.atleast_2d(values.astype(float))
     cell = (
@@ -111,7 +123,7 @@ def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
         out.append("<p>" + _muted(why, theme) + "</p>")
     saved = attrs.saved or {}
     if saved:
-        rows = "".join(f"<p><b>{esc(k)}</b>: {tensor_html(v, theme)}</p>" for k, v in saved.items())
+        rows = "".join(f"<p><b>{esc(k)}</b>: {saved_html(v, theme)}</p>" for k, v in saved.items())
         out.append("<h3>Saved for backward</h3>" + rows)
     out.append(check)
     out.append(_step_html(model, node))
