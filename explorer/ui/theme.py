@@ -59,7 +59,7 @@ def palette(theme: Theme) -> QPalette:
         role.ToolTipText: theme.text,
         role.PlaceholderText: theme.muted,
         role.Highlight: theme.selection,
-        role.HighlightedText: "#ffffff",
+        role.HighlightedText: theme.on_selection,
         role.BrightText: theme.error,
         role.Link: theme.selection,
     }
