@@ -86,6 +86,8 @@ def test_a_long_name_loses_its_middle_and_keeps_its_start_and_end() -> None:
 
 def test_elision_starts_the_end_at_a_dot_when_it_can() -> None:
     assert labels.elide("model.layers.5.norm1.weight", 16) == "m…5.norm1.weight"
+    assert labels.elide("model.layers.0.self_attn.out_proj.weight", 16) == "mode…proj.weight"
+    assert labels.elide("model.layers.0.self_attn.in_proj_weight", 16) == "m…in_proj_weight"
     assert labels.elide("TransformerEncoderLayer", 16) == "Trans…coderLayer"
     assert labels.elide("short", 16) == "short"
 
@@ -97,6 +99,9 @@ def test_a_named_ops_title_keeps_its_op() -> None:
     assert title.endswith(" = layer_norm") and "…" in title
     assert len(title) <= MAX_CHARS
     assert labels.node_title(op) == "hidden_states_after_attention = layer_norm"
+    output = GraphNode(op="NativeLayerNormBackward0", kind="op", label="native_layer_norm",
+                       name="output")  # fmt: skip
+    assert labels.node_lines(output)[0] == "output = na…norm"  # a short name stays whole
 
 
 def test_every_card_line_fits_its_budget() -> None:

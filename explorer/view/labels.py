@@ -82,18 +82,18 @@ def _not_finite_text(flat: np.ndarray, room: int) -> str:
 
 
 def elide(text: str, room: int) -> str:
-    """text in `room` characters, its middle left out: `model.l…norm1.weight`.
+    """text in `room` characters, its middle left out: `m…5.norm1.weight`.
 
-    The end is kept longer than the start: in a dotted path it is the most specific part, so
-    the end starts at a dot when its last parts fit whole.
+    The end is kept longer than the start: in a dotted path or a snake_case name it is the
+    most specific part, so it starts after a dot or an underscore where one is near enough.
     """
     if len(text) <= room:
         return text
     keep = max(room - 1, 2)
     tail = keep - max(keep // 3, 1)
-    dots = [i + 1 for i, c in enumerate(text) if c == "." and len(text) - i - 1 < keep]
-    if dots and len(text) - dots[0] >= keep // 2:
-        tail = len(text) - dots[0]
+    starts = [i + 1 for i, c in enumerate(text) if c in "._" and len(text) - i - 1 < keep]
+    if starts and len(text) - starts[0] >= keep // 2:
+        tail = len(text) - starts[0]
     return f"{text[: keep - tail]}…{text[len(text) - tail :]}"
 
 
@@ -106,15 +106,17 @@ def node_title(attrs: GraphNode) -> str:
 
 
 def card_title(attrs: GraphNode, room: int = MAX_CHARS) -> str:
-    """node_title in `room` characters: a long name loses its middle, and an op keeps its label."""
+    """node_title in `room` characters: a long name or label loses its middle."""
     if attrs.kind == "leaf" or not attrs.name:
         return elide(node_title(attrs), room)
     label = "?" if attrs.label is None else attrs.label
     if len(attrs.name) + 3 + len(label) <= room:
         return node_title(attrs)
-    # the name keeps three characters or more, the label at least half the line
-    label = elide(label, max(room - 3 - min(len(attrs.name), 3), room // 2))
-    return f"{elide(attrs.name, room - 3 - len(label))} = {label}"
+    # The op's label stays whole while the name keeps three characters (the tooltip has it
+    # all); a label too long for that leaves the name up to half the line.
+    name_room = room - 3 - len(label)
+    name = elide(attrs.name, name_room if name_room >= 3 else room // 2)
+    return f"{name} = {elide(label, room - 3 - len(name))}"
 
 
 def node_lines(attrs: GraphNode, grad: TensorSummary | None = None) -> list[str]:
