@@ -75,3 +75,15 @@ def test_the_fills_checked_are_the_fills_cards_take() -> None:
         card_fill(GraphNode(kind="leaf"), "c", step),
     }
     assert fills | {"call_card"} == set(CARD_FILLS)
+
+
+@pytest.mark.parametrize("theme", THEMES, ids=lambda t: t.name)
+def test_the_scripts_highlighting_passes_aa_on_the_editor(theme: Theme) -> None:
+    from explorer.ui.panels.editor import syntax_colours
+
+    low = {
+        kind: round(contrast(colour, theme.panel), 2)
+        for kind, colour in syntax_colours(theme).items()
+        if contrast(colour, theme.panel) < AA
+    }
+    assert low == {}

@@ -142,6 +142,7 @@ def _legend() -> str:
         ("active", "□", "running now"),
         ("accumulated", "■", ".grad just filled"),
         ("flow", "━━", "gradient flowed"),
+        ("norm", "‖·‖", "norm of a larger tensor"),
     ]
     spans = "".join(
         f'<span><span class="agx-sw agx-sw-{role}">{mark}</span> {text}</span>'

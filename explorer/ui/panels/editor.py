@@ -33,6 +33,19 @@ INDENT = 4  # spaces a block level takes, as Tab inserts
 _ENDS_BLOCK = re.compile(r"^\s+(return|pass|break|continue|raise)\b")
 
 
+def syntax_colours(theme: Theme) -> dict[str, str]:
+    """The script's highlighting, readable (WCAG AA) on the editor's panel in every theme."""
+    dark = theme.name.startswith("dark")  # the presenter's dark theme too
+    return {
+        "keyword": "#c678dd" if dark else "#8839ef",
+        "number": "#d19a66" if dark else "#c2410c",
+        "string": "#98c379" if dark else "#15803d",
+        "comment": "#8b919c" if dark else "#6b7280",
+        "torch": "#61afef" if dark else "#1d4ed8",
+        "prompt": "#8b919c" if dark else "#6b7280",
+    }
+
+
 class Highlighter(QSyntaxHighlighter):
     """Keywords, numbers, strings, comments and the torch names a script can use."""
 
@@ -41,15 +54,7 @@ class Highlighter(QSyntaxHighlighter):
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
-        dark = theme.name == "dark"
-        colors = {
-            "keyword": "#c678dd" if dark else "#8839ef",
-            "number": "#d19a66" if dark else "#c2410c",
-            "string": "#98c379" if dark else "#15803d",
-            "comment": "#7f848e" if dark else "#6b7280",
-            "torch": "#61afef" if dark else "#1d4ed8",
-            "prompt": "#7f848e" if dark else "#9ca3af",
-        }
+        colors = syntax_colours(theme)
         self._rules: list[tuple[re.Pattern[str], QTextCharFormat]] = []
         for name, pattern in (
             ("torch", r"\b(torch|nn|F|math)\b"),
