@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdf
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
+from explorer.ui.exports.portable_svg import opaque_fills, portable_strokes
 from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
 from explorer.view.geometry import CARD_W
@@ -107,6 +108,9 @@ class ExportScene:
     def move_to(self, cursor: Cursor) -> None:
         """Show the replay at cursor (the window's own replay does not move)."""
         self.model.move_to(cursor)
+        # The view pans to keep the running card in sight, as the window's does; a picture
+        # (and every frame of an animation) keeps showing exactly its region.
+        self._frame()
 
     def image_point(self, x: float, y: float) -> QPointF:
         """Where a point of the graph (scene units) lands in the picture, in pixels."""
@@ -187,7 +191,8 @@ class ExportScene:
             self.paint(painter, QRectF(0, 0, self.size.width(), self.size.height()))
         finally:
             painter.end()
-        return _generic_fonts(bytes(buffer.data().data()))
+        svg = portable_strokes(_generic_fonts(bytes(buffer.data().data())))
+        return opaque_fills(svg, self.background.name())
 
     def pdf(self, title: str = "Autograd graph") -> bytes:
         buffer = _buffer()
