@@ -18,6 +18,7 @@ STILL_PICTURES = (".png", ".svg", ".pdf")
 PAGE = ".html"  # the HTML stepper (explorer/page/): drawn without Qt, in this process
 # A GIF frame's time is kept in hundredths of a second in 16 bits; a minute is plenty.
 FRAME_MS = (10, 60_000)
+MAX_PX = (100, 32_000)  # a PNG's longest side: image viewers open up to 32,000 px
 
 
 def export_command(args: argparse.Namespace, own_process: bool = False) -> int:
@@ -169,6 +170,15 @@ def _wrong_arguments(
         return f"--step is for {', '.join(STILL_PICTURES)} pictures, not {suffix}"
     if not FRAME_MS[0] <= args.frame_ms <= FRAME_MS[1]:
         return f"--frame-ms must be from {FRAME_MS[0]} to {FRAME_MS[1]:,} (milliseconds)"
+    if args.max_px is not None and suffix != ".png":
+        return f"--max-px is for .png pictures, not {suffix}"
+    if args.max_px is not None and not MAX_PX[0] <= args.max_px <= MAX_PX[1]:
+        return f"--max-px must be from {MAX_PX[0]} to {MAX_PX[1]:,} (pixels)"
+    drawn = args.collapse is not None or args.fold is not None
+    if drawn and suffix not in PICTURES:
+        return f"--collapse and --fold are for {', '.join(PICTURES)} pictures, not {suffix}"
+    if args.collapse is not None and not args.collapse.strip(" ,"):
+        return "--collapse needs none, all or module names"
     if args.memory_mb < 0:
         return "--memory-mb must be a number of MiB, or 0 for no cap"
     if out.resolve() == script.resolve():
@@ -177,11 +187,15 @@ def _wrong_arguments(
 
 
 def _write_picture(snapshot: Any, out: Path, args: argparse.Namespace) -> int:
-    from explorer.ui.exports.headless import StepOutOfRange, write_picture
+    from explorer.ui.exports import headless
+    from explorer.ui.exports.cards import UnknownCall
+    from explorer.ui.exports.headless import Drawing, StepOutOfRange, write_picture
 
+    max_px = args.max_px or headless.PNG_MAX_SIDE
+    drawing = Drawing(args.theme, args.white, args.collapse, args.fold, max_px)
     try:
-        note = write_picture(snapshot, out, args.step, args.frame_ms, args.theme, args.white)
-    except StepOutOfRange as error:
+        note = write_picture(snapshot, out, args.step, args.frame_ms, drawing)
+    except (StepOutOfRange, UnknownCall) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if note:
@@ -200,7 +214,9 @@ def _picture_from_stdin(out: Path) -> int:
     import pickle
 
     snapshot = pickle.loads(sys.stdin.buffer.read())
-    defaults = argparse.Namespace(step=None, frame_ms=800, theme="light", white=False)
+    defaults = argparse.Namespace(
+        step=None, frame_ms=800, theme="light", white=False, collapse=None, fold=None, max_px=None
+    )
     try:
         return _write_picture(snapshot, out, defaults)
     except OSError as error:
@@ -235,6 +251,26 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=800,
         help=f"for .gif: how long each step is shown, {FRAME_MS[0]} to {FRAME_MS[1]:,} ms",
+    )
+    export.add_argument(
+        "--collapse",
+        metavar="WHAT",
+        help="for pictures: which module calls are drawn as one card each: none, all (the "
+        "outermost, inside a lone model), or module names, comma-separated (each with the "
+        "modules inside it); default: as the window opens the graph",
+    )
+    export.add_argument(
+        "--fold",
+        action=argparse.BooleanOptionalAction,
+        help="for pictures: draw repeated identical blocks (the layers of an encoder) as one "
+        "card, or not (--no-fold); default: as the window opens the graph",
+    )
+    export.add_argument(
+        "--max-px",
+        type=int,
+        metavar="N",
+        help=f"for .png: at most N pixels on its longer side, {MAX_PX[0]} to {MAX_PX[1]:,} "
+        "(default 8,000); a larger graph is drawn smaller",
     )
     export.add_argument("--theme", choices=("light", "dark"), default="light")
     export.add_argument("--white", action="store_true", help="a white background, for print")

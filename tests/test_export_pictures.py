@@ -1,17 +1,24 @@
-"""Pictures that look like the window: steady GIF frames, SVG that every reader draws alike."""
+"""Pictures that look like the window: steady GIF frames, SVG that every reader draws alike,
+tall graphs on several PDF pages and in a PNG of a size viewers open, cards collapsed and
+folded as asked."""
 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.ui.exports.images import ExportScene, ImageOptions
+from explorer.data.snapshot import Snapshot
+from explorer.ui.exports import pages
+from explorer.ui.exports.cards import UnknownCall, calls_named, choose_cards
+from explorer.ui.exports.images import PDF_MAX_SIDE, ExportScene, ImageOptions, draw_picture
 from explorer.ui.exports.passes import gif_bytes, plan_frames
 from explorer.ui.exports.portable_svg import opaque_fills, portable_strokes
 from explorer.ui.model import ExplorerModel
@@ -152,3 +159,120 @@ def test_a_translucent_fill_becomes_its_colour_over_the_background() -> None:
     svg = b'<g fill="#000080" fill-opacity="0.25" stroke="none">'
     assert opaque_fills(svg, "#ffffff") == b'<g fill="#bfbfdf" fill-opacity="1" stroke="none">'
     assert opaque_fills(b'fill="#123456" fill-opacity="1"', "#ffffff").endswith(b'"1"')
+
+
+# -- tall graphs ----------------------------------------------------------------------------
+def test_a_tall_graph_prints_on_a4_pages_top_to_bottom(qapp) -> None:
+    model = model_of(TALL)
+    scene = ExportScene(model, max_pixels=float("inf"), max_side=PDF_MAX_SIDE)
+    try:
+        plan = scene.page_plan()
+        rows, _ = scene.card_spans()
+        data = scene.pdf()
+        height = scene.size.height()
+    finally:
+        scene.close()
+    assert len(plan.pages) >= 3 and plan.scale >= pages.MIN_PRINT_SCALE
+    assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") == len(plan.pages)
+    assert data.count(b"/MediaBox [0 0 595") == len(plan.pages)  # A4 portrait, each
+    tops = [page.source.top() for page in plan.pages]
+    bottoms = [page.source.bottom() for page in plan.pages]
+    assert tops[0] == 0 and bottoms[-1] == height and tops[1:] == bottoms[:-1]  # in order
+    for cut in tops[1:]:  # each break passes between cards
+        assert not any(top < cut < bottom for top, bottom in rows)
+
+
+def test_page_breaks_fall_between_cards_when_they_can() -> None:
+    cards = [(90.0, 110.0), (180.0, 230.0)]
+    assert pages.breaks(300, 100, cards) == [0.0, 90.0, 180.0, 280.0, 300]
+    assert pages.breaks(300, 100, [(10.0, 290.0)]) == [0.0, 100.0, 200.0, 300]  # no room
+    assert pages.breaks(80, 100, cards) == [0.0, 80]
+
+
+def test_a_png_is_at_most_8000_pixels_long_unless_asked(qapp) -> None:
+    model = model_of(TALL)
+    data, share = draw_picture(model, True, ".png")
+    with Image.open(io.BytesIO(data)) as image:
+        assert max(image.size) <= 8_000 and max(image.size) > 7_900
+    assert share < 1
+    larger, _ = draw_picture(model, True, ".png", png_side=12_000)
+    with Image.open(io.BytesIO(larger)) as image:
+        assert 8_000 < max(image.size) <= 12_000
+
+
+# -- collapsed and folded -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def blocks(tmp_path_factory) -> Snapshot:
+    from explorer.runs.model_file import export_model_file
+
+    path = tmp_path_factory.mktemp("blocks") / "blocks.py"
+    path.write_text(BLOCKS)
+    snapshot = export_model_file(path, BLOCKS)
+    assert snapshot.problem is None, snapshot.problem
+    return snapshot
+
+
+def test_collapse_and_fold_draw_fewer_cards(qapp, blocks) -> None:
+    def cards(collapse: str | None, fold: bool | None) -> int:
+        model = ExplorerModel()
+        model.set_snapshot(blocks)
+        choose_cards(model, collapse, fold)
+        return model.shown.graph.number_of_nodes()
+
+    whole = cards(None, None)  # a small graph opens whole
+    assert cards("none", False) == whole
+    assert cards("all", False) == 6  # the six blocks inside the lone model
+    assert cards("all", True) == 1  # folded: one card, "× 6"
+    assert cards("model.0,model.1", False) < whole
+
+
+def test_collapse_names_must_be_modules_of_the_run(qapp, blocks) -> None:
+    model = ExplorerModel()
+    model.set_snapshot(blocks)
+    assert calls_named(model.call_tree, "model.2") == {
+        c for c in model.call_tree.all_calls if c.startswith("model.2")
+    }
+    with pytest.raises(UnknownCall, match=r"model.9: no module of that name ran; modules: model"):
+        calls_named(model.call_tree, "model.9")
+
+
+def _cli(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess:
+    source = tmp_path / "script.py"
+    source.write_text(script)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "export", str(source), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+
+
+def test_cli_folds_collapses_and_sizes_a_picture(tmp_path: Path) -> None:
+    done = _cli(tmp_path, BLOCKS, "-o", "f.png", "--trusted", "--collapse", "all", "--fold")
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "f.png") as folded:
+        assert max(folded.size) < 1_000  # one card
+    done = _cli(tmp_path, BLOCKS, "-o", "w.png", "--trusted", "--max-px", "600")
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "w.png") as whole:
+        assert max(whole.size) <= 600
+    assert "note: to fit 600 px the graph is drawn at" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("-o", "out.svg", "--max-px", "900"), "--max-px is for .png pictures, not .svg"),
+        (("-o", "out.png", "--max-px", "50"), "--max-px must be from 100 to 32,000"),
+        (("-o", "out.json", "--fold"), "--collapse and --fold are for .png, .svg, .pdf, .gif"),
+        (("-o", "out.png", "--collapse", ","), "--collapse needs none, all or module names"),
+        (("-o", "out.png", "--collapse", "enc"), "--collapse enc: no module of that name ran"),
+    ],
+)
+def test_cli_refuses_wrong_drawing_arguments(tmp_path: Path, args: tuple, words: str) -> None:
+    done = _cli(tmp_path, CONVNET, *args)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / args[1]).exists()

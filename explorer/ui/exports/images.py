@@ -13,26 +13,26 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
     QIODevice,
-    QMarginsF,
     QPointF,
     QRectF,
     QSize,
-    QSizeF,
     Qt,
 )
-from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import QColor, QImage, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
+from explorer.ui.exports import pages
 from explorer.ui.exports.portable_svg import opaque_fills, portable_strokes
 from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
-from explorer.view.geometry import CARD_W
+from explorer.view.geometry import CARD_H, CARD_W
 from explorer.view.replay import Cursor, Replay
 
 IMAGE_FORMATS = (".png", ".svg", ".pdf")
@@ -41,11 +41,13 @@ MARGIN = 0.2  # scene units of background around the whole graph (bounds already
 TILE_PX = 512  # device pixels a side of the tiles an image is drawn in
 PNG_RATIO = 2.0  # device pixels per pixel: sharp on high-density screens and projectors
 PNG_MAX_PIXELS = 36e6  # device pixels of one PNG (about 140 MB while drawn)
-VECTOR_MAX_PIXELS = 60e6  # pixels of an SVG or PDF page; only decides if text is drawn
-MAX_SIDE = 30_000  # pixels on the longer side of an SVG or PDF page
-PNG_MAX_SIDE = 32_000  # device pixels on the longer side of a PNG: what viewers open
-SCREEN_DPI = 96  # a pixel of the picture is a pixel of a 96 dpi screen on the page
-PDF_MARGIN_MM = 10.0
+VECTOR_MAX_PIXELS = 60e6  # pixels of an SVG; only decides if text is drawn
+MAX_SIDE = 30_000  # pixels on the longer side of an SVG
+# A PDF is printed on A4 pages at a readable size: at most this long (some 240 pages) on
+# its longer side before it is drawn smaller.
+PDF_MAX_SIDE = 250_000
+PNG_MAX_SIDE = 8_000  # device pixels on the longer side of a PNG, unless asked for more
+PNG_LARGEST_SIDE = 32_000  # device pixels a side that image viewers still open
 WHITE = "#ffffff"
 
 
@@ -182,7 +184,7 @@ class ExportScene:
         generator = QSvgGenerator()
         generator.setOutputDevice(buffer)
         generator.setSize(self.size)
-        generator.setResolution(SCREEN_DPI)
+        generator.setResolution(pages.SCREEN_DPI)
         generator.setViewBox(QRectF(0, 0, self.size.width(), self.size.height()))
         generator.setTitle(title)
         generator.setDescription("Drawn by Autograd Explorer")
@@ -195,20 +197,45 @@ class ExportScene:
         return opaque_fills(svg, self.background.name())
 
     def pdf(self, title: str = "Autograd graph") -> bytes:
+        """One A4 page, or several in reading order for a graph too large for one."""
+        plan = self.page_plan()
         buffer = _buffer()
         writer = QPdfWriter(buffer)
         writer.setTitle(title)
         writer.setCreator("Autograd Explorer")
-        writer.setResolution(SCREEN_DPI)
-        writer.setPageLayout(page_layout(self.size.width(), self.size.height()))
+        writer.setResolution(pages.SCREEN_DPI)
+        writer.setPageLayout(plan.layout)
         painter = QPainter(writer)
         try:
-            page = QRectF(writer.pageLayout().paintRectPixels(SCREEN_DPI))
-            page.moveTo(0, 0)
-            self.paint(painter, _centred(self.size.width(), self.size.height(), page))
+            room = pages.room(plan.layout)
+            for number, page in enumerate(plan.pages):
+                if number:
+                    writer.newPage()
+                source = page.source
+                target = pages.placed(source.width(), source.height(), room, plan)
+                self.paint(painter, target, source)
         finally:
             painter.end()
         return bytes(buffer.data().data())
+
+    def page_plan(self) -> pages.PagePlan:
+        """The PDF's pages, breaking between the cards where it can."""
+        width, height = self.size.width(), self.size.height()
+        return pages.plan_pages(width, height, *self.card_spans())
+
+    def card_spans(self) -> tuple[list[pages.Span], list[pages.Span]]:
+        """Where each card lies in the picture, in pixels: top to bottom, left to right."""
+        geo = self.view.geometry_
+        if geo is None or not len(geo.pos):
+            return [], []
+        origin, unit = self.image_point(0.0, 0.0), self.image_point(1.0, 1.0)
+        half = np.array([CARD_W / 2, CARD_H / 2])
+        low = _to_image(geo.pos - half, origin, unit)
+        high = _to_image(geo.pos + half, origin, unit)
+        ends = np.sort(np.stack([low, high]), axis=0)  # a downward y flips low and high
+        rows = list(zip(ends[0, :, 1].tolist(), ends[1, :, 1].tolist(), strict=True))
+        columns = list(zip(ends[0, :, 0].tolist(), ends[1, :, 0].tolist(), strict=True))
+        return rows, columns
 
     def close(self) -> None:
         self.view.dispose()
@@ -223,16 +250,35 @@ def picture_bytes(
     scale: float | None = None,
 ) -> bytes:
     """The graph as a .png, .svg or .pdf file's bytes, at the model's current step."""
+    return draw_picture(model, upward, suffix, options, region, scale)[0]
+
+
+def draw_picture(
+    model: ExplorerModel,
+    upward: bool,
+    suffix: str,
+    options: ImageOptions = ImageOptions(),
+    region: QRectF | None = None,
+    scale: float | None = None,
+    png_side: int = PNG_MAX_SIDE,
+) -> tuple[bytes, float]:
+    """The picture's bytes, and its size as a share of the readable size (1: readable).
+
+    png_side: the longest side of a PNG in its pixels; a larger graph is drawn smaller.
+    """
     if suffix not in IMAGE_FORMATS:
         raise ValueError(f"unknown picture format {suffix!r}; use {', '.join(IMAGE_FORMATS)}")
-    png = suffix == ".png"
-    limit = PNG_MAX_PIXELS / PNG_RATIO**2 if png else VECTOR_MAX_PIXELS
-    side = PNG_MAX_SIDE / PNG_RATIO if png else MAX_SIDE
+    limit, side = VECTOR_MAX_PIXELS, MAX_SIDE
+    if suffix == ".png":
+        limit, side = PNG_MAX_PIXELS / PNG_RATIO**2, min(png_side, PNG_LARGEST_SIDE) / PNG_RATIO
+    elif suffix == ".pdf":
+        limit, side = math.inf, PDF_MAX_SIDE
     scene = ExportScene(model, upward, region, scale, limit, options.white, side)
     try:
+        share = scene.scale / (scale or READABLE_PX)
         if suffix == ".png":
-            return scene.png()
-        return scene.svg() if suffix == ".svg" else scene.pdf()
+            return scene.png(), share
+        return (scene.svg() if suffix == ".svg" else scene.pdf()), share
     finally:
         scene.close()
 
@@ -265,21 +311,11 @@ def private_copy(model: ExplorerModel) -> ExplorerModel:
     return copy
 
 
-def page_layout(width: float, height: float) -> QPageLayout:
-    """A4 in the picture's orientation, or a page of the picture's own size if A4 would
-    shrink it below half its size (its text unreadable on paper)."""
-    orientation = (
-        QPageLayout.Orientation.Landscape if width > height else QPageLayout.Orientation.Portrait
-    )
-    margins = QMarginsF(PDF_MARGIN_MM, PDF_MARGIN_MM, PDF_MARGIN_MM, PDF_MARGIN_MM)
-    a4 = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), orientation, margins)
-    room = a4.paintRectPixels(SCREEN_DPI)
-    if min(room.width() / width, room.height() / height) >= 0.5:
-        return a4
-    mm = 25.4 / SCREEN_DPI
-    size = QSizeF(width * mm + 2 * PDF_MARGIN_MM, height * mm + 2 * PDF_MARGIN_MM)
-    page = QPageSize(size, QPageSize.Unit.Millimeter, "Graph")
-    return QPageLayout(page, QPageLayout.Orientation.Portrait, margins)
+def _to_image(points: np.ndarray, origin: QPointF, unit: QPointF) -> np.ndarray:
+    """Points of the graph (scene units) as pixels of the picture: the view only scales
+    and moves them."""
+    scale = np.array([unit.x() - origin.x(), unit.y() - origin.y()])
+    return points * scale + np.array([origin.x(), origin.y()])
 
 
 def _image(width: int, height: int, ratio: float, fill: QColor | None) -> QImage:
@@ -316,10 +352,3 @@ def _fitted_scale(region: QRectF, scale: float, max_pixels: float, max_side: flo
     area = max(region.width() * region.height(), 1e-9)
     scale = min(scale, math.sqrt(max_pixels / area))
     return min(scale, max_side / max(region.width(), region.height(), 1e-9))
-
-
-def _centred(width: float, height: float, page: QRectF) -> QRectF:
-    """The largest rect of width:height that fits page, centred on it."""
-    factor = min(page.width() / width, page.height() / height)
-    w, h = width * factor, height * factor
-    return QRectF(page.x() + (page.width() - w) / 2, page.y() + (page.height() - h) / 2, w, h)
