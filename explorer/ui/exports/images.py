@@ -49,6 +49,7 @@ PDF_MAX_SIDE = 250_000
 PNG_MAX_SIDE = 8_000  # device pixels on the longer side of a PNG, unless asked for more
 PNG_LARGEST_SIDE = 32_000  # device pixels a side that image viewers still open
 WHITE = "#ffffff"
+CARD_PAD_PX = 4  # pixels around a card that a page break keeps clear of
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class ExportScene:
         low = _to_image(geo.pos - half, origin, unit)
         high = _to_image(geo.pos + half, origin, unit)
         ends = np.sort(np.stack([low, high]), axis=0)  # a downward y flips low and high
+        ends += np.array([-CARD_PAD_PX, CARD_PAD_PX])[:, None, None]  # outlines, arrowheads
         rows = list(zip(ends[0, :, 1].tolist(), ends[1, :, 1].tolist(), strict=True))
         columns = list(zip(ends[0, :, 0].tolist(), ends[1, :, 0].tolist(), strict=True))
         return rows, columns
