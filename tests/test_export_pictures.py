@@ -258,7 +258,8 @@ def test_cli_folds_collapses_and_sizes_a_picture(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     with Image.open(tmp_path / "w.png") as whole:
         assert max(whole.size) <= 600
-    assert "note: to fit 600 px the graph is drawn at" in done.stderr
+    assert "note: the PNG shows the graph at" in done.stderr
+    assert "of a readable size (at most 600 px a side)" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -86,9 +86,9 @@ def _shrunk_note(share: float, max_px: int) -> str:
     if share >= SMALL_SHARE:
         return ""
     return (
-        f"to fit {max_px:,} px the graph is drawn at {share:.0%} of a readable size; "
-        "--fold or --collapse draw fewer cards, --max-px a larger picture, and a .pdf "
-        "prints it readably on several pages"
+        f"the PNG shows the graph at {share:.0%} of a readable size (at most {max_px:,} px "
+        "a side); --fold or --collapse draw fewer cards, --max-px a larger picture, and a "
+        ".pdf prints it readably on several pages"
     )
 
 
