@@ -50,11 +50,7 @@ class Runner(QObject):
         self._replace_running()
         self.model_file = None
         self._show(snapshot, 0.0, play=False)
-        graph = snapshot.graph
-        self._show_status(
-            f"Recording from {origin} · {graph.number_of_nodes():,} nodes · "
-            f"{graph.number_of_edges():,} edges · {len(snapshot.passes)} backward passes"
-        )
+        self._show_status(f"Recording from {origin} · {graph_counts(snapshot)}")
 
     def cancel(self) -> None:
         if self.worker.busy:
@@ -110,11 +106,7 @@ class Runner(QObject):
         cursor = Cursor(len(snapshot.passes) - 1, -1) if keep_pass else Cursor(0, -1)
         self.model.set_snapshot(snapshot, cursor)
         self.show_problem(snapshot.problem)
-        graph = snapshot.graph
-        self._show_status(
-            f"Ran in {seconds:.2f} s · {graph.number_of_nodes():,} nodes · "
-            f"{graph.number_of_edges():,} edges · {len(snapshot.passes)} backward passes"
-        )
+        self._show_status(f"Ran in {seconds:.2f} s · {graph_counts(snapshot)}")
         if keep_pass:
             self.model.play()
 
@@ -141,6 +133,21 @@ class Runner(QObject):
         if self.model_file is not None:
             message = model_files.status_text(self.model_file, message)
         self.window.statusBar().showMessage(message)
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """`1 backward pass`, `2 backward passes`: the count with its noun in agreement."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def graph_counts(snapshot: Snapshot) -> str:
+    """What the status bar says of a graph: its nodes, edges and backward passes."""
+    graph = snapshot.graph
+    return " · ".join((
+        counted(graph.number_of_nodes(), "node", "nodes"),
+        counted(graph.number_of_edges(), "edge", "edges"),
+        counted(len(snapshot.passes), "backward pass", "backward passes"),
+    ))  # fmt: skip
 
 
 def _drawable(snapshot: Snapshot) -> Snapshot:
