@@ -1,10 +1,11 @@
-"""The stepper bar: Backward, step back and forth, play with a speed, a step slider, passes."""
+"""The stepper bar: the step's caption and pass, then Backward, step, play, slider and speed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -23,6 +25,31 @@ from explorer.view.replay import Cursor
 SPEEDS = [0.5, 1.0, 2.0, 4.0, 8.0, 30.0]
 
 
+class ElidedLabel(QLabel):
+    """One line of plain text that ends in "…" where it is too narrow; `text()` stays whole."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def shown_text(self) -> str:
+        """The text as painted: whole, or cut to the label's width with "…"."""
+        width = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, width)
+
+    def is_elided(self) -> bool:
+        return self.shown_text() != self.text()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter, self.contentsRect(), align, self.palette(), self.isEnabled(),
+            self.shown_text(), QPalette.ColorRole.WindowText,
+        )  # fmt: skip
+
+
 class StepperBar(QWidget):
     """Controls for the replay; the model's cursor is the only state it changes."""
 
@@ -31,8 +58,22 @@ class StepperBar(QWidget):
     def __init__(self, model: ExplorerModel, parent: Any = None) -> None:
         super().__init__(parent)
         self.model = model
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 4, 6, 4)
+        # The caption has a row of its own above the controls: beside them it had what the
+        # slider and the speed box left over, too little for a step's words.
+        column = QVBoxLayout(self)
+        column.setContentsMargins(6, 2, 6, 4)
+        column.setSpacing(2)
+        words = QHBoxLayout()
+        row = QHBoxLayout()
+        column.addLayout(words)
+        column.addLayout(row)
+        self.caption = ElidedLabel()
+        self.caption.setMinimumWidth(120)
+        words.addWidget(self.caption, 1)
+        self.passes = QComboBox()
+        self.passes.setToolTip("Backward pass to replay")
+        self.passes.currentIndexChanged.connect(self._on_pass)
+        words.addWidget(self.passes)
         self.backward = QPushButton("Backward")
         self.backward.setToolTip("Replay the script's backward pass, or run one from the output")
         self.backward.setDefault(True)
@@ -45,13 +86,9 @@ class StepperBar(QWidget):
         self.forward = self._button("▶|", "Step forward (→)", row, model.step_forward)
         self.last = self._button("⇥", "Last step (End)", row, model.to_end)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setMinimumWidth(120)
+        self.slider.setMinimumWidth(60)
         self.slider.valueChanged.connect(self._on_slider)
         row.addWidget(self.slider, 1)
-        self.caption = QLabel()
-        self.caption.setMinimumWidth(120)
-        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        row.addWidget(self.caption, 2)
         self.speed = QComboBox()
         self.speed.setToolTip("Playback speed, steps per second")
         for value in SPEEDS:
@@ -59,10 +96,6 @@ class StepperBar(QWidget):
         self.speed.setCurrentIndex(SPEEDS.index(2.0))
         self.speed.currentIndexChanged.connect(self._on_speed)
         row.addWidget(self.speed)
-        self.passes = QComboBox()
-        self.passes.setToolTip("Backward pass to replay")
-        self.passes.currentIndexChanged.connect(self._on_pass)
-        row.addWidget(self.passes)
         model.snapshot_changed.connect(self._on_snapshot)
         model.cursor_changed.connect(self._on_cursor)
         model.playing_changed.connect(self._on_playing)
