@@ -3,6 +3,14 @@ presenter mode's reading sizes."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from explorer.ui.model import ExplorerModel
 from explorer.ui.panels.stepper import StepperBar
 from explorer.ui.window.main_window import MainWindow
@@ -62,3 +70,64 @@ def test_a_caption_too_long_for_a_narrow_bar_ends_in_an_ellipsis(qtbot) -> None:
     bar.resize(1400, 60)
     qtbot.wait(20)
     assert not bar.caption.is_elided() and bar.caption.shown_text() == whole
+
+
+# -- the window on the screen ------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def open_on_screen(tmp_path: Path, width: int, height: int, scale: int = 1) -> dict:
+    """Where the window lands on a width × height screen (physical pixels) at scale, as
+    tests/screen_probe.py measures it; its settings persist in tmp_path between calls."""
+    screens = tmp_path / f"screens-{width}x{height}.json"
+    screen = {"name": "s", "x": 0, "y": 0, "width": width, "height": height}
+    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    screens.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={screens}")
+    env["QT_SCALE_FACTOR"] = str(scale)
+    env["HOME"] = str(tmp_path)  # the autosave file goes here, not to the user's folders
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.screen_probe", str(tmp_path / "settings.ini")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def inside(rect: list[int], area: list[int]) -> bool:
+    x, y, w, h = rect
+    left, top, width, height = area
+    return left <= x and top <= y and x + w <= left + width and y + h <= top + height
+
+
+def assert_on_screen(seen: dict) -> None:
+    assert inside(seen["frame"], seen["available"]), seen
+    assert seen["docks"], seen
+    for name, rect in seen["docks"].items():
+        assert inside(rect, seen["available"]), (name, seen)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "scale"),
+    [(1024, 600, 1), (2048, 1200, 2)],  # the same 1024 × 600 logical pixels at 200 %
+)
+def test_on_a_small_screen_the_window_fits_and_tabs_its_side_panes(
+    tmp_path: Path, width: int, height: int, scale: int
+) -> None:
+    seen = open_on_screen(tmp_path, width, height, scale)
+    assert seen["available"] == [0, 0, 1024, 600]
+    assert_on_screen(seen)
+    assert seen["minimum"][0] <= 900  # well under the screen: room to make it narrower
+    assert set(seen["docks"]) >= {"editor", "inspector"}
+    assert seen["tabbed"] == ["dock-Leaves and .grad", "dock-Gradient Descent"]
+    graph_width, graph_height = seen["graph"]
+    assert graph_width >= 400 and graph_height >= 350  # the graph keeps its room
+
+
+def test_a_geometry_saved_on_a_large_screen_fits_a_small_one(tmp_path: Path) -> None:
+    large = open_on_screen(tmp_path, 1920, 1080)
+    assert large["frame"][2:] == [1444, 904]  # the usual size, and its frame, where it fits
+    assert_on_screen(large)
+    assert large["tabbed"] == []  # room for the panes side by side
+    small = open_on_screen(tmp_path, 1024, 600)  # the same settings, a smaller screen
+    assert_on_screen(small)
+    assert small["frame"][2] <= 1024 and small["frame"][3] <= 600

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +35,7 @@ from explorer.ui.panels.leaves import LeavesPanel
 from explorer.ui.panels.numeric_check import NumericChecks
 from explorer.ui.panels.output_pane import OutputPane
 from explorer.ui.panels.stepper import StepperBar
-from explorer.ui.window import about, menus
+from explorer.ui.window import about, menus, screen_fit
 from explorer.ui.window.documents import Document
 from explorer.ui.window.file_commands import FileCommands
 from explorer.ui.window.presenter import Presenter
@@ -44,6 +45,17 @@ from explorer.worker.client import DEFAULT_MEMORY_MB
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "resources" / "examples" / "notes.py"
 TYPE_DEBOUNCE_MS = 700
+# The narrowest a side pane goes: the window's narrowest stays well under a 1024 px screen.
+SIDE_PANE_WIDTH = 200
+
+
+def scrolled(panel: QWidget) -> QScrollArea:
+    """panel in a frameless scroll area: its pane can be narrower than its row of buttons."""
+    area = QScrollArea()
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(panel)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -105,11 +117,11 @@ class MainWindow(QMainWindow):
         editor_column.setContentsMargins(0, 0, 0, 0)
         editor_column.addWidget(self.editor, 1)
         editor_column.addWidget(self.error_label)
-        editor_box.setMinimumWidth(340)
+        editor_box.setMinimumWidth(SIDE_PANE_WIDTH)
         self.output = OutputPane(self.model)
         self.inspector = Inspector(self.model)
         self.leaves = LeavesPanel(self.model)
-        self.inspector.setMinimumWidth(300)
+        self.inspector.setMinimumWidth(SIDE_PANE_WIDTH)
         self.docks = {
             "editor": self._dock("Script", editor_box, Qt.DockWidgetArea.LeftDockWidgetArea),
             "output": self._dock("Output", self.output, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -124,12 +136,12 @@ class MainWindow(QMainWindow):
         self.lesson_panel.example_chosen.connect(self.lessons.open_example)
         self.lesson_panel.message.connect(self.statusBar().showMessage)
         left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.docks["lesson"] = self._dock("Lesson", self.lesson_panel, left)
+        self.docks["lesson"] = self._dock("Lesson", scrolled(self.lesson_panel), left)
         self.tabifyDockWidget(self.docks["output"], self.docks["lesson"])
         self.descent_panel = DescentPanel(self.model, self.worker)
         self.descent_panel.message.connect(self.statusBar().showMessage)
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.docks["descent"] = self._dock("Gradient Descent", self.descent_panel, right)
+        self.docks["descent"] = self._dock("Gradient Descent", scrolled(self.descent_panel), right)
         self.tabifyDockWidget(self.docks["leaves"], self.docks["descent"])
         # Its tab chosen: fill it in (a tab behind another is not prepared after each run).
         self.docks["descent"].visibilityChanged.connect(
@@ -150,26 +162,24 @@ class MainWindow(QMainWindow):
     # -- settings ------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            screen_fit.fit(self)  # it may have been saved on a larger screen
         else:
-            self.resize(1440, 900)
+            screen_fit.first_place(self)
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
         else:
-            QTimer.singleShot(
-                0, self._default_dock_sizes
-            )  # sizes apply once the window is laid out
+            screen_fit.first_layout(self)
+            # sizes apply once the window is laid out
+            QTimer.singleShot(0, lambda: screen_fit.first_dock_sizes(self))
         self.set_theme(str(self.settings.value("view/theme", "system")))
         self.graph.set_upward(self.upward_action.isChecked())
 
-    def _default_dock_sizes(self) -> None:
-        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        docks = self.docks
-        self.resizeDocks([docks["editor"], docks["inspector"]], [480, 380], horizontal)
-        self.resizeDocks([docks["editor"], docks["output"]], [560, 240], vertical)
-        self.resizeDocks([docks["inspector"], docks["leaves"]], [520, 280], vertical)
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Once shown, the frame the window system added is known: it too must fit.
+        QTimer.singleShot(0, lambda: screen_fit.fit(self))
 
     def _start_text(self, ask_restore: Callable[[], bool]) -> None:
         crashed_text = self.document.start_session()
