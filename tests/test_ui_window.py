@@ -10,13 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QPlainTextEdit
 
 from explorer.ui.model import ExplorerModel
 from explorer.ui.panels.stepper import StepperBar
 from explorer.ui.window.main_window import MainWindow
+from explorer.ui.window.presenter import ReadingSizes, reading_sizes
 from explorer.ui.window.runner import counted
 from explorer.view.replay import Cursor
-from tests.helpers import NOTES, run, run_ok
+from tests.helpers import NOTES, WAIT_MS, run, run_ok
 
 
 def test_counts_agree_with_their_nouns() -> None:
@@ -131,3 +133,44 @@ def test_a_geometry_saved_on_a_large_screen_fits_a_small_one(tmp_path: Path) -> 
     small = open_on_screen(tmp_path, 1024, 600)  # the same settings, a smaller screen
     assert_on_screen(small)
     assert small["frame"][2] <= 1024 and small["frame"][3] <= 600
+
+
+# -- presenter mode ------------------------------------------------------------------------
+def test_presenter_sizes_grow_with_the_screen_and_never_fall_below_the_usual() -> None:
+    small = reading_sizes(720, 96.0, script=11.0, notes=9.0)
+    large = reading_sizes(1080, 96.0, script=11.0, notes=9.0)
+    assert small == ReadingSizes(script=17.0, notes=13.5, caption=26.0)  # the least: enlarged
+    assert large.script == 22.5  # 36 lines fill the screen's 1080 pixels
+    assert large.notes > small.notes and large.caption > small.caption
+    assert reading_sizes(720, 96.0, script=20.0, notes=9.0).script == 26.0  # a large usual
+
+
+def test_presenting_enlarges_and_wraps_the_script_and_enlarges_the_lesson(
+    qtbot, window: MainWindow
+) -> None:
+    with qtbot.waitSignal(window.model.snapshot_changed, timeout=WAIT_MS):
+        window.examples_menu.actions()[1].trigger()  # a lesson, with notes and bookmarks
+    editor, panel = window.editor, window.lesson_panel
+    editor.appendPlainText("# " + "a long comment " * 30)
+    qtbot.wait(50)
+    long_line = editor.document().lastBlock()
+    wide = (panel, panel.notes, panel.bookmarks, panel.title, editor)
+    usual = {widget: widget.font().pointSizeF() for widget in wide}
+    notes_usual = panel.notes.document().defaultFont().pointSizeF()
+    assert editor.horizontalScrollBar().maximum() > 0  # the usual: long lines scroll
+    window.toggle_presenter()
+    qtbot.wait(100)
+    assert editor.font().pointSizeF() >= usual[editor] + 6
+    assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+    assert editor.horizontalScrollBar().maximum() == 0  # nothing cut off at the right
+    assert long_line.layout().lineCount() > 1  # wrapped, whole
+    for widget in (panel.notes, panel.bookmarks, panel.title):
+        assert widget.font().pointSizeF() >= 1.5 * usual[widget] - 0.1, widget
+    assert panel.notes.document().defaultFont().pointSizeF() >= 1.5 * notes_usual - 0.1
+    assert window.presenter.caption.font().pointSizeF() >= 26
+    window.toggle_presenter()
+    qtbot.wait(100)
+    assert {widget: widget.font().pointSizeF() for widget in wide} == usual
+    assert panel.notes.document().defaultFont().pointSizeF() == notes_usual
+    assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
+    assert editor.horizontalScrollBar().maximum() > 0

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextFormat,
+    QTextOption,
 )
 from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QTextEdit, QWidget
 
@@ -118,6 +119,29 @@ class CodeEditor(QPlainTextEdit):
         self._completer.activated.connect(self._insert_completion)
         self._words = QStringListModel(self)
         self._completer.setModel(self._words)
+        self._usual_font: QFont | None = None  # the font before presenting, while presenting
+
+    # -- presenting ----------------------------------------------------------------------
+    def present(self, points: float | None) -> None:
+        """Type of points size with lines wrapped at the pane's edge, so a class reads every
+        line whole; None brings back the usual font and long lines that scroll."""
+        if points is None:
+            if self._usual_font is not None:
+                self._set_font(self._usual_font)
+                self._usual_font = None
+            self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            return
+        if self._usual_font is None:
+            self._usual_font = QFont(self.font())
+        font = QFont(self._usual_font)
+        font.setPointSizeF(points)
+        self._set_font(font)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+
+    def _set_font(self, font: QFont) -> None:
+        self.setFont(font)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * INDENT)
 
     # -- theme and errors ----------------------------------------------------------------
     def set_theme(self, theme: Theme) -> None:
