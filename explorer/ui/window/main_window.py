@@ -50,11 +50,18 @@ SIDE_PANE_WIDTH = 200
 
 
 def scrolled(panel: QWidget) -> QScrollArea:
-    """panel in a frameless scroll area: its pane can be narrower than its row of buttons."""
+    """panel in a frameless scroll area: its pane can be narrower than its row of buttons.
+
+    Narrower only, never shorter: the panel's notes and lists scroll themselves, and a second
+    scroll bar beside theirs would be one too many.
+    """
     area = QScrollArea()
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidgetResizable(True)
+    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setWidget(panel)
+    bar = area.horizontalScrollBar().sizeHint().height()
+    area.setMinimumHeight(panel.minimumSizeHint().height() + bar)
     return area
 
 

@@ -70,7 +70,9 @@ def first_dock_sizes(window: Any) -> None:
     """The panes' first sizes, in proportion to the window where it is small."""
     horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
     docks, width, height = window.docks, window.width(), window.height()
-    sides = [min(480, width * 30 // 100), min(380, width * 26 // 100)]
+    # the left column as wide as the lesson's row of buttons, where the window allows
+    lesson = window.lesson_panel.minimumSizeHint().width() + 12
+    sides = [min(480, max(width * 30 // 100, lesson)), min(380, width * 26 // 100)]
     window.resizeDocks([docks["editor"], docks["inspector"]], sides, horizontal)
     script = [min(560, height * 62 // 100), min(240, height * 28 // 100)]
     window.resizeDocks([docks["editor"], docks["output"]], script, vertical)
