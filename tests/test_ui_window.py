@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QPlainTextEdit
+from PySide6.QtGui import QTextBlock, QTextFragment
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
 from explorer.ui.model import ExplorerModel
 from explorer.ui.panels.stepper import StepperBar
@@ -145,6 +146,25 @@ def test_presenter_sizes_grow_with_the_screen_and_never_fall_below_the_usual() -
     assert reading_sizes(720, 96.0, script=20.0, notes=9.0).script == 26.0  # a large usual
 
 
+def code_points(notes: QTextEdit) -> float:
+    """The size of the first code in notes, as drawn."""
+    block = notes.document().begin()
+    while block.isValid():
+        for fragment in fragments(block):
+            if fragment.isValid() and fragment.charFormat().fontFixedPitch():
+                return fragment.charFormat().font().pointSizeF()
+        block = block.next()
+    raise AssertionError("no code in the notes")
+
+
+def fragments(block: QTextBlock) -> list[QTextFragment]:
+    found, it = [], block.begin()
+    while not it.atEnd():
+        found.append(it.fragment())
+        it += 1
+    return found
+
+
 def test_presenting_enlarges_and_wraps_the_script_and_enlarges_the_lesson(
     qtbot, window: MainWindow
 ) -> None:
@@ -157,6 +177,7 @@ def test_presenting_enlarges_and_wraps_the_script_and_enlarges_the_lesson(
     wide = (panel, panel.notes, panel.bookmarks, panel.title, editor)
     usual = {widget: widget.font().pointSizeF() for widget in wide}
     notes_usual = panel.notes.document().defaultFont().pointSizeF()
+    code_usual = code_points(panel.notes)
     assert editor.horizontalScrollBar().maximum() > 0  # the usual: long lines scroll
     window.toggle_presenter()
     qtbot.wait(100)
@@ -167,10 +188,12 @@ def test_presenting_enlarges_and_wraps_the_script_and_enlarges_the_lesson(
     for widget in (panel.notes, panel.bookmarks, panel.title):
         assert widget.font().pointSizeF() >= 1.5 * usual[widget] - 0.1, widget
     assert panel.notes.document().defaultFont().pointSizeF() >= 1.5 * notes_usual - 0.1
+    assert code_points(panel.notes) >= 1.5 * code_usual - 0.1  # its code as large as its words
     assert window.presenter.caption.font().pointSizeF() >= 26
     window.toggle_presenter()
     qtbot.wait(100)
     assert {widget: widget.font().pointSizeF() for widget in wide} == usual
     assert panel.notes.document().defaultFont().pointSizeF() == notes_usual
+    assert code_points(panel.notes) == code_usual
     assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
     assert editor.horizontalScrollBar().maximum() > 0

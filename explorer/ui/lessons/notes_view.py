@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser
 
@@ -23,6 +23,7 @@ class NotesView(QTextBrowser):
     """Shows Markdown or the window's own HTML; `link_clicked` says which link was clicked."""
 
     link_clicked = Signal(QUrl)  # a link was clicked; nothing was opened
+    _markdown: str | None = None  # the Markdown shown, if it is Markdown
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -33,12 +34,21 @@ class NotesView(QTextBrowser):
 
     def show_markdown(self, text: str) -> None:
         self.loaded.clear()
+        self._markdown = text
         self.document().setMarkdown(text, MARKDOWN)
 
     def show_html(self, html: str) -> None:
         """HTML the window wrote itself (the start page), never a lesson's text."""
         self.loaded.clear()
+        self._markdown = None
         self.setHtml(html)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Markdown's code is sized when it is read, from the font then: read again at a new
+        # size (presenter mode's), or the code stays small among large words.
+        if event.type() == QEvent.Type.FontChange and self._markdown is not None:
+            self.document().setMarkdown(self._markdown, MARKDOWN)
 
     def loadResource(self, kind: int, url: QUrl) -> Any:
         # Qt would read local files (any path, /dev/zero or a FIFO too) for images and style
