@@ -165,6 +165,15 @@ def fragments(block: QTextBlock) -> list[QTextFragment]:
     return found
 
 
+def assert_lesson_whole(window: MainWindow) -> None:
+    """The lesson panel as tall as its pane, its bookmarks and buttons on screen."""
+    panel, area = window.lesson_panel, window.docks["lesson"].widget()
+    assert panel.height() == area.viewport().height()
+    assert panel.height() >= panel.minimumSizeHint().height()
+    assert not panel.bookmarks.visibleRegion().isEmpty()
+    assert not panel.add_button.visibleRegion().isEmpty()  # its foot, not cut off
+
+
 def test_presenting_enlarges_and_wraps_the_script_and_enlarges_the_lesson(
     qtbot, window: MainWindow
 ) -> None:
@@ -179,8 +188,10 @@ def test_presenting_enlarges_and_wraps_the_script_and_enlarges_the_lesson(
     notes_usual = panel.notes.document().defaultFont().pointSizeF()
     code_usual = code_points(panel.notes)
     assert editor.horizontalScrollBar().maximum() > 0  # the usual: long lines scroll
+    assert_lesson_whole(window)
     window.toggle_presenter()
     qtbot.wait(100)
+    assert_lesson_whole(window)
     assert editor.font().pointSizeF() >= usual[editor] + 6
     assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
     assert editor.horizontalScrollBar().maximum() == 0  # nothing cut off at the right

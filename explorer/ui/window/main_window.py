@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -47,22 +46,6 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "resources" / "examples" / "note
 TYPE_DEBOUNCE_MS = 700
 # The narrowest a side pane goes: the window's narrowest stays well under a 1024 px screen.
 SIDE_PANE_WIDTH = 200
-
-
-def scrolled(panel: QWidget) -> QScrollArea:
-    """panel in a frameless scroll area: its pane can be narrower than its row of buttons.
-
-    Narrower only, never shorter: the panel's notes and lists scroll themselves, and a second
-    scroll bar beside theirs would be one too many.
-    """
-    area = QScrollArea()
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setWidgetResizable(True)
-    area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setWidget(panel)
-    bar = area.horizontalScrollBar().sizeHint().height()
-    area.setMinimumHeight(panel.minimumSizeHint().height() + bar)
-    return area
 
 
 class MainWindow(QMainWindow):
@@ -143,12 +126,15 @@ class MainWindow(QMainWindow):
         self.lesson_panel.example_chosen.connect(self.lessons.open_example)
         self.lesson_panel.message.connect(self.statusBar().showMessage)
         left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.docks["lesson"] = self._dock("Lesson", scrolled(self.lesson_panel), left)
+        self.docks["lesson"] = self._dock(
+            "Lesson", screen_fit.SidewaysScroll(self.lesson_panel), left
+        )
         self.tabifyDockWidget(self.docks["output"], self.docks["lesson"])
         self.descent_panel = DescentPanel(self.model, self.worker)
         self.descent_panel.message.connect(self.statusBar().showMessage)
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.docks["descent"] = self._dock("Gradient Descent", scrolled(self.descent_panel), right)
+        descent = screen_fit.SidewaysScroll(self.descent_panel)
+        self.docks["descent"] = self._dock("Gradient Descent", descent, right)
         self.tabifyDockWidget(self.docks["leaves"], self.docks["descent"])
         # Its tab chosen: fill it in (a tab behind another is not prepared after each run).
         self.docks["descent"].visibilityChanged.connect(

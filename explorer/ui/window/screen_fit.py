@@ -1,12 +1,12 @@
-"""The window on its screen: never larger than the screen's free area, and its first layout."""
+"""The window on its screen: never larger than its free area, its first layout, narrow panes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QMainWindow, QScrollArea, QWidget
 
 FIRST_SIZE = QSize(1440, 900)  # the size of a first run, where the screen has room for it
 # Below this free area (a 1366 × 768 laptop less its panel has 1366 × 740), the side panes
@@ -78,3 +78,39 @@ def first_dock_sizes(window: Any) -> None:
     window.resizeDocks([docks["editor"], docks["output"]], script, vertical)
     if not window.tabifiedDockWidgets(docks["inspector"]):
         window.resizeDocks([docks["inspector"], docks["leaves"]], [520, 280], vertical)
+
+
+class SidewaysScroll(QScrollArea):
+    """A panel in a frameless scroll area: its pane can be narrower than its row of buttons.
+
+    Narrower only, never shorter than the panel needs, and the panel exactly as tall as the
+    pane: its notes and lists scroll themselves, and a second scroll bar beside theirs would
+    be one too many. (Qt's own resizing would make a panel of wrapped labels as tall as it
+    would like, cut off at the pane's foot.)
+    """
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(panel)  # the area watches the panel's events from here on
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        bar = self.horizontalScrollBar().sizeHint().height()
+        return QSize(hint.width(), self.widget().minimumSizeHint().height() + bar)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._fit_panel()
+        return super().viewportEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the panel's needs changed, with its font for one
+            self._fit_panel()
+        return super().eventFilter(watched, event)
+
+    def _fit_panel(self) -> None:
+        room, need = self.viewport().size(), self.widget().minimumSizeHint()
+        self.widget().resize(room.expandedTo(need))
