@@ -60,6 +60,7 @@ class Presenter:
         self.bookmark = bookmark  # the lesson's bookmark caption, shown here while presenting
         self.active = False
         self._saved_state = QByteArray()
+        self._saved_geometry = QByteArray()
         self._was_full_screen = False
         self._usual_fonts: list[tuple[QWidget, QFont, bool]] = []
         self.caption = QLabel()
@@ -96,6 +97,10 @@ class Presenter:
         window.apply_theme()  # the presenter version of the chosen theme
         self.caption.setVisible(True)
         self._update_caption()
+        self._saved_geometry = window.saveGeometry()
+        # Without a window manager (a bare X server, a kiosk) full screen is only a wish: the
+        # window takes the screen itself first (after, it would leave full screen again).
+        window.setGeometry(screen.geometry())
         window.showFullScreen()
         share = int(screen.geometry().width() * SCRIPT_SHARE)
         window.resizeDocks([window.docks["editor"]], [share], Qt.Orientation.Horizontal)
@@ -114,6 +119,7 @@ class Presenter:
         window.apply_theme()
         if not self._was_full_screen:
             window.showNormal()
+            window.restoreGeometry(self._saved_geometry)
         window.restoreState(self._saved_state)
         window.graph.open_view()
 
