@@ -165,14 +165,14 @@ class MainWindow(QMainWindow):
         else:
             screen_fit.first_layout(self)
             # sizes apply once the window is laid out
-            QTimer.singleShot(0, lambda: screen_fit.first_dock_sizes(self))
+            QTimer.singleShot(0, self, lambda: screen_fit.first_dock_sizes(self))
         self.set_theme(str(self.settings.value("view/theme", "system")))
         self.graph.set_upward(self.upward_action.isChecked())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         # Once shown, the frame the window system added is known: it too must fit.
-        QTimer.singleShot(0, lambda: screen_fit.fit(self))
+        QTimer.singleShot(0, self, lambda: screen_fit.fit(self))  # not once it is gone
 
     def _start_text(self, ask_restore: Callable[[], bool]) -> None:
         crashed_text = self.document.start_session()
