@@ -20,6 +20,18 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from explorer.layout.cluster_order import ClusterArranger, clustered_sweep, median
+from explorer.layout.clusters import (
+    Clusters,
+    dummy_ancestors,
+    fillers,
+    minimum_lengths,
+    node_calls,
+    number_clusters,
+    reached_layers,
+)
+from explorer.layout.placement import clustered_x
+
 MAX_ITERATIONS = 24  # sweeps, alternating direction (dot's MaxIter)
 MIN_QUIT = 8  # sweeps in a row without a real improvement before giving up (dot's MinQuit)
 SWEEP_BUDGET = 300_000  # hops looked at by all sweeps: a huge graph gets fewer sweeps
@@ -48,11 +60,16 @@ def layered(graph: nx.MultiDiGraph) -> Layout:
     ids = list(graph.nodes)
     index = {n: i for i, n in enumerate(ids)}
     edges = [(index[u], index[v], k) for u, v, k in graph.edges(keys=True)]
-    layer = _layers(len(ids), edges)
-    chains, node_layer = _dummies(edges, layer)
+    calls = node_calls(graph)
+    clusters = number_clusters([calls[n] for n in ids])
     slots = [k if isinstance(k, int) else 0 for _, _, k in edges]  # keys are input slots
-    order = _order(chains, slots, node_layer)
-    x = _coordinates(chains, node_layer, order)
+    if clusters is None:
+        layer = _layers(len(ids), edges)
+        chains, node_layer = _dummies(edges, layer)
+        order = _order(chains, slots, node_layer)
+        x = _coordinates(chains, node_layer, order)
+    else:
+        layer, chains, node_layer, x = _clustered(edges, slots, clusters, len(ids))
     positions = {n: (float(x[i]), float(layer[i])) for i, n in enumerate(ids)}
     routes = {}
     for (u, v, k), chain in zip(edges, chains, strict=True):
@@ -62,18 +79,40 @@ def layered(graph: nx.MultiDiGraph) -> Layout:
     return Layout(positions, routes)
 
 
-def _layers(count: int, edges: list[tuple[int, int, int]]) -> np.ndarray:
-    """Longest path from the inputs, then each node as late as its consumers allow."""
+def _clustered(edges: list[tuple[int, int, int]], slots: list[int], clusters: Clusters, count: int):
+    """Layers, chains and x when nodes sit in module calls: frames apart, layers between."""
+    layer = _layers(count, edges, minimum_lengths(edges, clusters, count))
+    chains, node_layer = _dummies(edges, layer)
+    layer_count = int(node_layer.max()) + 1
+    reach = reached_layers(clusters, layer, layer_count)
+    dummy_ancestors(chains, node_layer, clusters, reach)
+    extra = np.array(fillers(clusters, node_layer, reach), dtype=np.int64)
+    node_layer = np.concatenate([node_layer, extra])
+    order = _order(chains, slots, node_layer, clusters)
+    lower, upper = _segments(chains)
+    x = clustered_x(lower, upper, node_layer, order, clusters)
+    drawn = len(node_layer) - len(extra)
+    return layer, chains, node_layer, x - x[:drawn].min()
+
+
+def _layers(
+    count: int, edges: list[tuple[int, int, int]], lengths: np.ndarray | None = None
+) -> np.ndarray:
+    """Longest path from the inputs, then each node as late as its consumers allow; an
+    edge spans at least its length (1 unless given)."""
     tails = np.array([u for u, _, _ in edges], dtype=np.int64)
     heads = np.array([v for _, v, _ in edges], dtype=np.int64)
     succs, start = _grouped(tails, heads, count)
+    if lengths is None:
+        lengths = np.ones(len(edges), dtype=np.int64)
+    spans, _ = _grouped(tails, lengths, count)
     waiting = np.bincount(heads, minlength=count).tolist()
     order = [n for n in range(count) if waiting[n] == 0]
     layer = [0] * count
     for node in order:  # Kahn's topological sort: the list grows while it is read
-        later = layer[node] + 1
-        for s in succs[start[node] : start[node + 1]]:
-            layer[s] = max(layer[s], later)
+        for i in range(start[node], start[node + 1]):
+            s = succs[i]
+            layer[s] = max(layer[s], layer[node] + spans[i])
             waiting[s] -= 1
             if waiting[s] == 0:
                 order.append(s)
@@ -81,7 +120,9 @@ def _layers(count: int, edges: list[tuple[int, int, int]]) -> np.ndarray:
         raise nx.NetworkXUnfeasible("Graph contains a cycle")
     for node in reversed(order):
         if start[node] < start[node + 1]:
-            layer[node] = min([layer[s] for s in succs[start[node] : start[node + 1]]]) - 1
+            layer[node] = min(
+                [layer[succs[i]] - spans[i] for i in range(start[node], start[node + 1])]
+            )
     return np.array(layer, dtype=np.int64)
 
 
@@ -155,13 +196,22 @@ def _hops(chains: list[list[int]], node_layer: np.ndarray) -> _Hops:
     return _Hops(pair // count, pair % count, weight.astype(np.int64))
 
 
-def _order(chains: list[list[int]], slots: list[int], node_layer: np.ndarray) -> np.ndarray:
-    """Position of each node within its layer (0, 1, ...), with few crossings."""
+def _order(
+    chains: list[list[int]],
+    slots: list[int],
+    node_layer: np.ndarray,
+    clusters: Clusters | None = None,
+) -> np.ndarray:
+    """Position of each node within its layer (0, 1, ...), with few crossings; with
+    clusters, each cluster's nodes contiguous in every layer (see cluster_order)."""
     hops = _hops(chains, node_layer)
     layer_count = int(node_layer.max()) + 1
     position = _initial_order(chains, slots, node_layer)
     sweeper = _Sweeper(hops, node_layer, layer_count)
-    exchanger = _Exchanger(hops, node_layer)
+    exchanger = _Exchanger(hops, node_layer, None if clusters is None else clusters.inner())
+    arranger = None if clusters is None else ClusterArranger(clusters, node_layer)
+    if arranger is not None:
+        arranger.arrange_all(position)
     best, fewest = position.copy(), int(_band_crossings(hops, node_layer, position).sum())
     iterations = min(MAX_ITERATIONS, max(2, SWEEP_BUDGET // max(len(hops.lower), 1)))
     stale = 0
@@ -172,7 +222,11 @@ def _order(chains: list[list[int]], slots: list[int], node_layer: np.ndarray) ->
         # As dot, to get off a plateau: every other pair of sweeps sorts equal medians the
         # other way, and the exchanges in the others swap pairs that cross as much swapped.
         reverse = iteration % 4 >= 2
-        sweeper.sweep(position, upward=iteration % 2 == 0, reverse=reverse)
+        if arranger is None:
+            sweeper.sweep(position, upward=iteration % 2 == 0, reverse=reverse)
+        else:
+            side = sweeper.below if iteration % 2 == 0 else sweeper.above
+            clustered_sweep(arranger, side, position, iteration % 2 == 0, reverse)
         bands = _band_crossings(hops, node_layer, position)
         # the exchanges' gains are exact, so the count after them needs no recounting
         crossings = int(bands.sum()) - exchanger.transpose(position, bands > 0, not reverse)
@@ -180,6 +234,8 @@ def _order(chains: list[list[int]], slots: list[int], node_layer: np.ndarray) ->
             if crossings < 0.995 * fewest:  # dot's Convergence: still improving
                 stale = 0
             best, fewest = position.copy(), crossings
+    if arranger is not None:
+        arranger.arrange_all(best)  # sibling clusters in one order in every layer
     if fewest > 0:
         exchanger.transpose(best, _band_crossings(hops, node_layer, best) > 0, False)
     return best
@@ -254,7 +310,7 @@ class _Sweeper:
                 middle = (
                     slot_of[seen[first]]
                     if last - first == 1
-                    else _median(sorted([slot_of[m] for m in seen[first:last]]))
+                    else median(sorted([slot_of[m] for m in seen[first:last]]))
                 )
                 slot = slot_of[node]
                 slots.append(slot)
@@ -264,18 +320,6 @@ class _Sweeper:
             for slot, (_, _, node) in zip(slots, ranked, strict=True):
                 slot_of[node] = slot
         position[:] = slot_of
-
-
-def _median(values: list[int]) -> float:
-    """dot's weighted median: with an even count, lean toward the side packed tighter."""
-    count = len(values)
-    if count % 2:
-        return values[count // 2]
-    left, right = values[count // 2 - 1], values[count // 2]
-    left_span, right_span = left - values[0], values[-1] - right
-    if left_span + right_span == 0:
-        return (left + right) / 2
-    return (left * right_span + right * left_span) / (left_span + right_span)
 
 
 def _band_crossings(hops: _Hops, node_layer: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -326,9 +370,10 @@ class _Exchanger:
     each gain staying exact. Only layers next to a crossing, or to a swap, are looked at.
     """
 
-    def __init__(self, hops: _Hops, node_layer: np.ndarray) -> None:
+    def __init__(self, hops: _Hops, node_layer: np.ndarray, inner: np.ndarray | None) -> None:
         count = len(node_layer)
         self.node_layer = node_layer
+        self.inner = inner  # each node's innermost cluster: only a cluster's own swap
         self.sizes = np.bincount(node_layer)
         self.budget = TRANSPOSE_BUDGET
         # Every hop from both ends: (node, side, other end, weight), sorted by node.
@@ -375,6 +420,11 @@ class _Exchanger:
         if not len(candidate):
             return 0
         left, right = sequence[candidate], sequence[candidate + 1]
+        if self.inner is not None:
+            same = self.inner[left] == self.inner[right]
+            candidate, left, right = candidate[same], left[same], right[same]
+            if not len(candidate):
+                return 0
         now, after = self._weigh(position, left, right)
         swap = (after < now) | (equal_swaps & (after == now) & (now > 0))
         if not swap.any():

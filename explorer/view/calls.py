@@ -16,6 +16,7 @@ import networkx as nx
 
 from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import OPEN_COLLAPSED_ABOVE, Snapshot, module_of_call
+from explorer.layout.clusters import node_calls as _node_calls
 from explorer.layout.sugiyama import layered
 
 CALL_CARD = "module:"  # id prefix of a collapsed call's card
@@ -236,32 +237,6 @@ class CallTree:
             for call, cards in inside.items()
             if call not in collapsed
         ]
-
-
-def _node_calls(graph: AutogradGraph) -> dict[str, tuple[str, ...]]:
-    """Each node's module calls; a module's own parameter joins the calls its uses share."""
-    calls = {n: tuple(a.calls or ()) for n, a in graph.nodes(data=True)}
-    for node, attrs in graph.nodes(data=True):
-        name = attrs.name
-        if attrs.kind != "leaf" or calls[node] or not name:
-            continue
-        shared = _common_prefix([calls[s] for s in graph.successors(node)])
-        while shared and not name.startswith(module_of_call(shared[-1]) + "."):
-            shared = shared[:-1]
-        calls[node] = shared
-    return calls
-
-
-def _common_prefix(chains: list[tuple[str, ...]]) -> tuple[str, ...]:
-    if not chains:
-        return ()
-    first = chains[0]
-    length = len(first)
-    for chain in chains[1:]:
-        length = min(length, len(chain))
-        while length and chain[:length] != first[:length]:
-            length -= 1
-    return first[:length]
 
 
 def _first_collapsed(chain: tuple[str, ...], collapsed: set[str]) -> str | None:

@@ -1,0 +1,159 @@
+"""Ordering within layers that keeps each module call's nodes side by side.
+
+As graphviz dot does with clusters: within every layer a cluster's nodes stay contiguous,
+nested clusters inside their parent's run, and sibling clusters come in the same order in
+every layer, so that each can be given a box of its own across the layers it spans.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from explorer.layout.clusters import Clusters
+
+
+class ClusterArranger:
+    """Sorts a layer by values while keeping clusters whole and sibling clusters in one order."""
+
+    def __init__(self, clusters: Clusters, node_layer: np.ndarray) -> None:
+        self.ancestors = clusters.ancestors
+        self.cluster_count = clusters.count
+        self.node_layer = node_layer
+        self.sizes = np.bincount(node_layer)
+        by_layer = np.argsort(node_layer, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
+        flat = by_layer.tolist()
+        self.layer_nodes = [flat[bounds[k] : bounds[k + 1]] for k in range(len(self.sizes))]
+        # a layer whose nodes all sit in the same clusters sorts as if there were none
+        self.plain = [len({self.ancestors[n] for n in nodes}) <= 1 for nodes in self.layer_nodes]
+        member = [(n, c) for n, chain in enumerate(self.ancestors) for c in chain]
+        self.member_node = np.array([n for n, _ in member], dtype=np.int64)
+        self.member_cluster = np.array([c for _, c in member], dtype=np.int64)
+
+    def ranks(self, position: np.ndarray) -> list[int]:
+        """Every cluster's place among all: by the mean place of its nodes across its layers
+        (each layer centred), so sibling clusters get one order for every layer."""
+        centred = position - (self.sizes[self.node_layer] - 1) / 2
+        count = self.cluster_count
+        sums = np.bincount(self.member_cluster, centred[self.member_node], minlength=count)
+        mean = sums / np.maximum(np.bincount(self.member_cluster, minlength=count), 1)
+        order = np.lexsort((np.arange(count), mean))
+        rank = np.empty(count, dtype=np.int64)
+        rank[order] = np.arange(count)
+        return rank.tolist()
+
+    def arrange_all(self, position: np.ndarray) -> None:
+        """Make every layer's clusters contiguous and consistently ordered, in place,
+        changing as little of the present order as that allows."""
+        slot_of = position.tolist()
+        rank = self.ranks(position)
+        for nodes in self.layer_nodes:
+            if len(nodes) > 1:
+                value = {n: slot_of[n] for n in nodes}
+                for i, n in enumerate(self.arrange(nodes, value, slot_of, 1, rank)):
+                    slot_of[n] = i
+        position[:] = slot_of
+
+    def arrange(
+        self, nodes: list[int], value: dict[int, float], slot_of: list[int], tie: int, rank: list
+    ) -> list[int]:
+        return _arrange(nodes, 0, value, slot_of, tie, self.ancestors, rank)
+
+
+def _arrange(
+    nodes: list[int],
+    depth: int,
+    value: dict[int, float],
+    slot_of: list[int],
+    tie: int,
+    ancestors: list[tuple[int, ...]],
+    rank: list[int],
+) -> list[int]:
+    """nodes (all inside the same depth clusters) in order: a node by its value, a cluster
+    by its nodes' mean value; then the clusters among themselves by rank, in the places
+    the clusters took."""
+    direct: list[int] = []
+    groups: dict[int, list[int]] = {}
+    for n in nodes:
+        chain = ancestors[n]
+        if len(chain) == depth:
+            direct.append(n)
+        else:
+            groups.setdefault(chain[depth], []).append(n)
+    if not groups:
+        return sorted(direct, key=lambda n: (value[n], tie * slot_of[n], n))
+    entries: list[tuple[Any, ...]] = [(value[n], tie * slot_of[n], n, -1) for n in direct]
+    for c, members in groups.items():
+        mean = sum(value[m] for m in members) / len(members)
+        entries.append((mean, tie * min(slot_of[m] for m in members), -1, c))
+    entries.sort()
+    ordered = iter(sorted((e[3] for e in entries if e[3] >= 0), key=rank.__getitem__))
+    out: list[int] = []
+    for entry in entries:
+        if entry[3] < 0:
+            out.append(entry[2])
+        else:
+            out += _arrange(groups[next(ordered)], depth + 1, value, slot_of, tie, ancestors, rank)
+    return out
+
+
+def clustered_sweep(
+    arranger: ClusterArranger, side: tuple, position: np.ndarray, upward: bool, reverse: bool
+) -> None:
+    """One weighted-median sweep (see sugiyama._Sweeper) with clusters kept whole. A node
+    without neighbours on the side looked at goes by its own place, scaled to that layer."""
+    seen, start, _, _ = side
+    sizes = arranger.sizes.tolist()
+    layer_count = len(sizes)
+    steps = range(1, layer_count) if upward else range(layer_count - 2, -1, -1)
+    slot_of = position.tolist()
+    rank = arranger.ranks(position)
+    tie = -1 if reverse else 1
+    for k in steps:
+        nodes = arranger.layer_nodes[k]
+        if len(nodes) < 2:
+            continue
+        scale = sizes[k - 1 if upward else k + 1] / len(nodes)
+        value: dict[int, float] = {}
+        fixed: list[int] = []
+        for node in nodes:
+            first, last = start[node], start[node + 1]
+            if last == first:
+                value[node] = (slot_of[node] + 0.5) * scale - 0.5
+                fixed.append(node)
+            elif last - first == 1:
+                value[node] = slot_of[seen[first]]
+            else:
+                value[node] = median(sorted([slot_of[m] for m in seen[first:last]]))
+        if arranger.plain[k]:
+            _plain(nodes, fixed, value, slot_of, tie)
+        else:
+            for i, n in enumerate(arranger.arrange(nodes, value, slot_of, tie, rank)):
+                slot_of[n] = i
+    position[:] = slot_of
+
+
+def _plain(
+    nodes: list[int], fixed: list[int], value: dict[int, float], slot_of: list[int], tie: int
+) -> None:
+    """As without clusters: nodes with neighbours sorted into their own slots, the rest stay."""
+    keep = set(fixed)
+    movable = [n for n in nodes if n not in keep]
+    slots = sorted(slot_of[n] for n in movable)
+    ranked = sorted(movable, key=lambda n: (value[n], tie * slot_of[n], n))
+    for slot, node in zip(slots, ranked, strict=True):
+        slot_of[node] = slot
+
+
+def median(values: list[int]) -> float:
+    """dot's weighted median: with an even count, lean toward the side packed tighter."""
+    count = len(values)
+    if count % 2:
+        return values[count // 2]
+    left, right = values[count // 2 - 1], values[count // 2]
+    left_span, right_span = left - values[0], values[-1] - right
+    if left_span + right_span == 0:
+        return (left + right) / 2
+    return (left * right_span + right * left_span) / (left_span + right_span)
