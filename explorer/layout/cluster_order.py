@@ -49,8 +49,8 @@ class ClusterArranger:
         changing as little of the present order as that allows."""
         slot_of = position.tolist()
         rank = self.ranks(position)
-        for nodes in self.layer_nodes:
-            if len(nodes) > 1:
+        for nodes, plain in zip(self.layer_nodes, self.plain, strict=True):
+            if not plain:
                 value = {n: slot_of[n] for n in nodes}
                 for i, n in enumerate(self.arrange(nodes, value, slot_of, 1, rank)):
                     slot_of[n] = i
@@ -102,48 +102,58 @@ def _arrange(
 def clustered_sweep(
     arranger: ClusterArranger, side: tuple, position: np.ndarray, upward: bool, reverse: bool
 ) -> None:
-    """One weighted-median sweep (see sugiyama._Sweeper) with clusters kept whole. A node
-    without neighbours on the side looked at goes by its own place, scaled to that layer."""
-    seen, start, _, _ = side
+    """One weighted-median sweep (see sugiyama._Sweeper) with clusters kept whole. A layer
+    whose nodes share their clusters is sorted as without them; elsewhere a node without
+    neighbours on the side looked at goes by its own place, scaled to that layer."""
+    seen, start, movable, bounds = side
     sizes = arranger.sizes.tolist()
     layer_count = len(sizes)
     steps = range(1, layer_count) if upward else range(layer_count - 2, -1, -1)
     slot_of = position.tolist()
-    rank = arranger.ranks(position)
+    rank: list[int] | None = None
     tie = -1 if reverse else 1
+    plain = arranger.plain
     for k in steps:
-        nodes = arranger.layer_nodes[k]
-        if len(nodes) < 2:
+        if plain[k]:
+            if bounds[k + 1] - bounds[k] >= 2:  # one node that can move has nowhere to go
+                _sort_plain(movable[bounds[k] : bounds[k + 1]], seen, start, slot_of, tie)
             continue
+        nodes = arranger.layer_nodes[k]
         scale = sizes[k - 1 if upward else k + 1] / len(nodes)
         value: dict[int, float] = {}
-        fixed: list[int] = []
         for node in nodes:
             first, last = start[node], start[node + 1]
             if last == first:
                 value[node] = (slot_of[node] + 0.5) * scale - 0.5
-                fixed.append(node)
             elif last - first == 1:
                 value[node] = slot_of[seen[first]]
             else:
                 value[node] = median(sorted([slot_of[m] for m in seen[first:last]]))
-        if arranger.plain[k]:
-            _plain(nodes, fixed, value, slot_of, tie)
-        else:
-            for i, n in enumerate(arranger.arrange(nodes, value, slot_of, tie, rank)):
-                slot_of[n] = i
+        if rank is None:
+            rank = arranger.ranks(position)
+        for i, n in enumerate(arranger.arrange(nodes, value, slot_of, tie, rank)):
+            slot_of[n] = i
     position[:] = slot_of
 
 
-def _plain(
-    nodes: list[int], fixed: list[int], value: dict[int, float], slot_of: list[int], tie: int
+def _sort_plain(
+    nodes: list[int], seen: list[int], start: list[int], slot_of: list[int], tie: int
 ) -> None:
-    """As without clusters: nodes with neighbours sorted into their own slots, the rest stay."""
-    keep = set(fixed)
-    movable = [n for n in nodes if n not in keep]
-    slots = sorted(slot_of[n] for n in movable)
-    ranked = sorted(movable, key=lambda n: (value[n], tie * slot_of[n], n))
-    for slot, node in zip(slots, ranked, strict=True):
+    """As without clusters: nodes with neighbours sorted by median into their own slots."""
+    slots, ranked = [], []
+    for node in nodes:
+        first, last = start[node], start[node + 1]
+        middle = (
+            slot_of[seen[first]]
+            if last - first == 1
+            else median(sorted([slot_of[m] for m in seen[first:last]]))
+        )
+        slot = slot_of[node]
+        slots.append(slot)
+        ranked.append((middle, tie * slot, node))
+    slots.sort()
+    ranked.sort()
+    for slot, (_, _, node) in zip(slots, ranked, strict=True):
         slot_of[node] = slot
 
 

@@ -143,25 +143,41 @@ def reach_above(pad: float) -> int:
     return math.ceil((CARD_H / 2 + pad + FRAME_NAME) / GAP_ALONG + 0.5) - 1
 
 
-def minimum_lengths(
-    edges: list[tuple[int, int, int]], clusters: Clusters, node_count: int
-) -> np.ndarray:
-    """Layers each edge must span so that a frame it leaves ends before its head and a
-    frame it enters starts after its tail: frames one above the other need no room across."""
+def layering_edges(
+    edges: list[tuple[int, int, int]], clusters: Clusters, count: int
+) -> tuple[list[tuple[int, int, int]], np.ndarray]:
+    """The edges to layer by, with the layers each must span, as dot ranks clusters: each
+    cluster gets a bottom and a top (nodes count + 2c, count + 2c + 1) that its nodes lie
+    between, and an edge leaving a cluster for a sibling, or for a node beside it, runs
+    from the cluster's top with room for its frame, so sibling calls stack one above the
+    other with their frames apart. Frames one above the other need no room across."""
     ancestors = clusters.ancestors
-    lengths = np.ones(len(edges), dtype=np.int64)
-    for i, (u, v, _) in enumerate(edges):
+    pad = clusters.pad
+    extra: dict[tuple[int, int], int] = {}
+    for node, chain in enumerate(ancestors[:count]):
+        if chain:
+            extra[(count + 2 * chain[-1], node)] = 0
+            extra[(node, count + 2 * chain[-1] + 1)] = 0
+    for c, p in enumerate(clusters.parent):
+        if p >= 0:
+            extra[(count + 2 * p, count + 2 * c)] = 0
+            extra[(count + 2 * c + 1, count + 2 * p + 1)] = 0
+    for u, v, _ in edges:
         a, b = ancestors[u], ancestors[v]
         if a == b:
             continue
         shared = _shared(a, b)
-        needed = 1
+        tail, head, span = u, v, 1
         if len(a) > shared:
-            needed += reach_above(clusters.pad[a[shared]])
+            tail = count + 2 * a[shared] + 1
+            span += reach_above(pad[a[shared]])
         if len(b) > shared:
-            needed += reach_below(clusters.pad[b[shared]])
-        lengths[i] = needed
-    return lengths
+            head = count + 2 * b[shared]
+            span += reach_below(pad[b[shared]])
+        extra[(tail, head)] = max(extra.get((tail, head), 0), span)
+    lengths = np.ones(len(edges) + len(extra), dtype=np.int64)
+    lengths[len(edges) :] = list(extra.values())
+    return [*edges, *((u, v, 0) for u, v in extra)], lengths
 
 
 def _shared(a: tuple[int, ...], b: tuple[int, ...]) -> int:

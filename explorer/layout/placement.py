@@ -55,16 +55,10 @@ class _Constraints:
         first = np.concatenate([[True], key[by_key][1:] != key[by_key][:-1]])
         tails, heads, gaps = tails[by_key][first], heads[by_key][first], gaps[by_key][first]
         self.size = size
-        self.topological = _topological(tails, heads, size)
-        into = np.argsort(heads, kind="stable")
-        self.pred_start = np.concatenate([[0], np.cumsum(np.bincount(heads, minlength=size))])
-        self.pred = tails[into].tolist()
-        self.pred_gap = gaps[into].tolist()
-        out = np.argsort(tails, kind="stable")
-        self.succ_start = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=size))])
-        self.succ = heads[out].tolist()
-        self.succ_gap = gaps[out].tolist()
-        self.pred_start, self.succ_start = self.pred_start.tolist(), self.succ_start.tolist()
+        level = _levels(tails, heads, size)
+        # forward: edges by the level of their head; backward: by the level of their tail
+        self.forward = _by_level(tails, heads, gaps, level[heads], key=heads)
+        self.backward = _by_level(heads, tails, -gaps, level[tails], key=tails)
 
     def _collect(self, sequence, node_layer, clusters: Clusters):
         count = self.count
@@ -113,26 +107,47 @@ class _Constraints:
 
     def nearest(self, wanted: np.ndarray) -> np.ndarray:
         """A placement satisfying every constraint, each node close to where it is wanted."""
-        low = [*wanted.tolist(), *[-np.inf] * (self.size - self.count)]
-        high = [*wanted.tolist(), *[np.inf] * (self.size - self.count)]
-        pred, pred_gap, pred_start = self.pred, self.pred_gap, self.pred_start
-        for v in self.topological:
-            best = low[v]
-            for i in range(pred_start[v], pred_start[v + 1]):
-                pushed = low[pred[i]] + pred_gap[i]
-                if pushed > best:
-                    best = pushed
-            low[v] = best
-        succ, succ_gap, succ_start = self.succ, self.succ_gap, self.succ_start
-        for v in reversed(self.topological):
-            best = high[v]
-            for i in range(succ_start[v], succ_start[v + 1]):
-                pulled = high[succ[i]] - succ_gap[i]
-                if pulled < best:
-                    best = pulled
-            high[v] = best
-        count = self.count
-        return (np.array(low[:count]) + np.array(high[:count])) / 2
+        free = np.full(self.size - self.count, np.inf)
+        low = np.concatenate([wanted, -free])
+        high = np.concatenate([wanted, free])
+        for source, target, gap, first in self.forward:
+            pushed = np.maximum.reduceat(low[source] + gap, first)
+            low[target] = np.maximum(low[target], pushed)
+        for source, target, gap, first in reversed(self.backward):
+            pulled = np.minimum.reduceat(high[source] + gap, first)
+            high[target] = np.minimum(high[target], pulled)
+        return (low[: self.count] + high[: self.count]) / 2
+
+
+def _by_level(
+    source: np.ndarray, target: np.ndarray, gap: np.ndarray, level: np.ndarray, key: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Constraints grouped by level, ascending; within one, grouped by target: the sources'
+    values (plus gaps) reduce at `first` into each distinct target."""
+    order = np.lexsort((key, level))
+    source, target, gap, level = source[order], target[order], gap[order], level[order]
+    cuts = np.flatnonzero(np.diff(level)) + 1
+    groups = []
+    for s, t, g in zip(*(np.split(a, cuts) for a in (source, target, gap)), strict=True):
+        first = np.concatenate([[0], np.flatnonzero(np.diff(t)) + 1])
+        groups.append((s, t[first], g, first))
+    return groups
+
+
+def _levels(tails: np.ndarray, heads: np.ndarray, size: int) -> np.ndarray:
+    """Each variable's longest chain of constraints from a free one: all of a level's
+    constraints can be applied at once, after the levels before it."""
+    order = _topological(tails, heads, size)
+    out = np.argsort(tails, kind="stable")
+    start = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=size))]).tolist()
+    succ = heads[out].tolist()
+    level = [0] * size
+    for v in order:
+        after = level[v] + 1
+        for w in succ[start[v] : start[v + 1]]:
+            if level[w] < after:
+                level[w] = after
+    return np.array(level, dtype=np.int64)
 
 
 def _topological(tails: np.ndarray, heads: np.ndarray, size: int) -> list[int]:

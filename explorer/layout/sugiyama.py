@@ -25,7 +25,7 @@ from explorer.layout.clusters import (
     Clusters,
     dummy_ancestors,
     fillers,
-    minimum_lengths,
+    layering_edges,
     node_calls,
     number_clusters,
     reached_layers,
@@ -81,7 +81,11 @@ def layered(graph: nx.MultiDiGraph) -> Layout:
 
 def _clustered(edges: list[tuple[int, int, int]], slots: list[int], clusters: Clusters, count: int):
     """Layers, chains and x when nodes sit in module calls: frames apart, layers between."""
-    layer = _layers(count, edges, minimum_lengths(edges, clusters, count))
+    try:
+        layer = _layers(count + 2 * clusters.count, *layering_edges(edges, clusters, count))
+    except nx.NetworkXUnfeasible:  # calls feeding each other back and forth: nodes alone
+        layer = _layers(count, edges)
+    layer = layer[:count]
     chains, node_layer = _dummies(edges, layer)
     layer_count = int(node_layer.max()) + 1
     reach = reached_layers(clusters, layer, layer_count)
