@@ -8,8 +8,9 @@ from typing import Any
 
 import networkx as nx
 
-from explorer.data.nodes import AutogradGraph
+from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import Snapshot, attribute_to_json, shape_text
+from explorer.layout.clusters import call_label, node_calls
 
 FORMATS = (".json", ".dot", ".gv", ".graphml")
 
@@ -39,24 +40,59 @@ def _quote(text: str) -> str:
 
 
 def to_dot(graph: AutogradGraph) -> str:
-    """Graphviz DOT text. Written here: networkx's DOT writer needs pydot or pygraphviz."""
+    """Graphviz DOT text, each module call a cluster holding its nodes and inner calls.
+    Written here: networkx's DOT writer needs pydot or pygraphviz."""
     lines = ["digraph autograd {", "  rankdir=BT;", "  node [fontname=Helvetica];"]
-    for node, attrs in graph.nodes(data=True):
-        label = node if attrs.label is None else attrs.label
-        if attrs.name and attrs.kind != "leaf":
-            label = f"{attrs.name} = {label}"
-        if attrs.shape is not None:
-            label += "\n" + shape_text(attrs.shape)
-        style = _DOT_STYLE.get(attrs.kind or "op", "")
-        if attrs.output:
-            style += ", penwidth=2"
-        lines.append(f"  {_quote(node)} [label={_quote(label)}, {style}];")
+    calls = node_calls(graph)
+    inside: dict[tuple[str, ...], list[str]] = {}  # a call's own nodes; () the graph's
+    for node in graph.nodes:
+        inside.setdefault(calls[node], []).append(node)
+    inner: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # a call's calls, first seen first
+    for chain in inside:
+        for depth in range(len(chain)):
+            below = inner.setdefault(chain[:depth], [])
+            if chain[: depth + 1] not in below:
+                below.append(chain[: depth + 1])
+    _dot_cluster(graph, (), inside, inner, lines, [0])
     for source, target, attrs in graph.edges(data=True):
         lines.append(
             f"  {_quote(source)} -> {_quote(target)} [label={_quote(str(attrs['slot']))}];"
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_cluster(
+    graph: AutogradGraph,
+    chain: tuple[str, ...],
+    inside: dict[tuple[str, ...], list[str]],
+    inner: dict[tuple[str, ...], list[tuple[str, ...]]],
+    lines: list[str],
+    numbered: list[int],
+) -> None:
+    """chain's own nodes, then each call made inside it as a nested cluster."""
+    indent = "  " * (len(chain) + 1)
+    for node in inside.get(chain, []):
+        lines.append(indent + _dot_node(node, graph.nodes[node]))
+    for call in inner.get(chain, []):
+        label = call_label(call[-1], call[-2] if len(call) > 1 else None)
+        lines.append(f"{indent}subgraph cluster_{numbered[0]} {{")
+        lines.append(f"{indent}  label={_quote(label)};")
+        numbered[0] += 1
+        _dot_cluster(graph, call, inside, inner, lines, numbered)
+        lines.append(indent + "}")
+
+
+def _dot_node(node: str, attrs: GraphNode) -> str:
+    label = node if attrs.label is None else attrs.label
+    if attrs.name and attrs.kind != "leaf":
+        label = f"{attrs.name} = {label}"
+    if attrs.shape is not None:
+        label += "\n" + shape_text(attrs.shape)
+    style = _DOT_STYLE.get(attrs.kind or "op", "")
+    if attrs.output:
+        style += ", penwidth=2"
+    return f"{_quote(node)} [label={_quote(label)}, {style}];"
 
 
 def to_graphml(graph: AutogradGraph) -> str:

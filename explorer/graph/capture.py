@@ -21,6 +21,7 @@ from explorer.data.snapshot import TensorSummary, module_of_call
 from explorer.graph.summary import dtype_name, summarize
 from explorer.lang.errors import ScriptError
 from explorer.lang.limits import Limits
+from explorer.layout.clusters import parameter_calls
 
 _SAVED_PREFIX = "_saved_"
 _BOOKKEEPING = re.compile(r"_sym_(sizes|strides|storage_offset|argsize\w*)$")
@@ -113,8 +114,19 @@ class GraphCapture:
         self._done.update(node_id for node_id, _ in new_nodes)
         self.graph.add_records(new_nodes)
         self.graph.add_edges_from(new_edges)
+        self._place_parameters({source for source, _, _, _ in new_edges})
         self._cache = SummaryCache()  # its tensors may be freed after this walk
         return reached
+
+    def _place_parameters(self, used: set[str]) -> None:
+        """A named leaf with new uses joins the module calls all its uses share, as the
+        view groups it, so that the export says where each parameter belongs."""
+        graph = self.graph
+        for node in used:
+            record = graph.nodes[node]
+            if record.kind == "leaf" and record.name:
+                uses = [graph.nodes[s].calls or () for s in graph.successors(node)]
+                record.calls = parameter_calls(record.name, uses) or None
 
     def _check_size(self, count: int) -> None:
         if count > self.max_nodes:

@@ -30,24 +30,44 @@ def module_of(call: str) -> str:
     return call.partition("#")[0]
 
 
+def call_label(call: str, parent: str | None) -> str:
+    """`enc.layers.3` inside `enc` -> `layers.3`; a repeated call gets its number."""
+    path, _, number = call.partition("#")
+    base = module_of(parent) if parent else ""
+    short = path[len(base) + 1 :] if base and path.startswith(base + ".") else path
+    return f"{short} · call {int(number) + 1}" if number else short
+
+
 def node_calls(graph: nx.MultiDiGraph) -> dict[Any, Chain]:
     """Each node's module calls; a module's own parameter joins the calls its uses share,
     and a collapsed call's card the calls around it."""
-    calls = {n: tuple(a.get("calls") or ()) for n, a in graph.nodes(data=True)}
-    cards = [n for n, a in graph.nodes(data=True) if a.get("kind") == "call" and a.get("call")]
+    nodes = graph.nodes(data=True)
+    calls = {n: tuple(_get(a, "calls") or ()) for n, a in nodes}
+    cards = [n for n, a in nodes if _get(a, "kind") == "call" and _get(a, "call")]
     if cards:
         known = _known_calls(calls.values())
         for card in cards:
-            calls[card] = _around(graph.nodes[card]["call"], known)
-    for node, attrs in graph.nodes(data=True):
-        name = attrs.get("name")
-        if attrs.get("kind") != "leaf" or calls[node] or not name:
+            calls[card] = _around(_get(graph.nodes[card], "call"), known)
+    for node, attrs in nodes:
+        name = _get(attrs, "name")
+        if calls[node] or not name or _get(attrs, "kind") != "leaf":
             continue
-        shared = _common_prefix([calls[s] for s in graph.successors(node)])
-        while shared and not name.startswith(module_of(shared[-1]) + "."):
-            shared = shared[:-1]
-        calls[node] = shared
+        calls[node] = parameter_calls(name, [calls[s] for s in graph.successors(node)])
     return calls
+
+
+def parameter_calls(name: str, uses: list[Chain]) -> Chain:
+    """The calls a module's parameter belongs to: those all its uses share, down to the
+    innermost call of a module that owns it (`model.0.weight` stays out of `model.0.act`)."""
+    shared = _common_prefix(uses)
+    while shared and not name.startswith(module_of(shared[-1]) + "."):
+        shared = shared[:-1]
+    return shared
+
+
+def _get(attrs: Any, key: str) -> Any:
+    """A node attribute or None: a GraphNode's field directly (its mapping is slower)."""
+    return attrs.get(key) if isinstance(attrs, dict) else getattr(attrs, key, None)
 
 
 def _common_prefix(chains: list[Chain]) -> Chain:
@@ -76,18 +96,22 @@ def _known_calls(chains: Any) -> dict[str, list[Chain]]:
 
 
 def _around(call: str, known: dict[str, list[Chain]]) -> Chain:
-    """The open calls around a collapsed call: the deepest call seen elsewhere whose module
-    holds this one's (the same call number preferred), with the calls around that. A card
-    has no chain of its own, so its module's path is what tells where it sits; when no
-    enclosing call is drawn, the outermost module's first call is taken."""
+    """The open calls around a collapsed call. A card has no chain of its own, so its
+    module's path tells where it sits: inside the deepest call seen elsewhere whose module
+    holds its module (the same call number preferred), and inside a first call of each
+    module on the path between (a container that is never called, as a ModuleList, only
+    adds a box that holds the same cards)."""
     path, _, number = call.partition("#")
     parts = path.split(".")
+    around: Chain = ()
+    start = 1
     for cut in range(len(parts) - 1, 0, -1):
         found = known.get(".".join(parts[:cut]))
         if found:
             same = [c for c in found if c[-1].partition("#")[2] == number]
-            return (same or found)[0]
-    return (parts[0],) if len(parts) > 1 else ()
+            around, start = (same or found)[0], cut + 1
+            break
+    return around + tuple(".".join(parts[:i]) for i in range(start, len(parts)))
 
 
 @dataclass
