@@ -11,6 +11,12 @@ layer while that removes crossings), keeping the order with the fewest crossings
 Crossings are counted between one-layer steps of edges, parallel edges weighing what
 they number. Work budgets bound the sweeps and exchanges, so a huge graph gets fewer.
 Deterministic: the same graph gives the same picture.
+
+Nodes made in module calls are laid out as dot lays out clusters, so that the frame drawn
+around each call holds its own cards only: a call's nodes take a block of layers, with room
+for the frames between sibling calls (clusters.py), stay side by side in every layer with
+sibling calls in one order (cluster_order.py), and get x-coordinates that keep every
+frame's box clear of what lies outside it (placement.py).
 """
 
 from __future__ import annotations
@@ -30,12 +36,14 @@ from explorer.layout.clusters import (
     number_clusters,
     reached_layers,
 )
+from explorer.layout.crossings import Exchanger as _Exchanger
+from explorer.layout.crossings import Hops as _Hops
+from explorer.layout.crossings import band_crossings as _band_crossings
 from explorer.layout.placement import clustered_x
 
 MAX_ITERATIONS = 24  # sweeps, alternating direction (dot's MaxIter)
 MIN_QUIT = 8  # sweeps in a row without a real improvement before giving up (dot's MinQuit)
 SWEEP_BUDGET = 300_000  # hops looked at by all sweeps: a huge graph gets fewer sweeps
-TRANSPOSE_ROUNDS = 16  # rounds of exchanges after a sweep, at most
 TRANSPOSE_BUDGET = 2_000_000  # hop ends looked at by all exchanges
 # Edges spanning up to ALWAYS_ROUTED_SPAN layers get dummies; longer ones up to
 # MAX_ROUTED_SPAN too, shortest first, while their dummies don't outnumber the nodes.
@@ -79,7 +87,9 @@ def layered(graph: nx.MultiDiGraph) -> Layout:
     return Layout(positions, routes)
 
 
-def _clustered(edges: list[tuple[int, int, int]], slots: list[int], clusters: Clusters, count: int):
+def _clustered(
+    edges: list[tuple[int, int, int]], slots: list[int], clusters: Clusters, count: int
+) -> tuple[np.ndarray, list[list[int]], np.ndarray, np.ndarray]:
     """Layers, chains and x when nodes sit in module calls: frames apart, layers between."""
     try:
         layer = _layers(count + 2 * clusters.count, *layering_edges(edges, clusters, count))
@@ -183,15 +193,6 @@ def _segments(chains: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(lower, dtype=np.int64), np.array(upper, dtype=np.int64)
 
 
-@dataclass
-class _Hops:
-    """Steps from one layer to the next, each once: crossings happen only between these."""
-
-    lower: np.ndarray
-    upper: np.ndarray
-    weight: np.ndarray  # edges taking the step: parallel edges share their chain
-
-
 def _hops(chains: list[list[int]], node_layer: np.ndarray) -> _Hops:
     lower, upper = _segments(chains)
     short = node_layer[upper] - node_layer[lower] == 1
@@ -212,7 +213,8 @@ def _order(
     layer_count = int(node_layer.max()) + 1
     position = _initial_order(chains, slots, node_layer)
     sweeper = _Sweeper(hops, node_layer, layer_count)
-    exchanger = _Exchanger(hops, node_layer, None if clusters is None else clusters.inner())
+    inner = None if clusters is None else clusters.inner()
+    exchanger = _Exchanger(hops, node_layer, inner, TRANSPOSE_BUDGET)
     arranger = None if clusters is None else ClusterArranger(clusters, node_layer)
     if arranger is not None:
         arranger.arrange_all(position)
@@ -324,151 +326,6 @@ class _Sweeper:
             for slot, (_, _, node) in zip(slots, ranked, strict=True):
                 slot_of[node] = slot
         position[:] = slot_of
-
-
-def _band_crossings(hops: _Hops, node_layer: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """Weighted crossings in each band (between layer k and k + 1): hop pairs whose ends
-    come in opposite orders in the two layers."""
-    band = node_layer[hops.lower]
-    low, high = position[hops.lower], position[hops.upper]
-    order = np.lexsort((high, low, band))  # equal lows (one node) never cross
-    return _inversions(band[order], high[order], hops.weight[order], int(node_layer.max()) + 1)
-
-
-def _inversions(group: np.ndarray, values: np.ndarray, weight: np.ndarray, groups: int):
-    """Per group, the sum of weight[i] * weight[j] over pairs i < j of the group with
-    values[i] > values[j]; the arrays come sorted by group.
-
-    A bottom-up merge sort within each group, a level at a time in numpy: in every block
-    of 2w elements, each element of the right half meets the weight of the larger elements
-    in its sorted left half. Blocks start where groups start, so small groups (most
-    layers) are done in a few levels however many there are.
-    """
-    sizes = np.bincount(group, minlength=groups)
-    first = (np.cumsum(sizes) - sizes)[group]  # where each element's group starts
-    rank = np.arange(len(group)) - first  # place within the group
-    big = int(values.max(initial=0)) + 1
-    found = np.zeros(groups)
-    width = 1
-    while width < sizes.max(initial=0):
-        block = first + rank // (2 * width)  # rises along the array, one number a block
-        right = rank % (2 * width) >= width
-        keyed = block * big + values  # each half is sorted; blocks keep apart
-        left_keys = keyed[~right]
-        left_weight = np.concatenate([[0], np.cumsum(weight[~right])])
-        end = np.searchsorted(left_keys, (block[right] + 1) * big)
-        larger = left_weight[end] - left_weight[np.searchsorted(left_keys, keyed[right], "right")]
-        found += np.bincount(group[right], weights=weight[right] * larger, minlength=groups)
-        merged = np.argsort(keyed, kind="stable")
-        values, weight = values[merged], weight[merged]
-        width *= 2
-    return np.rint(found).astype(np.int64)
-
-
-class _Exchanger:
-    """dot's transpose: swap neighbours in a layer when that removes crossings with both
-    neighbouring layers, until no swap does.
-
-    Many pairs are weighed at once: a swap's gain depends only on the layers beside the
-    pair's, so pairs at slots of one parity in layers of one parity can all swap together,
-    each gain staying exact. Only layers next to a crossing, or to a swap, are looked at.
-    """
-
-    def __init__(self, hops: _Hops, node_layer: np.ndarray, inner: np.ndarray | None) -> None:
-        count = len(node_layer)
-        self.node_layer = node_layer
-        self.inner = inner  # each node's innermost cluster: only a cluster's own swap
-        self.sizes = np.bincount(node_layer)
-        self.budget = TRANSPOSE_BUDGET
-        # Every hop from both ends: (node, side, other end, weight), sorted by node.
-        node = np.concatenate([hops.lower, hops.upper])
-        side = np.concatenate([np.ones_like(hops.lower), np.zeros_like(hops.upper)])
-        other = np.concatenate([hops.upper, hops.lower])
-        weight = np.concatenate([hops.weight, hops.weight])
-        by_node = np.argsort(node, kind="stable")
-        self.side, self.other, self.weight = side[by_node], other[by_node], weight[by_node]
-        self.degree = np.bincount(node, minlength=count)
-        self.start = np.cumsum(self.degree) - self.degree
-
-    def transpose(self, position: np.ndarray, crossed: np.ndarray, equal_swaps: bool) -> int:
-        """Exchange in place; return the crossings removed. crossed: the bands (between
-        layer k and k + 1) that have crossings, so only their layers are looked at first."""
-        active = crossed.copy()
-        active[1:] |= crossed[:-1]
-        sequence = np.lexsort((position, self.node_layer))  # by layer, then slot
-        removed = 0
-        for _ in range(TRANSPOSE_ROUNDS):
-            gained, swapped = 0, np.zeros_like(active)
-            for parities in ((0, 0), (0, 1), (1, 0), (1, 1)):
-                if self.budget <= 0:
-                    return removed + gained
-                gained += self._step(position, sequence, parities, active, equal_swaps, swapped)
-            removed += gained
-            if gained == 0:
-                break
-            # a swap changes what the layers beside it see: they get another look
-            active = swapped.copy()
-            active[1:] |= swapped[:-1]
-            active[:-1] |= swapped[1:]
-        return removed
-
-    def _step(self, position, sequence, parities, active, equal_swaps, swapped) -> int:
-        layer_parity, slot_parity = parities
-        layer, slot = self.node_layer[sequence], position[sequence]
-        candidate = np.flatnonzero(
-            active[layer]
-            & (layer % 2 == layer_parity)
-            & (slot % 2 == slot_parity)
-            & (slot + 1 < self.sizes[layer])
-        )
-        if not len(candidate):
-            return 0
-        left, right = sequence[candidate], sequence[candidate + 1]
-        if self.inner is not None:
-            same = self.inner[left] == self.inner[right]
-            candidate, left, right = candidate[same], left[same], right[same]
-            if not len(candidate):
-                return 0
-        now, after = self._weigh(position, left, right)
-        swap = (after < now) | (equal_swaps & (after == now) & (now > 0))
-        if not swap.any():
-            return 0
-        position[left[swap]] += 1
-        position[right[swap]] -= 1
-        moved = candidate[swap]
-        sequence[moved], sequence[moved + 1] = right[swap], left[swap]
-        swapped[layer[moved]] = True
-        return int((now - after)[swap].sum())
-
-    def _weigh(self, position, left, right) -> tuple[np.ndarray, np.ndarray]:
-        """Crossings between the hops of left[i] and right[i], as they are and swapped."""
-        left_pair, left_end = self._ends(left)
-        right_pair, right_end = self._ends(right)
-        self.budget -= len(left_end) + len(right_end)
-        width = int(self.sizes.max()) + 1
-        # a group: one pair's hops to one side; keyed by the far end's slot within it
-        group = left_pair * 2 + self.side[left_end]
-        key = group * width + position[self.other[left_end]]
-        right_key = (right_pair * 2 + self.side[right_end]) * width
-        right_key += position[self.other[right_end]]
-        by_key = np.argsort(right_key, kind="stable")
-        right_key = right_key[by_key]
-        total = np.concatenate([[0], np.cumsum(self.weight[right_end][by_key])])
-        first = total[np.searchsorted(right_key, group * width)]
-        last = total[np.searchsorted(right_key, group * width + width)]
-        lower = total[np.searchsorted(right_key, key)] - first
-        higher = last - total[np.searchsorted(right_key, key, "right")]
-        weight = self.weight[left_end]
-        now = np.bincount(left_pair, weights=weight * lower, minlength=len(left))
-        after = np.bincount(left_pair, weights=weight * higher, minlength=len(left))
-        return now, after
-
-    def _ends(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every hop end at the given nodes: which of the nodes it belongs to, and its entry."""
-        degree = self.degree[nodes]
-        pair = np.repeat(np.arange(len(nodes)), degree)
-        offset = np.arange(len(pair)) - np.repeat(np.cumsum(degree) - degree, degree)
-        return pair, self.start[nodes][pair] + offset
 
 
 def _coordinates(chains: list[list[int]], node_layer: np.ndarray, order: np.ndarray) -> np.ndarray:
