@@ -23,14 +23,16 @@ def clustered_x(
     node_layer: np.ndarray,
     order: np.ndarray,
     clusters: Clusters,
+    cards: int,
 ) -> np.ndarray:
-    """x for every node: pulled toward its neighbours, frames clear of what is outside."""
+    """x for every node: pulled toward its neighbours, frames clear of what is outside.
+    Nodes below cards are cards; the rest, bends of edges, keep half as far from others."""
     count = len(node_layer)
     sequence = np.lexsort((order, node_layer))
     sizes = np.bincount(node_layer)
     x = np.empty(count)
     x[sequence] = order[sequence] - (sizes[node_layer[sequence]] - 1) / 2
-    solver = _Constraints(sequence, node_layer, clusters)
+    solver = _Constraints(sequence, node_layer, clusters, cards)
     ends = np.concatenate([lower, upper])
     others = np.concatenate([upper, lower])
     hits = np.bincount(ends, minlength=count)
@@ -45,9 +47,11 @@ class _Constraints:
     """x[b] >= x[a] + gap for every (a, b, gap); variables: the nodes, then each cluster's
     left and right edge (count + 2c, count + 2c + 1)."""
 
-    def __init__(self, sequence: np.ndarray, node_layer: np.ndarray, clusters: Clusters) -> None:
+    def __init__(
+        self, sequence: np.ndarray, node_layer: np.ndarray, clusters: Clusters, cards: int
+    ) -> None:
         self.count = len(node_layer)
-        tails, heads, gaps = self._collect(sequence, node_layer, clusters)
+        tails, heads, gaps = self._collect(sequence, node_layer, clusters, cards)
         size = self.count + 2 * clusters.count
         # one constraint per pair, the widest gap
         key = tails * size + heads
@@ -60,7 +64,9 @@ class _Constraints:
         self.forward = _by_level(tails, heads, gaps, level[heads], key=heads)
         self.backward = _by_level(heads, tails, -gaps, level[tails], key=tails)
 
-    def _collect(self, sequence, node_layer, clusters: Clusters):
+    def _collect(
+        self, sequence: np.ndarray, node_layer: np.ndarray, clusters: Clusters, cards: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         count = self.count
         ancestors = clusters.ancestors
         pad = clusters.pad
@@ -75,7 +81,7 @@ class _Constraints:
             if layer[i] != layer[i + 1]:
                 continue
             a, b = order[i], order[i + 1]
-            tails.append(a), heads.append(b), gaps.append(1.0)
+            tails.append(a), heads.append(b), gaps.append(1.0 if a < cards and b < cards else 0.5)
             chain_a, chain_b = ancestors[a], ancestors[b]
             if chain_a == chain_b:
                 continue

@@ -104,7 +104,7 @@ def _clustered(
     node_layer = np.concatenate([node_layer, extra])
     order = _order(chains, slots, node_layer, clusters)
     lower, upper = _segments(chains)
-    x = clustered_x(lower, upper, node_layer, order, clusters)
+    x = clustered_x(lower, upper, node_layer, order, clusters, count)
     drawn = len(node_layer) - len(extra)
     return layer, chains, node_layer, x - x[:drawn].min()
 
