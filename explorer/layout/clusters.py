@@ -186,6 +186,7 @@ def layering_edges(
         if p >= 0:
             extra[(count + 2 * p, count + 2 * c)] = 0
             extra[(count + 2 * c + 1, count + 2 * p + 1)] = 0
+    computed = {v for _, v, _ in edges}
     for u, v, _ in edges:
         a, b = ancestors[u], ancestors[v]
         if a == b:
@@ -195,10 +196,13 @@ def layering_edges(
         if len(a) > shared:
             tail = count + 2 * a[shared] + 1
             span += reach_above(pad[a[shared]])
-        if len(b) > shared:
+        # An input or a parameter from outside may stand beside a call, level with its use,
+        # rather than below the whole call: the order keeps it out of the call's box.
+        if len(b) > shared and (u in computed or tail != u):
             head = count + 2 * b[shared]
             span += reach_below(pad[b[shared]])
-        extra[(tail, head)] = max(extra.get((tail, head), 0), span)
+        if (tail, head) != (u, v):
+            extra[(tail, head)] = max(extra.get((tail, head), 0), span)
     lengths = np.ones(len(edges) + len(extra), dtype=np.int64)
     lengths[len(edges) :] = list(extra.values())
     return [*edges, *((u, v, 0) for u, v in extra)], lengths
