@@ -130,8 +130,9 @@ def main() -> None:
                 "not counted" if counted is None else str(counted),
             )
         shown = "not counted" if drawn is None else str(drawn)
-        print(f"{name:<20}{graph.number_of_nodes():>7}{graph.number_of_edges():>7}{len(calls):>7}"
-              f"{layers:>8}{min(seconds):>8.2f}s{shown:>11}{faults:>8}{dot_text:>9}{theirs:>15}")  # fmt: skip
+        size = f"{name:<20}{graph.number_of_nodes():>7}{graph.number_of_edges():>7}"
+        print(f"{size}{len(calls):>7}{layers:>8}{min(seconds):>8.2f}s{shown:>11}{faults:>8}"
+              f"{dot_text:>9}{theirs:>15}")  # fmt: skip
 
 
 if __name__ == "__main__":
