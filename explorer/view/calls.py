@@ -190,6 +190,8 @@ class CallTree:
             module=module_of_call(call),
             repeats=len(calls) if len(calls) > 1 else None,
             shape=self.graph.nodes[output].shape,
+            # the open calls around the card: the layout frames it with them
+            calls=tuple(self.chain_of[output][:depth]) or None,
         )
 
     def repeated_calls(self) -> set[str]:
