@@ -96,7 +96,7 @@ def test_space_plays_the_pass_to_its_end_and_the_slider_moves_with_it(browser, n
         arg=count,
     )
     assert pg.input_value(".agx-slider") == str(count)
-    assert pg.inner_text(".agx-play") == "▶"  # stopped on the last step, not a tick after
+    assert pg.inner_text(".agx-play") == "Play"  # stopped on the last step, not a tick after
     pg.fill(".agx-slider", "1")
     pg.dispatch_event(".agx-slider", "input")
     assert pg.inner_text(".agx-caption").startswith(f"Step 1 of {count}:")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextBlock, QTextFragment
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
@@ -208,3 +209,18 @@ def test_presenting_enlarges_and_wraps_the_script_and_enlarges_the_lesson(
     assert code_points(panel.notes) == code_usual
     assert editor.lineWrapMode() == QPlainTextEdit.LineWrapMode.NoWrap
     assert editor.horizontalScrollBar().maximum() > 0
+
+
+def test_the_step_buttons_each_take_one_step_and_play_is_its_own(qtbot, window) -> None:
+    stepper, model = window.stepper, window.model
+    model.to_start()
+    qtbot.mouseClick(stepper.forward, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(stepper.forward, Qt.MouseButton.LeftButton)
+    assert model.cursor.step_index == 1
+    qtbot.mouseClick(stepper.back, Qt.MouseButton.LeftButton)
+    assert model.cursor.step_index == 0
+    assert (stepper.back.text(), stepper.forward.text(), stepper.play.text()) == ("◀", "▶", "Play")
+    qtbot.mouseClick(stepper.play, Qt.MouseButton.LeftButton)
+    assert model.playing and stepper.play.text() == "Pause"
+    qtbot.mouseClick(stepper.play, Qt.MouseButton.LeftButton)
+    assert not model.playing and stepper.play.text() == "Play"

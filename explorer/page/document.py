@@ -116,9 +116,9 @@ def _controls() -> str:
         '<div class="agx-stepper">'
         + button("agx-first", "⇤", "First step (Home)")
         + button("agx-back", "◀", "Step back (←)")
-        + button("agx-play", "▶", "Play or pause (Space)")
-        + button("agx-forward", "▶|", "Step forward (→)")
+        + button("agx-forward", "▶", "Step forward (→)")
         + button("agx-last", "⇥", "Last step (End)")
+        + button("agx-play", "Play", "Play or pause (Space)")
         + '<input type="range" class="agx-slider" min="0" max="0" value="0" '
         'aria-label="Step">'
         '<span class="agx-caption" role="status"></span>'

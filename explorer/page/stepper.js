@@ -49,7 +49,7 @@
     if (state.step >= count(state.pass) - 1) moveTo(state.pass, -1, true);
     state.timer = setInterval(function () { if (!forward() || atEnd()) stop(); },
       Math.max(10, 1000 / +ui.speed.value));
-    ui.play.textContent = "❚❚";
+    ui.play.textContent = "Pause";
   }
   function atEnd() {
     return state.step + 1 >= count(state.pass) && state.pass + 1 >= D.passes.length;
@@ -58,7 +58,7 @@
     if (state.timer === null) return;
     clearInterval(state.timer);
     state.timer = null;
-    ui.play.textContent = "▶";
+    ui.play.textContent = "Play";
   }
   function toggle() { if (state.timer === null) play(); else stop(); }
 

@@ -22,6 +22,7 @@ from explorer.ui.model import ExplorerModel
 from explorer.view import captions
 from explorer.view.replay import Cursor
 
+PLAY, PAUSE = "Play", "Pause"
 SPEEDS = [0.5, 1.0, 2.0, 4.0, 8.0, 30.0]
 
 
@@ -80,11 +81,12 @@ class StepperBar(QWidget):
         self.backward.clicked.connect(self.backward_requested)
         row.addWidget(self.backward)
         # Text glyphs, not the style's icons: they take the theme's text colour.
+        # ◀ and ▶ each take one step, as ← and → do; playing is a button of its own, in words.
         self.first = self._button("⇤", "First step (Home)", row, model.to_start)
         self.back = self._button("◀", "Step back (←)", row, model.step_back)
-        self.play = self._button("▶", "Play or pause (Space)", row, model.toggle_play)
-        self.forward = self._button("▶|", "Step forward (→)", row, model.step_forward)
+        self.forward = self._button("▶", "Step forward (→)", row, model.step_forward)
         self.last = self._button("⇥", "Last step (End)", row, model.to_end)
+        self.play = self._button(PLAY, "Play or pause (Space)", row, model.toggle_play)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setMinimumWidth(60)
         self.slider.valueChanged.connect(self._on_slider)
@@ -162,4 +164,4 @@ class StepperBar(QWidget):
         self.model.choose_pass(index)
 
     def _on_playing(self, playing: bool) -> None:
-        self.play.setText("❚❚" if playing else "▶")
+        self.play.setText(PAUSE if playing else PLAY)
