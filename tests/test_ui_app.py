@@ -174,6 +174,7 @@ def test_theme_direction_geometry_and_script_persist_across_windows(
     size = first.size()
     assert size.height() == 620
     script = "w = torch.ones(2, requires_grad=True)\nv = (w * 3).sum()\n"
+    before = first.editor.toPlainText()
     first.editor.setPlainText(script)
     assert first.close()
     assert asked == ["Unsaved changes"]  # closing with changes asks first
@@ -186,9 +187,14 @@ def test_theme_direction_geometry_and_script_persist_across_windows(
     assert not second.upward_action.isChecked()
     assert second.size() == size
     assert not second.docks["output"].isVisible()
-    assert second.editor.toPlainText() == script
+    assert second.editor.toPlainText() == before  # Discard discarded the edit, for good
     assert not second.document.modified
-    assert sorted(n for _, n in second.model.snapshot.graph.nodes(data="name") if n) == ["v", "w"]
+    second.editor.setPlainText(script)
+    second.document.set_modified(False)  # as if saved
+    assert second.close()
+    third = windows.open()
+    assert third.editor.toPlainText() == script  # the script kept is the one left unchanged
+    assert sorted(n for _, n in third.model.snapshot.graph.nodes(data="name") if n) == ["v", "w"]
 
 
 def test_the_window_can_be_made_small_enough_for_a_laptop_screen(qtbot, window: MainWindow) -> None:

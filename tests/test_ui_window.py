@@ -224,3 +224,33 @@ def test_the_step_buttons_each_take_one_step_and_play_is_its_own(qtbot, window) 
     assert model.playing and stepper.play.text() == "Pause"
     qtbot.mouseClick(stepper.play, Qt.MouseButton.LeftButton)
     assert not model.playing and stepper.play.text() == "Play"
+
+
+def test_a_theme_or_presenter_mode_leaves_the_script_unmodified(qtbot, window) -> None:
+    assert not window.document.modified
+    window.set_theme("dark")
+    window.toggle_presenter()
+    window.toggle_presenter()
+    window.set_theme("light")
+    assert not window.document.modified
+    window.editor.insertPlainText("z = 1\n")
+    assert window.document.modified
+
+
+def test_quit_and_discard_keeps_no_discarded_edit_for_next_time(
+    qtbot, window, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    before = window.editor.toPlainText()
+    window.editor.setPlainText(before + "thrown_away = 1\n")
+    asked: list[str] = []
+
+    def discard(*args, **kwargs):
+        asked.append(args[1])
+        return QMessageBox.StandardButton.Discard
+
+    monkeypatch.setattr(QMessageBox, "question", discard)
+    window.close()
+    assert asked == ["Unsaved changes"]
+    assert window.settings.value("files/last_script") == before

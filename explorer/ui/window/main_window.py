@@ -65,6 +65,9 @@ class MainWindow(QMainWindow):
         self._build_panes()
         self.runner = Runner(self)
         self.document = Document(settings, self.editor.toPlainText, self)
+        # The text as last opened or saved, and as last seen: a restyle (a theme, the
+        # presenter's font) re-lays the editor's text without changing it.
+        self._saved_text = self._seen_text = ""
         self.files = FileCommands(self, ask_trust)
         self.document.changed.connect(self._on_document_changed)
         self.document.recent_changed.connect(self.files.fill_recent)
@@ -270,6 +273,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Running…")
 
     def _on_text_changed(self) -> None:
+        text = self.editor.toPlainText()
+        if text == self._seen_text:
+            return  # laid out again, not edited
+        self._seen_text = text
         self.document.set_modified(True)
         if self.type_action.isChecked():
             self._type_timer.start()
@@ -303,6 +310,8 @@ class MainWindow(QMainWindow):
         return (self.runner.model_file or self.document.path or Path("untitled.py")).stem
 
     def _on_document_changed(self) -> None:
+        if not self.document.modified:
+            self._saved_text = self._seen_text = self.editor.toPlainText()
         self.setWindowTitle(self.document.title())
         self.setWindowModified(self.document.modified)
 
@@ -353,7 +362,10 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("files/last_script", self.editor.toPlainText())
+        # Still modified after the question: the edits were discarded, so they are not kept
+        # as the script to start with next time either.
+        kept = self._saved_text if self.document.modified else self.editor.toPlainText()
+        self.settings.setValue("files/last_script", kept)
         self.document.end_session()
         self.worker.stop()
         event.accept()
