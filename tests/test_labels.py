@@ -139,3 +139,17 @@ def test_a_module_cards_tooltip_names_its_module_whole() -> None:
                      size=41)  # fmt: skip
     assert labels.node_lines(call)[0] == "Trans…coderLayer"
     assert labels.tooltip(call).splitlines()[0] == "TransformerEncoderLayer"
+
+
+def test_a_large_tensor_is_written_by_its_norm_without_formatting_each_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from explorer.view import labels as module
+
+    calls: list[float] = []
+    real = module.number
+    monkeypatch.setattr(module, "number", lambda v, digits=4: calls.append(v) or real(v, digits))
+    values = np.arange(10_000, dtype=np.float32) / 7
+    text = module.tensor_text(TensorSummary(shape=(10_000,), dtype="float32", values=values))
+    assert text.startswith("‖·‖ ")
+    assert len(calls) <= 4  # the norm, in a few widths; not ten thousand values

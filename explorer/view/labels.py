@@ -58,11 +58,18 @@ def tensor_text(summary: TensorSummary | None, room: int = MAX_CHARS) -> str:
         return short_number(flat[0], room)
     if np.all(flat == flat[0]):
         return f"all {short_number(flat[0], room - 4)}"
+    if _list_length_at_least(flat.size) > room:  # cannot fit: never format every value
+        return _norm_text(float(np.sqrt((flat * flat).sum())), room)
     for digits in (4, 3):
         listed = "[" + ", ".join(number(v, digits) for v in flat) + "]"
         if len(listed) <= room:
             return listed
     return _norm_text(float(np.sqrt((flat * flat).sum())), room)
+
+
+def _list_length_at_least(count: int) -> int:
+    """The shortest `[a, b, …]` of count values: a character each, two between, two brackets."""
+    return 3 * count
 
 
 def _norm_text(norm: float, room: int) -> str:
@@ -71,9 +78,10 @@ def _norm_text(norm: float, room: int) -> str:
 
 def _not_finite_text(flat: np.ndarray, room: int) -> str:
     """NaN and infinities listed when they fit, else counted: `2 nan, 1 inf`."""
-    listed = "[" + ", ".join(number(v) for v in flat) + "]"
-    if len(listed) <= room:
-        return listed
+    if _list_length_at_least(flat.size) <= room:
+        listed = "[" + ", ".join(number(v) for v in flat) + "]"
+        if len(listed) <= room:
+            return listed
     kinds = {"nan": np.isnan(flat), "inf": flat == np.inf, "-inf": flat == -np.inf}
     counts = {kind: int(where.sum()) for kind, where in kinds.items()}
     if flat.size > 1 and flat.size in counts.values():
