@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from explorer.data.nodes import AutogradGraph, GraphNode
 from explorer.data.snapshot import module_of_call
 
@@ -19,6 +21,26 @@ def matches(graph: AutogradGraph, text: str) -> list[str]:
             if value and needle in value.lower():
                 found.setdefault(node)
     return list(found)
+
+
+@dataclass
+class Found:
+    """The matches of one text and the one shown; moving past either end wraps around."""
+
+    text: str
+    nodes: list[str]
+    at: int = 0
+
+    def move(self, step: int) -> str | None:
+        """The match step places after the one shown (before it, for a negative step)."""
+        if not self.nodes:
+            return None
+        self.at = (self.at + step) % len(self.nodes)
+        return self.nodes[self.at]
+
+    def count_text(self) -> str:
+        """`3 of 12`: where the shown match stands among them all."""
+        return f"{self.at + 1} of {len(self.nodes)}" if self.nodes else "no match"
 
 
 def _name(attrs: GraphNode) -> str | None:

@@ -39,6 +39,7 @@ from explorer.ui.window.documents import Document
 from explorer.ui.window.file_commands import FileCommands
 from explorer.ui.window.presenter import Presenter
 from explorer.ui.window.runner import Runner
+from explorer.view.find import Found, matches
 from explorer.view.replay import Cursor
 from explorer.worker.client import DEFAULT_MEMORY_MB
 
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.worker = worker
         self.settings = settings
         self.model = ExplorerModel(self)
+        self._found: Found | None = None
         self._build_panes()
         self.runner = Runner(self)
         self.document = Document(settings, self.editor.toPlainText, self)
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._on_document_changed)
         self.document.recent_changed.connect(self.files.fill_recent)
         menus.build(self)
+        self.model.snapshot_changed.connect(self.forget_found)  # its node ids may be others
         self._type_timer = QTimer(self, singleShot=True, interval=TYPE_DEBOUNCE_MS)
         self._type_timer.timeout.connect(self.run_script)
         self.editor.textChanged.connect(self._on_text_changed)
@@ -286,23 +289,37 @@ class MainWindow(QMainWindow):
         self.find_box.setFocus()
         self.find_box.selectAll()
 
-    def find_node(self, text: str) -> str | None:
-        """Select and show the first node whose name, label or op contains text."""
+    def find_node(self, text: str, step: int = 0) -> str | None:
+        """Select, reveal and centre a node whose name, label, op or module path contains
+        text: the first match for a new text, else the one step places from the shown one."""
         snapshot = self.model.snapshot
-        needle = text.strip().lower()
-        if snapshot is None or not needle:
+        if snapshot is None or not text.strip():
+            self.forget_found()
             return None
-        nodes = snapshot.graph.nodes(data=True)
-        # every name first, then every label, then every op
-        texts = [(n, a.name) for n, a in nodes] + [(n, a.label) for n, a in nodes]
-        for node, value in texts + [(n, a.op) for n, a in nodes]:
-            if value and needle in value.lower():
-                self.model.reveal(node)  # open the modules it is folded into
-                self.model.select(node)
-                self.graph.center_on(node)
-                return node
-        self.statusBar().showMessage(f"No node matches {text!r}")
-        return None
+        found = self._found
+        if found is None or found.text != text:
+            found = self._found = Found(text, matches(snapshot.graph, text))
+            step = 0
+        node = found.move(step)
+        self.find_count.setText(found.count_text())
+        if node is None:
+            self.statusBar().showMessage(f"No node matches {text!r}")
+            return None
+        self.model.reveal(node)  # open the modules it is folded into
+        self.model.select(node)
+        self.graph.center_on(node)
+        return node
+
+    def find_next(self) -> None:
+        self.find_node(self.find_box.text(), 1)
+
+    def find_previous(self) -> None:
+        self.find_node(self.find_box.text(), -1)
+
+    def forget_found(self) -> None:
+        """A new text or a new graph: the next find starts again from the first match."""
+        self._found = None
+        self.find_count.clear()
 
     # -- files ---------------------------------------------------------------------------
     def export_stem(self) -> str:

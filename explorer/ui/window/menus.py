@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLineEdit, QMenu, QToolBar
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QLineEdit, QMenu, QToolBar
 
 from explorer.ui.exports.menu import GraphExports
 
@@ -33,6 +34,8 @@ def build(window: Any) -> None:
     _file_menu(window, bar.addMenu("&File"))
     edit = bar.addMenu("&Edit")
     add_action(window, edit, "&Find Node…", window.focus_find, QKeySequence.StandardKey.Find)
+    add_action(window, edit, "Find &Next", window.find_next, "F3")
+    add_action(window, edit, "Find &Previous", window.find_previous, "Shift+F3")
     _run_menu(window, bar.addMenu("&Run"))
     _view_menu(window, bar.addMenu("&View"))
     settings = bar.addMenu("&Settings")
@@ -150,9 +153,28 @@ def _toolbar(window: Any) -> None:
     bar.addAction(window.cancel_action)
     bar.addAction(window.type_action)
     bar.addSeparator()
-    window.find_box = QLineEdit()
+    window.find_box = FindBox()
     window.find_box.setPlaceholderText("Find node (Ctrl+F)")
+    window.find_box.setToolTip("Enter: next match, Shift+Enter: previous (F3, Shift+F3)")
     window.find_box.setClearButtonEnabled(True)
     window.find_box.setMaximumWidth(240)
-    window.find_box.returnPressed.connect(lambda: window.find_node(window.find_box.text()))
+    window.find_box.stepped.connect(lambda step: window.find_node(window.find_box.text(), step))
+    window.find_box.textChanged.connect(window.forget_found)
     bar.addWidget(window.find_box)
+    window.find_count = QLabel()
+    window.find_count.setContentsMargins(6, 0, 6, 0)
+    bar.addWidget(window.find_count)
+
+
+class FindBox(QLineEdit):
+    """The find box: Enter asks for the next match, Shift+Enter for the previous one."""
+
+    stepped = Signal(int)  # +1 or -1: a match was asked for, after or before the shown one
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+            return
+        shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        self.stepped.emit(-1 if shift else 1)
+        event.accept()
