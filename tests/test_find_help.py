@@ -1,9 +1,11 @@
-"""Find in the graph: next, previous, the count beside the box, module paths."""
+"""Find in the graph (next, previous, the count, module paths) and the Help menu's pages."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QTextBrowser
 
 from explorer.data.snapshot import module_of_call
 from explorer.ui.window.main_window import MainWindow
@@ -134,3 +136,53 @@ def test_a_match_folded_into_a_collapsed_card_is_revealed(qtbot, window: MainWin
     assert model.selected == tanh
     assert model.shown.visible(tanh) == tanh
     assert "model.1" not in model.collapsed
+
+
+# -- the Help menu -----------------------------------------------------------------------
+@pytest.fixture
+def pages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Each page a Help item opened, as (title, text), with no modal loop to block the test."""
+    opened: list[tuple[str, str]] = []
+
+    def exec_(dialog: QDialog) -> int:
+        browser = dialog.findChild(QTextBrowser)
+        opened.append((dialog.windowTitle(), browser.toPlainText()))
+        return 0
+
+    monkeypatch.setattr(QDialog, "exec", exec_)
+    return opened
+
+
+def _help_item(window: MainWindow, text: str) -> QAction:
+    (help_menu,) = [a.menu() for a in window.menuBar().actions() if a.text() == "&Help"]
+    (item,) = [a for a in help_menu.actions() if a.text() == text]
+    return item
+
+
+def test_getting_started_opens_from_help_and_walks_through_the_notes(
+    window: MainWindow, pages: list[tuple[str, str]]
+) -> None:
+    _help_item(window, "&Getting Started").trigger()
+    ((title, text),) = pages
+    assert title == "Getting Started"
+    for words in ("Ctrl+Enter", "Backward", "←", "Inspector", ".grad", "Help → Examples"):
+        assert words in text
+    assert "File → Export" in text
+
+
+def test_the_shortcuts_page_lists_every_shortcut_the_window_has(
+    window: MainWindow, pages: list[tuple[str, str]]
+) -> None:
+    _help_item(window, "&Keyboard Shortcuts").trigger()
+    ((title, text),) = pages
+    assert title == "Keyboard Shortcuts"
+    native = QKeySequence.SequenceFormat.NativeText
+    keyed = [a for a in window.findChildren(QAction) if not a.shortcut().isEmpty()]
+    assert len(keyed) > 10
+    for action in keyed:
+        for keys in action.shortcuts():
+            assert keys.toString(native) in text, action.text()
+    for key in ("F3", "Shift+F3", "Ctrl+B", "F11", "Home", "End", "Space", "→", "←"):
+        assert key in text
+    for menu in ("File", "Edit", "Run", "View", "In the graph"):
+        assert menu in text

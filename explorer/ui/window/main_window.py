@@ -34,7 +34,7 @@ from explorer.ui.panels.leaves import LeavesPanel
 from explorer.ui.panels.numeric_check import NumericChecks
 from explorer.ui.panels.output_pane import OutputPane
 from explorer.ui.panels.stepper import StepperBar
-from explorer.ui.window import about, menus, screen_fit
+from explorer.ui.window import about, help_pages, menus, screen_fit
 from explorer.ui.window.documents import Document
 from explorer.ui.window.file_commands import FileCommands
 from explorer.ui.window.presenter import Presenter
@@ -368,6 +368,12 @@ class MainWindow(QMainWindow):
         if ok:
             self.settings.setValue("worker/memory_mb", value)
             self.worker.set_memory_mb(value)
+
+    def show_getting_started(self) -> None:
+        help_pages.show_getting_started(self)
+
+    def show_shortcuts(self) -> None:
+        help_pages.show_shortcuts(self)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About Autograd Explorer", about.about_html())

@@ -41,8 +41,11 @@ def build(window: Any) -> None:
     settings = bar.addMenu("&Settings")
     add_action(window, settings, "Worker &Memory Limit…", window.ask_memory_limit)
     help_menu = bar.addMenu("&Help")
+    add_action(window, help_menu, "&Getting Started", window.show_getting_started)
+    add_action(window, help_menu, "&Keyboard Shortcuts", window.show_shortcuts)
     window.examples_menu = help_menu.addMenu("&Examples")
     window.lessons.fill_examples_menu(window.examples_menu)
+    help_menu.addSeparator()
     add_action(window, help_menu, "&About Autograd Explorer", window.show_about)
     _toolbar(window)
 
