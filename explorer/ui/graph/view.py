@@ -12,7 +12,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QPixmapCache
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from explorer.ui.graph import camera, hits
 from explorer.ui.graph.card_text import EDGE_LABELS_MAX, CardText
@@ -27,6 +27,8 @@ from explorer.view.calls import Shown
 from explorer.view.geometry import CARD_H, CARD_W, Geometry
 
 CACHE_KB = 256 * 1024  # room for the cached layers of a large window
+STALE_TEXT = "Not the current script: the run was cancelled. Run again to update."
+STALE_MARGIN = 8  # between the not-current mark and the top of the view
 
 
 class GraphView(pg.GraphicsView):
@@ -58,6 +60,8 @@ class GraphView(pg.GraphicsView):
         self.minimap_enabled = True  # shown whenever part of the graph is out of sight
         self._drawn: Shown | None = None  # the graph as drawn now, so a new pass keeps it
         self.minimap.hide()
+        self.stale_mark = QLabel(STALE_TEXT, self)  # over a graph a cancelled run left behind
+        self.stale_mark.hide()
         self._zoom_cache = camera.ZoomCache(self, self.view, self.layers.cached())
         self.view.sigRangeChanged.connect(self._on_range_changed)
         model.snapshot_changed.connect(self._on_snapshot_changed)
@@ -156,7 +160,19 @@ class GraphView(pg.GraphicsView):
         return hits.frame_at(self, scene_x, scene_y)
 
     # -- building ------------------------------------------------------------------------
+    def mark_not_current(self) -> None:
+        """Say over the graph that it is not the script's: its run was cancelled."""
+        self.stale_mark.adjustSize()
+        self._place_stale_mark()
+        self.stale_mark.show()
+        self.stale_mark.raise_()
+
+    def _place_stale_mark(self) -> None:
+        # top centre, where the minimap (bottom right) and the cards' start leave it free
+        self.stale_mark.move(max(0, (self.width() - self.stale_mark.width()) // 2), STALE_MARGIN)
+
     def _on_snapshot_changed(self) -> None:
+        self.stale_mark.hide()  # a new answer: the graph is the one asked for again
         if self.model.shown is not None and self.model.shown is self._drawn:
             self._restyle(None)  # a backward pass was added: the cards stay as they are
         else:
@@ -217,6 +233,10 @@ class GraphView(pg.GraphicsView):
         if self.geometry_ is not None:
             self.minimap.set_points(self.geometry_.pos, self.geometry_.bounds())
         self._text.set_color(theme.node_text)
+        self.stale_mark.setStyleSheet(
+            f"background: {theme.panel}; color: {theme.error}; border: 1px solid {theme.error};"
+            " border-radius: 4px; padding: 4px 8px;"
+        )
         self._restyle(None)
 
     def _restyle(self, changed: set[str] | None) -> None:
@@ -249,6 +269,7 @@ class GraphView(pg.GraphicsView):
         super().resizeEvent(event)
         if hasattr(self, "minimap"):  # pyqtgraph resizes the view while it is constructed
             self._place_minimap()
+            self._place_stale_mark()
 
     # -- interaction ---------------------------------------------------------------------
     def _on_scene_clicked(self, event: Any) -> None:

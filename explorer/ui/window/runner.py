@@ -24,20 +24,21 @@ class Runner(QObject):
         self.worker = window.worker
         self.model_file: Path | None = None  # the model file the graph shows, if any
         self._asked: WorkerRequest | None = None  # the request whose answer we wait for
+        self._asked_run = False  # whether it is a run, whose graph would replace the one shown
 
     # -- requests --------------------------------------------------------------------------
     def run_script(self, text: str) -> None:
         self._replace_running()
         request = self.worker.run(text)
         request.answered.connect(lambda snapshot: self._on_run(request, snapshot, None))
-        self._wait_for(request)
+        self._wait_for(request, run=True)
 
     def run_model_file(self, path: Path, text: str) -> None:
         """Run a model file the user trusts; the graph, output and status bar become its."""
         self._replace_running()
         request = self.worker.open_model_file(str(path), text)
         request.answered.connect(lambda snapshot: self._on_run(request, snapshot, path))
-        self._wait_for(request)
+        self._wait_for(request, run=True)
 
     def backward(self, name: str) -> None:
         """name.backward() on the run shown; its pass plays once it arrives."""
@@ -61,9 +62,10 @@ class Runner(QObject):
         self._forget()
         self.cancel()
 
-    def _wait_for(self, request: WorkerRequest) -> None:
+    def _wait_for(self, request: WorkerRequest, run: bool = False) -> None:
         self._forget()
         self._asked = request
+        self._asked_run = run
         request.cancelled.connect(self._on_cancelled)
         request.failed.connect(self._on_failed)
         self.model.set_running(True)
@@ -92,8 +94,11 @@ class Runner(QObject):
         self._show(snapshot, request.seconds, play=True)
 
     def _on_cancelled(self) -> None:
+        run = self._asked_run
         self._done()
         self.window.statusBar().showMessage("Cancelled.")
+        if run:  # a cancelled backward pass leaves the graph the script's; a cancelled run not
+            self.window.graph.mark_not_current()
 
     def _on_failed(self, words: str) -> None:
         self._done()
