@@ -11,7 +11,9 @@
   var svg = root.querySelector(".agx-svg"), behind = root.querySelector(".agx-behind");
   var NS = "http://www.w3.org/2000/svg";
   var CARD_W = 132, LINE = 18, FONT = 15, TEXT_ROOM = 124, CHAR_EM = 0.56;
-  var READABLE_PX = 46;  // as the window: narrower cards show no text worth reading
+  // A card narrower than this on opening has text too small to read (the page always draws
+  // it, where the window hides it): the page then opens closer, on where the pass starts.
+  var READABLE_PX = 90, OPEN_PX = 120;
   var cards = [], edges = [], cardClass = [], edgeClass = [], gradShown = [];
   root.querySelectorAll(".agx-c").forEach(function (g) { cards[+g.dataset.c] = g; });
   root.querySelectorAll(".agx-e").forEach(function (p) { edges[+p.dataset.e] = p; });
@@ -251,7 +253,7 @@
     // too large to read whole: open readable, on where the pass starts, as the window does
     var P = D.passes[D.passes.length - 1], start = P && P.roots.length ? P.roots[0] : 0;
     var p = cardAt(start);
-    centreOn(p.x, p.y, CARD_W * size().w / 110);
+    centreOn(p.x, p.y, CARD_W * size().w / OPEN_PX);
   }
   svg.addEventListener("wheel", function (event) {
     // In a notebook the wheel scrolls the notebook, unless the stepper has the focus or the
