@@ -116,7 +116,7 @@ def clustered_sweep(
     for k in steps:
         if plain[k]:
             if bounds[k + 1] - bounds[k] >= 2:  # one node that can move has nowhere to go
-                _sort_plain(movable[bounds[k] : bounds[k + 1]], seen, start, slot_of, tie)
+                sort_by_median(movable[bounds[k] : bounds[k + 1]], seen, start, slot_of, tie)
             continue
         nodes = arranger.layer_nodes[k]
         scale = sizes[k - 1 if upward else k + 1] / len(nodes)
@@ -136,7 +136,7 @@ def clustered_sweep(
     position[:] = slot_of
 
 
-def _sort_plain(
+def sort_by_median(
     nodes: list[int], seen: list[int], start: list[int], slot_of: list[int], tie: int
 ) -> None:
     """As without clusters: nodes with neighbours sorted by median into their own slots."""

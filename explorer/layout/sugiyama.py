@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from explorer.layout.cluster_order import ClusterArranger, clustered_sweep, median
+from explorer.layout.cluster_order import ClusterArranger, clustered_sweep, sort_by_median
 from explorer.layout.clusters import (
     Clusters,
     dummy_ancestors,
@@ -310,21 +310,7 @@ class _Sweeper:
         for k in steps:
             if bounds[k + 1] - bounds[k] < 2:
                 continue  # one node that can move has nowhere to go
-            slots, ranked = [], []
-            for node in movable[bounds[k] : bounds[k + 1]]:
-                first, last = start[node], start[node + 1]
-                middle = (
-                    slot_of[seen[first]]
-                    if last - first == 1
-                    else median(sorted([slot_of[m] for m in seen[first:last]]))
-                )
-                slot = slot_of[node]
-                slots.append(slot)
-                ranked.append((middle, tie * slot, node))
-            slots.sort()
-            ranked.sort()
-            for slot, (_, _, node) in zip(slots, ranked, strict=True):
-                slot_of[node] = slot
+            sort_by_median(movable[bounds[k] : bounds[k + 1]], seen, start, slot_of, tie)
         position[:] = slot_of
 
 
