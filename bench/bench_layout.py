@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import torch
-from bench_models import CORPUS, crossings, our_polylines, run_dot
+from bench_models import CORPUS, _NoNames, crossings, our_polylines, run_dot
 
 from explorer.data.snapshot import Snapshot
 from explorer.graph.capture import GraphCapture
@@ -32,20 +32,11 @@ from explorer.view import geometry
 from explorer.view.calls import CallTree
 
 
-class _Calls:
+class _Calls(_NoNames):
     """Names nothing but the module calls each node was made in."""
 
     def __init__(self, tracker: ModuleTracker) -> None:
         self.tracker = tracker
-
-    def leaf_name(self, tensor):
-        return None
-
-    def output_name(self, node):
-        return None
-
-    def output_value(self, node):
-        return None
 
     def module_path(self, node):
         return self.tracker.calls_of.get(node._sequence_nr())
