@@ -36,6 +36,9 @@ class GraphNode(MutableMapping[str, Any]):
     value: TensorSummary | None = None  # the tensor, when it is known
     output_shapes: list[list[int]] | None = None  # every output's shape, when there are several
     const_slots: list[int] | None = None  # input slots fed by a constant or detached tensor
+    # what fed each of const_slots, as the script gave it: {"value": 3}, {"name": "xs",
+    # "value": <summary>}; {} when not known
+    consts: list[dict[str, Any]] | None = None
     saved: dict[str, Any] | None = None  # saved tensors (summaries) and scalars, by name
     output: bool | None = None  # True: an op nothing else consumed, the end of the graph
     # a collapsed module call's card

@@ -36,6 +36,8 @@ class Naming(Protocol):
     def output_value(self, node: Node) -> TensorSummary | None: ...
     # the module calls open when node was made, outermost first (`cell#1`: a second call)
     def module_path(self, node: Node) -> tuple[str, ...] | None: ...
+    # what fed the node's constant inputs, in slot order: {"value": 3}, {"name": "xs", ...}
+    def const_inputs(self, node: Node, count: int) -> list[dict[str, Any]] | None: ...
 
 
 @functools.cache
@@ -170,7 +172,9 @@ class GraphCapture:
         if len(metadata) > 1:
             record.output_shapes = [list(m.shape) for m in metadata]
         const_slots = [slot for slot, (child, _) in enumerate(nexts) if child is None]
-        record.const_slots = const_slots or None
+        if const_slots:
+            record.const_slots = const_slots
+            record.consts = self.naming.const_inputs(node, len(const_slots))
         record.saved = read_saved(node, self._cache) or None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -26,6 +28,11 @@ class Recorder:
         self._leaf_names: dict[int, tuple[str, torch.Tensor]] = {}  # the tensor keeps id() unique
         self._op_names: dict[int, str] = {}  # by the node's sequence number
         self._op_values: dict[int, TensorSummary] = {}
+        self._op_consts: dict[int, list[dict[str, Any]]] = {}  # inputs that need no gradient
+        # tensors the script named that need no gradient (its data), held weakly: a loop
+        # that rebinds `xb` must not keep every batch alive
+        self._data_names: dict[int, tuple[str, weakref.ref]] = {}
+        self._const_values: dict[tuple[int, int], tuple[weakref.ref, TensorSummary]] = {}
         self.capture = GraphCapture(self, max_nodes)
         self.passes: list[Pass] = []
         self.names: dict[str, Any] = {}  # the script's current names, set by the session
@@ -48,6 +55,16 @@ class Recorder:
                 if isinstance(item, torch.Tensor):
                     self._remember_value(item)
 
+    def inputs(self, result: Any, given: Sequence[tuple[str | None, Any]]) -> None:
+        """What an operation of the script was given, as (name or None, value): the inputs
+        that need no gradient are what the graph's constant inputs were."""
+        node = result.grad_fn if isinstance(result, torch.Tensor) else None
+        if node is None:
+            return
+        consts = [self._const(name, value) for name, value in given if _needs_no_grad(value)]
+        if consts:
+            self._op_consts.setdefault(node._sequence_nr(), consts)
+
     def backward_pass(self, call: BackwardCall, line: int) -> Pass:
         return self.record_pass(call, line)
 
@@ -56,6 +73,8 @@ class Recorder:
         if tensor.grad_fn is None:
             if tensor.requires_grad:  # only those can be graph leaves; keep no other alive
                 self._leaf_names.setdefault(id(tensor), (name, tensor))
+            else:
+                self._data_names[id(tensor)] = (name, weakref.ref(tensor))
         else:
             self._op_names.setdefault(tensor.grad_fn._sequence_nr(), name)
             self._remember_value(tensor)
@@ -83,9 +102,71 @@ class Recorder:
     def module_path(self, node: Node) -> tuple[str, ...] | None:
         return self.modules.calls_of.get(node._sequence_nr())
 
+    def const_inputs(self, node: Node, count: int) -> list[dict[str, Any]] | None:
+        """What fed the node's count constant inputs, in slot order, when it is known."""
+        given = self._op_consts.get(node._sequence_nr())
+        if given is not None:
+            if len(given) == count:
+                return given
+            # torch.where(mask, x, 0.): a boolean mask is no input slot of the node
+            numeric = [c for c in given if not _is_mask(c.get("value"))]
+            if len(numeric) == count:
+                return numeric
+        elif count == 1:
+            # A call the script did not make itself (a layer's forward, code outside the
+            # script language): a tensor the script named, saved by the node, is its input.
+            found = self._saved_data(node)
+            if found is not None:
+                return [found]
+        return None
+
+    def _saved_data(self, node: Node) -> dict[str, Any] | None:
+        named: dict[int, tuple[str, torch.Tensor]] = {}
+        for attribute in dir(node):
+            if not attribute.startswith("_saved_"):
+                continue
+            try:
+                value = getattr(node, attribute)
+            except RuntimeError:
+                continue  # freed by a backward pass
+            if not isinstance(value, torch.Tensor):
+                continue
+            entry = self._data_names.get(id(value))
+            if entry is not None and entry[1]() is value:
+                named[id(value)] = (entry[0], value)
+            elif value._base is not None:  # a view of it: nn.Linear(xs) for a vector xs
+                entry = self._data_names.get(id(value._base))
+                if entry is not None and entry[1]() is value._base:
+                    named[id(value._base)] = (entry[0], value._base)
+        if len(named) != 1:
+            return None
+        name, tensor = next(iter(named.values()))
+        return self._const(name, tensor)
+
+    def _const(self, name: str | None, value: Any) -> dict[str, Any]:
+        const: dict[str, Any] = {} if name is None else {"name": name}
+        if isinstance(value, torch.Tensor):
+            const["value"] = self._const_value(value)
+        else:
+            const["value"] = value
+        return const
+
+    def _const_value(self, tensor: torch.Tensor) -> TensorSummary:
+        """One summary per tensor and version: a data tensor used in every step of a loop is
+        read once."""
+        key = (id(tensor), tensor._version)
+        known = self._const_values.get(key)
+        if known is not None and known[0]() is tensor:
+            return known[1]
+        summary = summarize(tensor)
+        self._const_values[key] = (weakref.ref(tensor), summary)
+        return summary
+
     def forget(self) -> None:
         """Let go of every tensor and autograd node; names, values and passes stay plain data."""
         self._leaf_names.clear()
+        self._data_names.clear()
+        self._const_values.clear()
         self.names = {}
         self.capture.forget()
 
@@ -129,3 +210,13 @@ class Recorder:
             raise script_error(error, message, hint) from None
         recorder.finish(call)
         return recorder.record
+
+
+def _needs_no_grad(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return not value.requires_grad
+    return isinstance(value, int | float | complex)  # bool is an int
+
+
+def _is_mask(value: Any) -> bool:
+    return isinstance(value, TensorSummary) and value.dtype == "bool"

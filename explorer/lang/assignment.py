@@ -13,7 +13,7 @@ from explorer.lang.classes import get_attribute, set_attribute
 from explorer.lang.containers import check_key
 from explorer.lang.errors import ScriptError
 from explorer.lang.expressions import item, name
-from explorer.lang.operators import INPLACE, operate
+from explorer.lang.operators import INPLACE, name_of, operate
 
 if TYPE_CHECKING:
     from explorer.lang.interpreter import Interpreter
@@ -117,7 +117,8 @@ def _combine(interpreter: Interpreter, current: Any, statement: ast.AugAssign) -
     """The target's current value op the statement's value, evaluated after the target."""
     kind = type(statement.op)
     value = interpreter.evaluate(statement.value)
-    return operate(interpreter, INPLACE[kind], current, value, kind)
+    names = (name_of(statement.target), name_of(statement.value))
+    return operate(interpreter, INPLACE[kind], current, value, kind, names)
 
 
 def delete(interpreter: Interpreter, statement: ast.Delete) -> None:

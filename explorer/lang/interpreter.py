@@ -46,6 +46,9 @@ class NullObserver:
     def produced(self, value: Any) -> None:
         pass
 
+    def inputs(self, result: Any, given: Any) -> None:
+        pass
+
     def backward_pass(self, call: BackwardCall, line: int) -> None:
         call.run()
 
@@ -185,6 +188,12 @@ class Interpreter:
             nodes = {id(t.grad_fn) for t in _tensors_in(result) if t.grad_fn is not None}
             self.budget.charge_graph_ops(len(nodes))
         self.observer.produced(result)
+
+    def given(self, result: Any, inputs: list[tuple[str | None, Any]]) -> None:
+        """Tell the observer what made an operation's result, as (name or None, value): the
+        graph shows a constant input as the script wrote it (`3`, `xs`)."""
+        if isinstance(result, torch.Tensor) and result.grad_fn is not None:
+            self.observer.inputs(result, inputs)
 
 
 # Dispatch tables of module functions, not of bound methods: bound methods held by the

@@ -29,6 +29,7 @@ from explorer.lang.errors import EXCEPTIONS, Caught, ScriptError
 from explorer.lang.expressions import elements
 from explorer.lang.functions import BoundMethod, ScriptFunction
 from explorer.lang.hints import explain_torch_error, script_error
+from explorer.lang.operators import name_of
 from explorer.lang.values import Function, Method, Namespace, is_node
 
 if TYPE_CHECKING:
@@ -62,8 +63,45 @@ def call(interpreter: Interpreter, node: ast.Call) -> Any:
     if key is not None:
         kwargs["key"] = key
     result = _dispatch(interpreter, function, args, kwargs, node)
+    interpreter.given(result, _inputs(function, args, node))
     interpreter.produced(result)
     return result
+
+
+# Calls whose numbers are operands (torch.mul(x, 2)); elsewhere a number is a dim or a size.
+_ARITHMETIC = frozenset(
+    "add sub subtract rsub mul multiply div divide true_divide where maximum minimum fmax fmin "
+    "atan2 hypot fmod remainder".split()
+)
+
+
+def _inputs(function: Any, args: tuple, node: ast.Call) -> list[tuple[str | None, Any]]:
+    """A torch call's inputs as (name or None, value), the tensor a method is called on first."""
+    if isinstance(function, Method) and isinstance(function.owner, torch.Tensor):
+        given: list[tuple[str | None, Any]] = [(name_of(_receiver(node)), function.owner)]
+        name = function.name
+    elif isinstance(function, Function) and not function.qualname.startswith("math."):
+        given, name = [], function.qualname.rsplit(".", 1)[-1]
+    else:
+        return []
+    numbers = name.removesuffix("_") in _ARITHMETIC
+    written = node.args if len(node.args) == len(args) else [None] * len(args)
+    for expression, value in zip(written, args, strict=True):
+        if isinstance(value, list | tuple):  # torch.cat([x, xs])
+            items = getattr(expression, "elts", None)
+            names = [name_of(e) for e in items] if items and len(items) == len(value) else []
+            given.extend(
+                (names[k] if names else None, v)
+                for k, v in enumerate(value)
+                if isinstance(v, torch.Tensor)
+            )
+        elif isinstance(value, torch.Tensor) or (numbers and isinstance(value, int | float)):
+            given.append((name_of(expression), value))
+    return given
+
+
+def _receiver(node: ast.Call) -> ast.expr | None:
+    return node.func.value if isinstance(node.func, ast.Attribute) else None
 
 
 _GENERATOR = {name: name for name in tables.GENERATOR_METHODS}  # no script text to getattr

@@ -42,10 +42,23 @@ COMPARE = {
 def binop(interpreter: Interpreter, node: ast.BinOp) -> Any:
     left = interpreter.evaluate(node.left)
     right = interpreter.evaluate(node.right)
-    return operate(interpreter, BINARY[type(node.op)], left, right, type(node.op))
+    names = (name_of(node.left), name_of(node.right))
+    return operate(interpreter, BINARY[type(node.op)], left, right, type(node.op), names)
 
 
-def operate(interpreter: Interpreter, function: Callable, left: Any, right: Any, kind: type) -> Any:
+def name_of(expression: ast.expr | None) -> str | None:
+    """The name an operand was written as (`xs` in `w * xs`), or None for any other expression."""
+    return expression.id if isinstance(expression, ast.Name) else None
+
+
+def operate(
+    interpreter: Interpreter,
+    function: Callable,
+    left: Any,
+    right: Any,
+    kind: type,
+    names: tuple[str | None, str | None] = (None, None),
+) -> Any:
     budget = interpreter.budget
     if isinstance(left, torch.Tensor) or isinstance(right, torch.Tensor):
         for other in (left, right):
@@ -57,6 +70,7 @@ def operate(interpreter: Interpreter, function: Callable, left: Any, right: Any,
         check_broadcast(budget, left, right, kind)
         name = "matmul" if kind is ast.MatMult else kind.__name__.lower()
         result = calls.call_torch(budget, name, function, (left, right), {})
+        interpreter.given(result, [(names[0], left), (names[1], right)])
         interpreter.produced(result)
         return result
     if kind is ast.Mod and isinstance(left, str):

@@ -109,8 +109,7 @@ def _info(scene: Scene, snapshot: Snapshot, card: str, texts: Texts) -> dict[str
     if isinstance(attrs.value, TensorSummary):
         info["value"] = texts.ref(attrs.value)
     if attrs.const_slots:
-        slots = ", ".join(map(str, attrs.const_slots))
-        info["note"] = f"Input slot {slots} needs no gradient: a constant or a detached tensor."
+        info["note"] = labels.const_note(attrs)
     return info
 
 

@@ -163,8 +163,7 @@ def tooltip(attrs: GraphNode, grad: TensorSummary | None = None) -> str:
     if grad is not None:
         parts.append(f"grad {tensor_text(grad, 40)}")
     if attrs.const_slots:
-        slots = ", ".join(map(str, attrs.const_slots))
-        parts.append(f"no gradient to input slot {slots} (a constant or detached tensor)")
+        parts.append(const_note(attrs))
     if any("‖·‖" in text for text in [*parts, *node_lines(attrs, grad)]):
         parts.append(NORM_NOTE)
     return "\n".join(p for p in parts if p)
@@ -174,13 +173,73 @@ _SLOT_NAMES = {0: ("self", "input"), 1: ("other", "mat2")}
 
 
 def const_text(attrs: GraphNode, slot: int) -> str:
-    """What a constant input was, when the node saved it (`2` in 2*x), else `const`."""
+    """A constant input as the script gave it, short enough to draw beside its dot: `3`,
+    `1.0001`, `lr = 0.5`, `xs = [1, 2, 3]`; else what the node saved there (`2` in 2*x)."""
+    const = _const(attrs, slot)
+    if const is not None:
+        return _const_words(const, room=14)
     saved = attrs.saved or {}
     for name in _SLOT_NAMES.get(slot, ()):
         value = saved.get(name)
         if isinstance(value, TensorSummary) and value.values is not None and value.numel <= 4:
             return tensor_text(value, 10)
     return "const"
+
+
+def const_note(attrs: GraphNode) -> str:
+    """Which input slots need no gradient and what fed them, in a sentence for the inspector."""
+    parts = []
+    for slot in attrs.const_slots or ():
+        const = _const(attrs, slot)
+        if const is None:
+            what = "a constant or a detached tensor"
+        elif _is_number(const["value"]):
+            named = f"{const['name']}, " if "name" in const else ""
+            what = f"{named}the number {_python_number(const['value'])}"
+        elif "name" in const or _listed(const["value"]):
+            what = f"{_const_words(const, room=40)}, a tensor that does not require grad"
+        else:
+            what = f"a {shape_text(list(const['value'].shape))} tensor that does not require grad"
+        parts.append(f"Input slot {slot} needs no gradient: {what}.")
+    return " ".join(parts)
+
+
+def _const(attrs: GraphNode, slot: int) -> dict | None:
+    slots, consts = attrs.const_slots or [], attrs.consts or []
+    if slot not in slots or len(consts) != len(slots):
+        return None
+    const = consts[slots.index(slot)]
+    return const if "value" in const else None
+
+
+def _const_words(const: dict, room: int) -> str:
+    value, name = const["value"], const.get("name")
+    if _is_number(value):
+        shown = _python_number(value)
+    elif _listed(value):
+        shown = tensor_text(value, room)
+    elif isinstance(value, TensorSummary):
+        shape = shape_text(list(value.shape))
+        return f"{elide(name, room)} ({shape})" if name else f"{shape} tensor"
+    else:
+        shown = str(value)
+    return f"{elide(name, room)} = {shown}" if name else shown
+
+
+def _listed(value: TensorSummary) -> bool:
+    """A tensor small enough to write out beside its dot."""
+    return value.values is not None and value.numel <= 4
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | complex)
+
+
+def _python_number(value: float | complex) -> str:
+    """A number as Python writes it (`1.0001`, `0.5`, `1e-8`), shortened only when long."""
+    if isinstance(value, float) and np.isfinite(value) and len(repr(value)) > 10:
+        return number(value, 6)
+    return repr(value).replace("e-0", "e-").replace("e+0", "e+")
 
 
 def inside_text(graph_nodes: list[GraphNode]) -> str:

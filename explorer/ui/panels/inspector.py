@@ -118,9 +118,7 @@ def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
     if attrs.value is not None:
         out.append("<h3>Value</h3>" + tensor_html(attrs.value, theme))
     if attrs.const_slots:
-        slots = ", ".join(map(str, attrs.const_slots))
-        why = f"Input slot {slots} needs no gradient: a constant or a detached tensor."
-        out.append("<p>" + _muted(why, theme) + "</p>")
+        out.append("<p>" + _muted(esc(labels.const_note(attrs)), theme) + "</p>")
     saved = attrs.saved or {}
     if saved:
         rows = "".join(f"<p><b>{esc(k)}</b>: {saved_html(v, theme)}</p>" for k, v in saved.items())
