@@ -6,8 +6,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QTextBrowser
+from pytestqt.qtbot import QtBot
 
 from explorer.data.snapshot import module_of_call
+from explorer.ui.graph.view import GRAPH_KEYS
 from explorer.ui.window.main_window import MainWindow
 from explorer.view.find import Found
 from tests.helpers import NOTES, run
@@ -186,3 +188,19 @@ def test_the_shortcuts_page_lists_every_shortcut_the_window_has(
         assert key in text
     for menu in ("File", "Edit", "Run", "View", "In the graph"):
         assert menu in text
+
+
+def test_every_key_the_graph_answers_is_on_the_shortcuts_page_and_does_what_it_says(
+    window: MainWindow, pages: list[tuple[str, str]], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _help_item(window, "&Keyboard Shortcuts").trigger()
+    ((_, text),) = pages
+    called: list[str] = []
+    for key, keys, what, owner, method in GRAPH_KEYS:
+        assert f"{keys}" in text and what in text
+        target = window.graph if owner == "view" else window.model
+        monkeypatch.setattr(target, method, lambda method=method: called.append(method))
+        window.graph.setFocus()
+        qtbot.keyClick(window.graph, key)
+        assert called[-1] == method, keys
+    assert len(called) == len(GRAPH_KEYS)

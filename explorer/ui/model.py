@@ -153,6 +153,9 @@ class ExplorerModel(QObject):
         self.theme_changed.emit()
 
     # -- selection -----------------------------------------------------------------------
+    def clear_selection(self) -> None:
+        self.select(None)
+
     def select(self, node: str | None) -> None:
         if node != self.selected:
             self.selected = node

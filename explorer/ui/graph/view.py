@@ -30,6 +30,20 @@ CACHE_KB = 256 * 1024  # room for the cached layers of a large window
 STALE_TEXT = "Not the current script: the run was cancelled. Run again to update."
 STALE_MARGIN = 8  # between the not-current mark and the top of the view
 
+# The keys the graph answers while it has the focus: (key, as the shortcuts page writes it,
+# what it does, whose method: the view's or its model's). The page is made from this table.
+GRAPH_KEYS = (
+    (Qt.Key.Key_Right, "→", "Step forward", "model", "step_forward"),
+    (Qt.Key.Key_Left, "←", "Step back", "model", "step_back"),
+    (Qt.Key.Key_Home, "Home", "First step", "model", "to_start"),
+    (Qt.Key.Key_End, "End", "Last step", "model", "to_end"),
+    (Qt.Key.Key_Space, "Space", "Play or pause", "model", "toggle_play"),
+    (Qt.Key.Key_F, "F", "Fit the graph", "view", "fit"),
+    (Qt.Key.Key_Z, "Z", "Zoom to the selected card", "view", "zoom_to_selection"),
+    (Qt.Key.Key_Escape, "Esc", "Clear the selection", "model", "clear_selection"),
+)
+_KEY_METHODS = {key: (owner, method) for key, _, _, owner, method in GRAPH_KEYS}
+
 
 class GraphView(pg.GraphicsView):
     """Draws the model's snapshot; restyles on cursor, selection and theme signals."""
@@ -293,19 +307,11 @@ class GraphView(pg.GraphicsView):
         hits.hovered(self, position)
 
     def keyPressEvent(self, event: Any) -> None:
-        """Arrows step, Home/End jump, Space plays, F fits, Z zooms to the selection,
-        Escape clears the selection."""
-        model = self.model
-        keys = {
-            Qt.Key.Key_Right: model.step_forward, Qt.Key.Key_Left: model.step_back,
-            Qt.Key.Key_Home: model.to_start, Qt.Key.Key_End: model.to_end,
-            Qt.Key.Key_Space: model.toggle_play, Qt.Key.Key_F: self.fit,
-            Qt.Key.Key_Z: self.zoom_to_selection,
-            Qt.Key.Key_Escape: lambda: model.select(None),
-        }  # fmt: skip
-        action = keys.get(Qt.Key(event.key()))
-        if action is None or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        """The keys of GRAPH_KEYS, each calling its method of the view or of its model."""
+        found = _KEY_METHODS.get(Qt.Key(event.key()))
+        if found is None or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             super().keyPressEvent(event)
             return
-        action()
+        owner, method = found
+        getattr(self if owner == "view" else self.model, method)()
         event.accept()

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.ui.graph.view import GRAPH_KEYS
+
 GETTING_STARTED = """
 <h2>Getting started</h2>
 <p>The window opens on the example from the notes: <i>y</i> = 2<i>x</i>&sup2; + 3, whose
@@ -51,17 +53,6 @@ as a GIF or frames, and the graph's data as JSON, GraphML or DOT.</li>
 <p>Help &rarr; Keyboard Shortcuts lists every key the window answers to.</p>
 """
 
-# The graph answers these keys itself while it has the focus (GraphView.keyPressEvent).
-GRAPH_KEYS = (
-    ("→", "Step forward"),
-    ("←", "Step back"),
-    ("Home", "First step"),
-    ("End", "Last step"),
-    ("Space", "Play or pause"),
-    ("F", "Fit the graph"),
-    ("Z", "Zoom to the selected card"),
-    ("Esc", "Clear the selection"),
-)
 FIND_BOX_KEYS = (
     ("Enter", "Next match"),
     ("Shift+Enter", "Previous match"),
@@ -96,7 +87,7 @@ def shortcuts_html(window: QMainWindow) -> str:
     """Every shortcut of the window's actions, by menu, then the graph's and the find box's
     own keys: read from the actions themselves, so the page never names a key that is gone."""
     sections = [(menu, rows) for menu, rows in action_shortcuts(window).items()]
-    sections.append(("In the graph", list(GRAPH_KEYS)))
+    sections.append(("In the graph", [(keys, what) for _, keys, what, _, _ in GRAPH_KEYS]))
     sections.append(("In the find box", list(FIND_BOX_KEYS)))
     parts = ["<h2>Keyboard shortcuts</h2>"]
     for title, rows in sections:
