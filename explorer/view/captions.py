@@ -17,3 +17,12 @@ def step(attrs: GraphNode, index: int, count: int) -> str:
     """`Step 2 of 5: y = mul runs MulBackward0`, or a leaf's `accumulates into .grad`."""
     verb = "accumulates into .grad" if attrs.kind == "leaf" else f"runs {attrs.op}"
     return f"Step {index + 1} of {count}: {labels.node_title(attrs)} {verb}"
+
+
+# Over an empty graph: a script with no tensor that requires grad records nothing.
+EMPTY_GRAPH = (
+    "No graph: nothing in this script requires grad, so PyTorch recorded no operations.\n"
+    "Make a tensor with requires_grad=True, for example\n"
+    "x = torch.full((2,3), 4., requires_grad=True), and compute outside torch.no_grad().\n"
+    "A file that defines model and example_input opens with File → Open Model File."
+)

@@ -22,13 +22,14 @@ from explorer.ui.graph.minimap import Minimap
 from explorer.ui.graph.nodes_item import NodesItem
 from explorer.ui.graph.styling import Layers, Styler
 from explorer.ui.model import ExplorerModel
-from explorer.view import geometry, step_style
+from explorer.view import captions, geometry, step_style
 from explorer.view.calls import Shown
 from explorer.view.geometry import CARD_H, CARD_W, Geometry
 
 CACHE_KB = 256 * 1024  # room for the cached layers of a large window
 STALE_TEXT = "Not the current script: the run was cancelled. Run again to update."
 STALE_MARGIN = 8  # between the not-current mark and the top of the view
+EMPTY_NOTE_WIDTH = 520  # the empty graph's note wraps within this many pixels
 
 # The keys the graph answers while it has the focus: (key, as the shortcuts page writes it,
 # what it does, whose method: the view's or its model's). The page is made from this table.
@@ -76,6 +77,10 @@ class GraphView(pg.GraphicsView):
         self.minimap.hide()
         self.stale_mark = QLabel(STALE_TEXT, self)  # over a graph a cancelled run left behind
         self.stale_mark.hide()
+        self.empty_note = QLabel(captions.EMPTY_GRAPH, self)  # over a graph with no nodes
+        self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_note.setWordWrap(True)
+        self.empty_note.hide()
         self._zoom_cache = camera.ZoomCache(self, self.view, self.layers.cached())
         self.view.sigRangeChanged.connect(self._on_range_changed)
         model.snapshot_changed.connect(self._on_snapshot_changed)
@@ -185,8 +190,30 @@ class GraphView(pg.GraphicsView):
         # top centre, where the minimap (bottom right) and the cards' start leave it free
         self.stale_mark.move(max(0, (self.width() - self.stale_mark.width()) // 2), STALE_MARGIN)
 
+    def _place_empty_note(self) -> None:
+        width = min(self.width() - 2 * STALE_MARGIN, EMPTY_NOTE_WIDTH)
+        self.empty_note.setFixedWidth(max(width, 1))
+        self.empty_note.adjustSize()
+        x = (self.width() - self.empty_note.width()) // 2
+        y = (self.height() - self.empty_note.height()) // 2
+        self.empty_note.move(max(0, x), max(0, y))
+
+    def _show_empty_note(self) -> None:
+        """Say why the graph is empty after a run that made none (not over an error)."""
+        snapshot = self.model.snapshot
+        empty = (
+            snapshot is not None
+            and snapshot.problem is None
+            and snapshot.graph.number_of_nodes() == 0
+        )
+        self.empty_note.setVisible(empty)
+        if empty:
+            self._place_empty_note()
+            self.empty_note.raise_()
+
     def _on_snapshot_changed(self) -> None:
         self.stale_mark.hide()  # a new answer: the graph is the one asked for again
+        self._show_empty_note()
         if self.model.shown is not None and self.model.shown is self._drawn:
             self._restyle(None)  # a backward pass was added: the cards stay as they are
         else:
@@ -247,6 +274,7 @@ class GraphView(pg.GraphicsView):
         if self.geometry_ is not None:
             self.minimap.set_points(self.geometry_.pos, self.geometry_.bounds())
         self._text.set_color(theme.node_text)
+        self.empty_note.setStyleSheet(f"color: {theme.muted}; padding: 8px;")
         self.stale_mark.setStyleSheet(
             f"background: {theme.panel}; color: {theme.error}; border: 1px solid {theme.error};"
             " border-radius: 4px; padding: 4px 8px;"
@@ -284,6 +312,7 @@ class GraphView(pg.GraphicsView):
         if hasattr(self, "minimap"):  # pyqtgraph resizes the view while it is constructed
             self._place_minimap()
             self._place_stale_mark()
+            self._place_empty_note()
 
     # -- interaction ---------------------------------------------------------------------
     def _on_scene_clicked(self, event: Any) -> None:
