@@ -1,0 +1,64 @@
+"""Where a backward pass's gradients first stopped being finite, read from its recorded steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from explorer.data.snapshot import Pass, TensorSummary
+
+# root: the pass started from a gradient that was not finite; op: a node made a NaN or an
+# infinity from finite gradients; grad: a leaf's .grad held one before this pass added to it
+Origin = Literal["root", "op", "grad"]
+
+
+@dataclass(frozen=True, slots=True)
+class FirstNonFinite:
+    """The first step of a pass whose output is not finite although what arrived there was."""
+
+    step: int  # counting from 1 in the pass's steps
+    node: str
+    origin: Origin = "op"
+
+    def to_dict(self) -> dict[str, int | str]:
+        return {"step": self.step, "node": self.node}
+
+
+def is_finite(summary: TensorSummary | None) -> bool:
+    """No NaN and no infinity: read from every value when they are kept, else from the
+    statistics (a NaN or an infinity anywhere makes the norm one)."""
+    if summary is None:
+        return True
+    if summary.values is not None:
+        values = summary.values
+        if values.dtype.kind not in "fc":
+            return True
+        return bool(np.isfinite(values).all())
+    stats = summary.stats or {}
+    return all(np.isfinite(stats.get(k, 0.0)) for k in ("min", "max", "norm"))
+
+
+def first_nonfinite(record: Pass) -> FirstNonFinite | None:
+    """The first step at which a gradient became NaN or infinite, None when none did.
+
+    A pass whose starting gradient was already not finite has its origin there, at the step
+    of that root."""
+    steps = record.steps
+    if not steps:
+        return None
+    gradients = record.gradients if record.roots else [record.gradient]
+    for root, gradient in zip(record.root_ids(), gradients, strict=False):
+        if not is_finite(gradient):
+            at = next((k for k, s in enumerate(steps) if s.node == root), 0)
+            return FirstNonFinite(at + 1, steps[at].node, "root")
+    for k, step in enumerate(steps):
+        if not all(is_finite(g) for g in step.grad_in):
+            continue
+        if not all(is_finite(g) for g in step.grad_out):
+            return FirstNonFinite(k + 1, step.node, "op")
+        if step.grad_after is not None and not is_finite(step.grad_after):
+            origin: Origin = "grad" if not is_finite(step.grad_before) else "op"
+            return FirstNonFinite(k + 1, step.node, origin)
+    return None
