@@ -27,9 +27,9 @@ from tests.helpers import run_ok, texts, values
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = {"format": "autograd-explorer-lesson", "version": 1, "title": "A lesson"}
 GALLERY = sorted((ROOT / "resources" / "lessons").glob("*.json"))
-TOPICS = [  # what the eight lessons teach, in order, and a word each title must have
+TOPICS = [  # what the lessons teach, in order, and a word each title must have
     "requires_grad", "chain rule", "tracking off", "gradient descent", "zero_",
-    "detach", "cross-entropy", "two-layer",
+    "detach", "cross-entropy", "two-layer", "torch.where",
 ]  # fmt: skip
 
 

@@ -6,11 +6,14 @@ import contextlib
 import re
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from explorer.data.health import FirstNonFinite, first_nonfinite
+from explorer.lessons import program, read_lesson
 from explorer.runs.session import run_script
 from explorer.view import nonfinite
 
@@ -19,6 +22,7 @@ WHERE_TRAP = (
     "y = torch.where(x > 0, torch.sqrt(x), 0.)\n"
     "y.sum().backward()\n"
 )
+ROOT = Path(__file__).resolve().parents[1]
 BIG_WHERE_TRAP = WHERE_TRAP.replace("torch.tensor([0., 1., 4.]", "torch.zeros(20000")
 
 
@@ -123,3 +127,16 @@ def test_the_first_is_the_engines_first_not_the_graphs() -> None:
     steps = [snapshot.graph.nodes[s.node].op for s in snapshot.passes[0].steps]
     first_bad = min(steps.index("SqrtBackward0"), steps.index("LogBackward0"))
     assert found.step == first_bad + 1
+
+
+def test_the_where_trap_lesson_finds_its_nan_and_its_fix_has_none() -> None:
+    lesson = read_lesson(ROOT / "resources" / "lessons" / "09-where-trap.json")
+    snapshot = run_script(program(lesson.cells))
+    trap, fixed = (first_nonfinite(p) for p in snapshot.passes)
+    assert snapshot.graph.nodes[trap.node].op == "SqrtBackward0"
+    assert fixed is None
+    namespace: dict = {"torch": torch}
+    exec(program(lesson.cells), namespace)  # the same cells in plain PyTorch
+    for name in ("x", "x2"):
+        expected = namespace[name].grad.numpy()
+        np.testing.assert_array_equal(snapshot.grads[name].values, expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from explorer.data.health import FirstNonFinite
 from explorer.data.snapshot import Snapshot
 from explorer.ui.theme import LIGHT, Theme
 from explorer.view.calls import CallTree, Shown
@@ -175,6 +176,30 @@ class ExplorerModel(QObject):
         if self._view is None:
             self._view = self.replay.view(self.cursor) if self.replay else StepView()
         return self._view
+
+    def first_nonfinite(self) -> tuple[int, FirstNonFinite] | None:
+        """Where a NaN or infinity first started: in the pass shown, else the first pass that
+        has one; as (pass index, where)."""
+        if self.replay is None or not self.pass_count:
+            return None
+        current = self.cursor.pass_index
+        order = [current, *(i for i in range(self.pass_count) if i != current)]
+        for pass_index in order:
+            found = self.replay.first_nonfinite(pass_index) if pass_index >= 0 else None
+            if found is not None:
+                return pass_index, found
+        return None
+
+    def go_to_first_nonfinite(self) -> bool:
+        """Move to the step where the first NaN started and select its node; False: none."""
+        located = self.first_nonfinite()
+        if located is None:
+            return False
+        pass_index, found = located
+        self.move_to(Cursor(pass_index, found.step - 1))
+        self.reveal(found.node)
+        self.select(found.node)
+        return True
 
     def move_to(self, cursor: Cursor) -> None:
         if cursor != self.cursor:

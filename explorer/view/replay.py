@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from explorer.data.health import FirstNonFinite, first_nonfinite
 from explorer.data.nodes import AutogradGraph
 from explorer.data.snapshot import Pass, Snapshot, Step, TensorSummary
 
@@ -36,6 +37,8 @@ class StepView:
     step: Step | None = None
     # At a pass's first step: every node it started from (several roots start together)
     roots: set[str] = field(default_factory=set)
+    # where the pass's first NaN or infinity started, once the cursor has reached that step
+    nonfinite: str | None = None
 
 
 class Replay:
@@ -51,6 +54,7 @@ class Replay:
         }
         self._last: tuple[Cursor, StepView] | None = None
         self._indexes: list[dict[str, int]] = []
+        self._nonfinite: dict[int, FirstNonFinite | None] = {}
         # autograd.grad's passes reach leaves without changing their .grad
         self._leaf_steps = [
             [(i, s) for i, s in enumerate(p.steps) if _is_leaf(self.graph, s.node)]
@@ -65,6 +69,12 @@ class Replay:
             steps = self.passes[len(self._indexes)].steps
             self._indexes.append({s.node: i for i, s in enumerate(steps)})
         return self._indexes[pass_index].get(node)
+
+    def first_nonfinite(self, pass_index: int) -> FirstNonFinite | None:
+        """Where the pass's first NaN or infinity started, None when it has none."""
+        if pass_index not in self._nonfinite:
+            self._nonfinite[pass_index] = first_nonfinite(self.passes[pass_index])
+        return self._nonfinite[pass_index]
 
     def step_count(self, pass_index: int) -> int:
         return len(self.passes[pass_index].steps) if 0 <= pass_index < len(self.passes) else 0
@@ -119,6 +129,8 @@ class Replay:
         view.active = view.step = view.accumulated = None
         view.active_edges = set()
         view.roots = set(self.passes[cursor.pass_index].root_ids()) if last == 0 else set()
+        found = self.first_nonfinite(cursor.pass_index)
+        view.nonfinite = found.node if found is not None and last >= found.step - 1 else None
         if last >= 0:
             step = steps[last]
             view.step = step

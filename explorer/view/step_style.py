@@ -102,7 +102,9 @@ def card_fill(attrs: GraphNode, node: str, step: StepView) -> str:
 def card_outline(node: str, step: StepView, selected: str | None) -> str:
     if node == selected:
         return "selected"
-    return "running" if node == step.active or node in step.roots else "normal"
+    if node == step.active or node in step.roots:
+        return "running"
+    return "nonfinite" if node == step.nonfinite else "normal"
 
 
 def call_fill(
@@ -123,8 +125,10 @@ def call_outline(card: str, step: StepView, shown: Shown, selected: str | None) 
     if card == selected:
         return "selected"
     lit = [step.active, *step.roots] if step.active is not None else []
-    running = any(shown.visible(node) == card for node in lit)
-    return "running" if running else "call"
+    if any(shown.visible(node) == card for node in lit):
+        return "running"
+    inside = step.nonfinite is not None and shown.visible(step.nonfinite) == card
+    return "nonfinite" if inside else "call"
 
 
 def keys_near(

@@ -105,6 +105,7 @@ class Styler:
             "normal": pen(theme.edge, 1.3 * wide),
             "running": pen(theme.active, 4.0 * wide),
             "selected": pen(theme.selection, 4.0 * wide),
+            "nonfinite": pen(theme.error, 4.0 * wide, Qt.PenStyle.DashLine),
             "call": pen(theme.call_frame, 2.2 * wide),
         }
 
@@ -220,9 +221,10 @@ class Styler:
         return self.layers.nodes.style_id(self._brush(color), self._pens[outline])
 
 
-def pen(color: str, width: float) -> QPen:
+def pen(color: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
     """A cosmetic pen (as wide on screen at any zoom) with round ends and joins."""
     line = QPen(QColor(color))
+    line.setStyle(style)
     line.setWidthF(width)
     line.setCosmetic(True)
     line.setCapStyle(Qt.PenCapStyle.RoundCap)

@@ -13,7 +13,7 @@ from explorer.data.snapshot import TensorSummary
 from explorer.ui.model import ExplorerModel
 from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.theme import Theme
-from explorer.view import labels
+from explorer.view import labels, nonfinite
 from explorer.view.derivatives import derivative
 
 TABLE_LIMIT = 64  # elements shown as a table; more are summarised
@@ -107,6 +107,7 @@ def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
     ]
     if attrs.module:
         out.append(f"<p>made inside module <b>{esc(attrs.module)}</b></p>")
+    out.append(_nonfinite_html(model, node))
     found = derivative(attrs.op or "", attrs.saved)
     if found:
         forward, rules = found
@@ -126,6 +127,15 @@ def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
     out.append(check)
     out.append(_step_html(model, node))
     return "".join(out)
+
+
+def _nonfinite_html(model: ExplorerModel, node: str) -> str:
+    """Why the first NaN of a pass started here, when it did."""
+    located = model.first_nonfinite()
+    if located is None or located[1].node != node or model.snapshot is None:
+        return ""
+    words = html.escape(nonfinite.why(model.snapshot.graph, located[1]))
+    return f"<p style='color:{model.theme.error}'><b>NaN starts here.</b> {words}</p>"
 
 
 def _step_html(model: ExplorerModel, node: str) -> str:

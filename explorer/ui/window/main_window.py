@@ -48,6 +48,8 @@ TYPE_DEBOUNCE_MS = 700
 # The narrowest a side pane goes: the window's narrowest stays well under a 1024 px screen.
 SIDE_PANE_WIDTH = 200
 
+NO_NONFINITE = "No NaN or infinity: every gradient of every backward pass is finite"
+
 
 class MainWindow(QMainWindow):
     """Owns the model and the worker; every pane is a view of the model."""
@@ -226,6 +228,13 @@ class MainWindow(QMainWindow):
     def toggle_presenter(self) -> None:
         self.presenter.toggle()
         self.presenter_action.setChecked(self.presenter.active)
+
+    def go_to_first_nonfinite(self) -> None:
+        """Step to where the first NaN or infinity of the backward pass started, and show it."""
+        if self.model.go_to_first_nonfinite():
+            self.graph.zoom_to_selection()
+        else:
+            self.statusBar().showMessage(NO_NONFINITE, 5000)
 
     # -- running -------------------------------------------------------------------------
     def run_script(self) -> None:

@@ -96,6 +96,7 @@ def _view_menu(window: Any, view: QMenu) -> None:
     graph, model = window.graph, window.model
     add_action(window, view, "&Fit Graph", graph.fit, "Ctrl+0")
     add_action(window, view, "Zoom to &Selection", graph.zoom_to_selection, "Ctrl+J")
+    add_action(window, view, "Go to the First &NaN", window.go_to_first_nonfinite, "Ctrl+Shift+N")
     window.minimap_action = _toggle(window, view, "&Minimap", "view/minimap", True)
     window.minimap_action.toggled.connect(graph.set_minimap_enabled)
     graph.set_minimap_enabled(window.minimap_action.isChecked())

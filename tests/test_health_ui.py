@@ -1,0 +1,53 @@
+"""The window marks where a pass's first NaN started, goes there, and says why."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QAction
+
+from explorer.ui.window.main_window import NO_NONFINITE, MainWindow
+from explorer.view import step_style
+from tests.helpers import run
+
+WHERE_TRAP = (
+    "x = torch.tensor([0., 1., 4.], requires_grad=True)\n"
+    "y = torch.where(x > 0, torch.sqrt(x), 0.)\n"
+    "y.sum().backward()\n"
+)
+FINITE = "x = torch.tensor([1., 4.], requires_grad=True)\ntorch.sqrt(x).sum().backward()\n"
+
+
+def _go_to_nan(window: MainWindow) -> QAction:
+    (view,) = [a.menu() for a in window.menuBar().actions() if a.text() == "&View"]
+    (item,) = [a for a in view.actions() if a.text() == "Go to the First &NaN"]
+    return item
+
+
+@pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
+def test_go_to_the_first_nan_steps_there_selects_it_and_the_inspector_says_why(
+    qtbot, window: MainWindow
+) -> None:
+    run(qtbot, window, WHERE_TRAP)
+    model = window.model
+    steps = model.snapshot.passes[0].steps
+    sqrt = next(s.node for s in steps if model.snapshot.graph.nodes[s.node].op == "SqrtBackward0")
+    assert model.step_view().nonfinite is None  # before the step that makes it
+    _go_to_nan(window).trigger()
+    assert model.selected == sqrt
+    assert steps[model.cursor.step_index].node == sqrt
+    qtbot.waitUntil(lambda: "NaN starts here" in window.inspector.toPlainText())
+    assert "torch.where trap" in window.inspector.toPlainText()
+    model.step_forward()
+    model.select(None)
+    assert step_style.card_outline(sqrt, model.step_view(), None) == "nonfinite"
+    model.to_start()
+    assert step_style.card_outline(sqrt, model.step_view(), None) == "normal"
+
+
+@pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
+def test_with_no_nan_the_action_says_so_and_moves_nothing(qtbot, window: MainWindow) -> None:
+    run(qtbot, window, FINITE)
+    before = window.model.cursor
+    _go_to_nan(window).trigger()
+    assert window.model.cursor == before
+    assert window.statusBar().currentMessage() == NO_NONFINITE
