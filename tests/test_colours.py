@@ -3,9 +3,11 @@ in both themes and their presenter versions."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from explorer.data.nodes import GraphNode
+from explorer.view import grad_scale
 from explorer.view.colours import DARK, LIGHT, Theme, presenter
 from explorer.view.replay import StepView
 from explorer.view.step_style import card_fill
@@ -87,3 +89,13 @@ def test_the_scripts_highlighting_passes_aa_on_the_editor(theme: Theme) -> None:
         if contrast(colour, theme.panel) < AA
     }
     assert low == {}
+
+
+@pytest.mark.parametrize("theme", THEMES, ids=lambda t: t.name)
+def test_card_text_passes_aa_on_every_colour_of_the_gradient_size_scale(theme: Theme) -> None:
+    scale = grad_scale.Scale(-9, 2)
+    fills = {grad_scale.fill(10.0**e, scale, theme) for e in np.linspace(-10, 3, 200)}
+    fills |= {grad_scale.fill(0.0, scale, theme), grad_scale.fill(float("nan"), scale, theme)}
+    assert len(fills) > grad_scale.LEVELS // 2  # the scale is a scale, not one colour
+    low = {f: round(contrast(theme.node_text, f), 2) for f in fills}
+    assert {f: r for f, r in low.items() if r < AA} == {}

@@ -29,7 +29,7 @@ LESSON = {"format": "autograd-explorer-lesson", "version": 1, "title": "A lesson
 GALLERY = sorted((ROOT / "resources" / "lessons").glob("*.json"))
 TOPICS = [  # what the lessons teach, in order, and a word each title must have
     "requires_grad", "chain rule", "tracking off", "gradient descent", "zero_",
-    "detach", "cross-entropy", "two-layer", "torch.where",
+    "detach", "cross-entropy", "two-layer", "torch.where", "vanishing",
 ]  # fmt: skip
 
 

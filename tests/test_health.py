@@ -15,7 +15,7 @@ import torch
 from explorer.data.health import FirstNonFinite, first_nonfinite
 from explorer.lessons import program, read_lesson
 from explorer.runs.session import run_script
-from explorer.view import nonfinite
+from explorer.view import grad_scale, nonfinite
 
 WHERE_TRAP = (
     "x = torch.tensor([0., 1., 4.], requires_grad=True)\n"
@@ -140,3 +140,25 @@ def test_the_where_trap_lesson_finds_its_nan_and_its_fix_has_none() -> None:
     for name in ("x", "x2"):
         expected = namespace[name].grad.numpy()
         np.testing.assert_array_equal(snapshot.grads[name].values, expected)
+
+
+def test_the_vanishing_gradients_lesson_shows_decades_between_first_and_last_layer() -> None:
+    lesson = read_lesson(ROOT / "resources" / "lessons" / "10-vanishing-gradients.json")
+    snapshot = run_script(program(lesson.cells))
+    namespace: dict = {"torch": torch, "nn": torch.nn}
+    exec(program(lesson.cells), namespace)  # the same cells in plain PyTorch
+    for prefix, model in (("deep", namespace["deep"]), ("resnet", namespace["resnet"])):
+        for name, parameter in model.named_parameters():
+            got = snapshot.grads[f"{prefix}.{name}"].values
+            np.testing.assert_array_equal(got, parameter.grad.numpy())
+    sigmoid, residual = (grad_scale.pass_norms(p) for p in snapshot.passes)
+    sigmoid_scale = grad_scale.scale_of(sigmoid)
+    assert sigmoid_scale.high - sigmoid_scale.low >= 6  # the colours span six decades
+    first, last = (_leaf(snapshot, f"deep.{k}.0.weight") for k in (0, 7))
+    assert sigmoid[first] < 1e-6 * sigmoid[last]
+    first, last = (_leaf(snapshot, f"resnet.{k}.linear.weight") for k in (0, 7))
+    assert residual[first] > 0.1 * residual[last]
+
+
+def _leaf(snapshot, name: str) -> str:
+    return next(n for n, a in snapshot.graph.nodes(data=True) if a.name == name)

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtGui import QAction
 
 from explorer.ui.window.main_window import NO_NONFINITE, MainWindow
-from explorer.view import step_style
+from explorer.view import grad_scale, step_style
 from tests.helpers import run
 
 WHERE_TRAP = (
@@ -51,3 +51,37 @@ def test_with_no_nan_the_action_says_so_and_moves_nothing(qtbot, window: MainWin
     _go_to_nan(window).trigger()
     assert window.model.cursor == before
     assert window.statusBar().currentMessage() == NO_NONFINITE
+
+
+SIZES = (
+    "w = torch.tensor([1., 2.], requires_grad=True)\n"
+    "a = w * 1000.\n"
+    "b = a * 1e-6\n"
+    "b.sum().backward()\n"
+)
+
+
+@pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
+def test_colour_by_gradient_size_fills_each_card_that_ran_by_its_gradients_norm(
+    qtbot, window: MainWindow
+) -> None:
+    run(qtbot, window, SIZES)
+    model, graph = window.model, window.graph
+    snapshot = model.snapshot
+    by_label = {a.name or a.label: n for n, a in snapshot.graph.nodes(data=True)}
+    model.to_end()
+    ran_fill = graph.card_look(by_label["w"])[0]
+    window.lens_action.trigger()
+    assert model.grad_lens and "‖grad‖ arrived" in window.legend.text()
+    norms, scale = model.replay.grad_norms(0)
+    looks = {label: graph.card_look(node)[0] for label, node in by_label.items()}
+    for label, node in by_label.items():
+        assert looks[label] == grad_scale.fill(norms[node], scale, model.theme), label
+    assert looks["w"] != ran_fill  # the lens, not the step colours
+    assert looks["w"] != looks["b"]  # 1e-3 √2 and √2 are three decades apart
+    model.to_start()  # nothing has run: no card is coloured by size
+    assert graph.card_look(by_label["w"])[0] == model.theme.leaf
+    window.lens_action.trigger()
+    model.to_end()
+    assert graph.card_look(by_label["w"])[0] == ran_fill
+    assert "‖grad‖ arrived" not in window.legend.text()

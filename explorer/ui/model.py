@@ -22,6 +22,7 @@ class ExplorerModel(QObject):
     playing_changed = Signal(bool)  # playback started or stopped
     running_changed = Signal(bool)  # a script started or finished running
     theme_changed = Signal()  # the colours changed
+    lens_changed = Signal()  # cards coloured by gradient size, or not
     # module calls were collapsed, expanded or folded; True: all at once, the view refits
     collapsed_changed = Signal(bool)
 
@@ -33,6 +34,7 @@ class ExplorerModel(QObject):
         self.cursor = START
         self.running = False
         self.theme: Theme = LIGHT
+        self.grad_lens = False  # cards that ran coloured by their gradient's size
         self._view: StepView | None = None
         self.call_tree: CallTree | None = None
         self.collapsed: set[str] = set()  # module calls drawn as one card
@@ -148,6 +150,12 @@ class ExplorerModel(QObject):
         if running != self.running:
             self.running = running
             self.running_changed.emit(running)
+
+    def set_grad_lens(self, on: bool) -> None:
+        """Colour the cards that ran by the size of the gradient that arrived there."""
+        if on != self.grad_lens:
+            self.grad_lens = on
+            self.lens_changed.emit()
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

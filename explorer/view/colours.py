@@ -35,6 +35,9 @@ class Theme:
     node_text: str
     call_card: str  # a collapsed module call's card
     call_frame: str  # the frame of an open module call and a call card's outline
+    # gradient size, from the smallest of a pass (cool) to the largest (warm): card fills
+    grad_scale: tuple[str, ...] = ()
+    nan_fill: str = ""  # a card whose arrived gradient holds NaN or infinity
     line_scale: float = 1.0  # how much wider than usual lines and outlines are drawn
     on_selection: str = "#ffffff"  # text on the selection colour: selected text, a chosen row
 
@@ -45,6 +48,7 @@ LIGHT = Theme(
     leaf="#d0ebff", op="#eef0f4", output="#d3f9d8", const="#f1f3f5", done="#ffe8cc",
     accumulated="#ffd43b", selection="#1971c2", error="#c92a2a", node_text="#1d2330",
     call_card="#e5dbff", call_frame="#7048e8",
+    grad_scale=("#a5d8ff", "#c3fae8", "#fff3bf", "#ffc078", "#ff8787"), nan_fill="#e599f7",
 )  # fmt: skip
 DARK = Theme(
     name="dark", background="#15171c", panel="#1d2027", text="#e6e8ee", muted="#9aa1ae",
@@ -52,6 +56,7 @@ DARK = Theme(
     leaf="#1f4e79", op="#2b2f38", output="#1e5631", const="#23262d", done="#5c3b14",
     accumulated="#876900", selection="#4dabf7", error="#ff6b6b", node_text="#f1f3f5",
     call_card="#362a5e", call_frame="#9775fa", on_selection="#15171c",
+    grad_scale=("#1c4a73", "#0b5961", "#5c4d00", "#7a3e00", "#8a1c1c"), nan_fill="#6b1f7a",
 )  # fmt: skip
 THEMES = {"light": LIGHT, "dark": DARK}
 

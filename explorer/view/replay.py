@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from explorer.data.health import FirstNonFinite, first_nonfinite
 from explorer.data.nodes import AutogradGraph
 from explorer.data.snapshot import Pass, Snapshot, Step, TensorSummary
+from explorer.view.grad_scale import Scale, pass_norms, scale_of
 
 EdgeKey = tuple[str, str, int]  # (source, target, slot): one edge of the MultiDiGraph
 Grad = TensorSummary | None
@@ -55,6 +56,7 @@ class Replay:
         self._last: tuple[Cursor, StepView] | None = None
         self._indexes: list[dict[str, int]] = []
         self._nonfinite: dict[int, FirstNonFinite | None] = {}
+        self._norms: dict[int, tuple[dict[str, float], Scale | None]] = {}
         # autograd.grad's passes reach leaves without changing their .grad
         self._leaf_steps = [
             [(i, s) for i, s in enumerate(p.steps) if _is_leaf(self.graph, s.node)]
@@ -75,6 +77,13 @@ class Replay:
         if pass_index not in self._nonfinite:
             self._nonfinite[pass_index] = first_nonfinite(self.passes[pass_index])
         return self._nonfinite[pass_index]
+
+    def grad_norms(self, pass_index: int) -> tuple[dict[str, float], Scale | None]:
+        """Each node's arrived gradient norm in the pass, and the scale they span."""
+        if pass_index not in self._norms:
+            norms = pass_norms(self.passes[pass_index])
+            self._norms[pass_index] = (norms, scale_of(norms))
+        return self._norms[pass_index]
 
     def step_count(self, pass_index: int) -> int:
         return len(self.passes[pass_index].steps) if 0 <= pass_index < len(self.passes) else 0

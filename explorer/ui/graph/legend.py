@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel
 
 from explorer.ui.model import ExplorerModel
+from explorer.view import grad_scale
 
 
 class Legend(QLabel):
@@ -16,7 +17,15 @@ class Legend(QLabel):
         self.setContentsMargins(8, 4, 8, 4)
         self.setWordWrap(True)
         model.theme_changed.connect(self._render)
+        model.lens_changed.connect(self._render)
+        model.snapshot_changed.connect(self._render)
+        model.cursor_changed.connect(self._on_cursor)
+        self._pass = -1
         self._render()
+
+    def _on_cursor(self) -> None:
+        if self.model.grad_lens and self.model.cursor.pass_index != self._pass:
+            self._render()  # each pass has its own range of gradient sizes
 
     def _render(self) -> None:
         t = self.model.theme
@@ -33,8 +42,24 @@ class Legend(QLabel):
         ]
         # Qt's rich text draws no borders on spans: a filled square glyph is the swatch. Within
         # an item every space is a non-breaking one, so lines break only between items.
+        if self.model.grad_lens:
+            items = [i for i in items if i[2] not in ("ran in backward", ".grad just filled")]
         html = "&nbsp;&nbsp;&nbsp; ".join(_item(*item) for item in items)
+        if self.model.grad_lens:
+            html += "<br>" + self._scale_html()
         self.setText(f"<span style='color:{t.text}'>{html}</span>")
+
+    def _scale_html(self) -> str:
+        """The gradient-size scale of the pass shown: a swatch per decade, zero, and NaN."""
+        model, t = self.model, self.model.theme
+        self._pass = model.cursor.pass_index
+        scale = None
+        if model.replay is not None and 0 <= self._pass < model.pass_count:
+            scale = model.replay.grad_norms(self._pass)[1]
+        swatches = [] if scale is None else grad_scale.ticks(scale, t)
+        swatches += [(t.const, "0"), (t.nan_fill, "NaN or inf")]
+        marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
+        return f"‖grad‖ arrived:&nbsp;&nbsp;{marks}"
 
 
 def _item(fill: str, mark: str, text: str) -> str:

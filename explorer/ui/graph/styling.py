@@ -16,7 +16,7 @@ from explorer.ui.graph.edges_item import EdgesItem
 from explorer.ui.graph.frames_item import FramesItem
 from explorer.ui.graph.nodes_item import NodesItem
 from explorer.ui.model import ExplorerModel
-from explorer.view import step_style
+from explorer.view import grad_scale, step_style
 from explorer.view.geometry import Geometry
 from explorer.view.replay import Cursor, StepView
 
@@ -204,6 +204,10 @@ class Styler:
         if attrs.kind == "call":
             return self._call_style(node, step)
         fill = step_style.card_fill(attrs, node, step)
+        if model.grad_lens and node in step.done and model.replay is not None:
+            norms, scale = model.replay.grad_norms(model.cursor.pass_index)
+            if node in norms:
+                fill = grad_scale.fill(norms[node], scale, model.theme)
         outline = step_style.card_outline(node, step, model.selected)
         return self._style(fill, outline)
 
@@ -217,7 +221,8 @@ class Styler:
         return self._style(fill, outline)
 
     def _style(self, fill: str, outline: str) -> int:
-        color = getattr(self.model.theme, fill)
+        """fill is a Theme colour's name, or a colour (#rrggbb) of the gradient-size scale."""
+        color = fill if fill.startswith("#") else getattr(self.model.theme, fill)
         return self.layers.nodes.style_id(self._brush(color), self._pens[outline])
 
 

@@ -87,6 +87,7 @@ class GraphView(pg.GraphicsView):
         model.cursor_changed.connect(self._on_cursor_changed)
         model.selection_changed.connect(self._on_selection_changed)
         model.theme_changed.connect(self._on_theme_changed)
+        model.lens_changed.connect(lambda: self._restyle(None))
         model.collapsed_changed.connect(self._on_collapsed_changed)
         self._on_theme_changed()
 
