@@ -29,6 +29,7 @@ from explorer.ui.lessons.bookmark_caption import BookmarkCaption
 from explorer.ui.lessons.panel import LessonPanel
 from explorer.ui.model import ExplorerModel
 from explorer.ui.panels.editor import CodeEditor
+from explorer.ui.panels.grad_flow import GradFlowPanel
 from explorer.ui.panels.inspector import Inspector
 from explorer.ui.panels.leaves import LeavesPanel
 from explorer.ui.panels.numeric_check import NumericChecks
@@ -148,6 +149,9 @@ class MainWindow(QMainWindow):
         self.docks["descent"].visibilityChanged.connect(
             lambda shown: shown and self.descent_panel.prepare()
         )
+        self.grad_flow = GradFlowPanel(self.model)
+        self.docks["flow"] = self._dock("Gradient Flow", self.grad_flow, right)
+        self.tabifyDockWidget(self.docks["descent"], self.docks["flow"])
         self.docks["leaves"].raise_()
         self.inspector.set_checks(NumericChecks(self.model, self.worker, self))
         self.graph.node_activated.connect(self.graph.center_on)
