@@ -257,3 +257,38 @@ def test_up_and_down_choose_the_pass_and_stay_with_the_stepper(browser, tmp_path
     pg.keyboard.press("ArrowUp")  # already the first: still the stepper's, not the notebook's
     assert pg.locator(".agx-pass").evaluate("s => s.selectedIndex") == 0
     assert pg.evaluate("seen") == []
+
+
+WHERE_TRAP = (
+    "x = torch.tensor([0., 1., 4.], requires_grad=True)\n"
+    "y = torch.where(x > 0, torch.sqrt(x), 0.)\n"
+    "y.sum().backward()\n"
+)
+
+
+def test_first_nan_goes_to_where_the_nan_started_marks_it_and_says_why(
+    browser, notes, tmp_path: Path
+) -> None:
+    snapshot = run_ok(WHERE_TRAP)
+    path = tmp_path / "trap.html"
+    path.write_text(page(snapshot), encoding="utf-8")
+    steps = snapshot.passes[0].steps
+    (k,) = [i for i, s in enumerate(steps) if snapshot.graph.nodes[s.node].op == "SqrtBackward0"]
+    sqrt = steps[k].node
+    pg = browser.open(path)
+    assert pg.is_visible(".agx-tonan")
+    assert "agx-nonfinite" not in _classes(pg, sqrt)  # not before its step
+    pg.click(".agx-tonan")
+    attrs = snapshot.graph.nodes[sqrt]
+    assert pg.inner_text(".agx-caption") == captions.step(attrs, k, len(steps))
+    assert "torch.where trap" in pg.inner_text(".agx-nan")
+    pg.keyboard.press("Escape")  # unselected, stepped on: the mark stays
+    pg.keyboard.press("ArrowRight")
+    assert "agx-nonfinite" in _classes(pg, sqrt)
+    pg.keyboard.press("Home")
+    assert "agx-nonfinite" not in _classes(pg, sqrt)
+    pg.keyboard.press("n")
+    assert pg.inner_text(".agx-caption") == captions.step(attrs, k, len(steps))
+    _, finite = notes
+    pg = browser.open(finite)
+    assert not pg.is_visible(".agx-tonan")

@@ -119,6 +119,7 @@ def _controls() -> str:
         + button("agx-forward", "▶", "Step forward (→)")
         + button("agx-last", "⇥", "Last step (End)")
         + button("agx-play", "Play", "Play or pause (Space)")
+        + button("agx-tonan", "First NaN", "Go to where the first NaN started (N)")
         + '<input type="range" class="agx-slider" min="0" max="0" value="0" '
         'aria-label="Step">'
         '<span class="agx-caption" role="status"></span>'
@@ -155,7 +156,7 @@ def _theme_vars(theme: Theme) -> str:
     names = (
         "background", "panel", "text", "muted", "edge", "edge_faded", "flow", "active", "leaf",
         "op", "output", "const", "done", "accumulated", "selection", "node_text", "call_card",
-        "call_frame",
+        "call_frame", "error",
     )  # fmt: skip
     return ";".join(f"--agx-{name.replace('_', '-')}:{getattr(theme, name)}" for name in names)
 

@@ -20,7 +20,7 @@
   if (edges.length > 1500) svg.classList.add("agx-many");
   var pills = root.querySelector(".agx-pills"), pillEls = {};
   var ui = {};
-  ["first", "back", "play", "forward", "last", "slider", "caption", "speed", "pass", "fit"]
+  ["first", "back", "play", "forward", "last", "slider", "caption", "speed", "pass", "fit", "tonan"]
     .forEach(function (name) { ui[name] = root.querySelector(".agx-" + name); });
   var inspector = root.querySelector(".agx-inspector");
   function T(ref) { return D.texts[ref]; }  // value texts are kept once, by number
@@ -77,6 +77,7 @@
       var outline = "";
       if (i === state.selected) outline = " agx-selected";
       else if (i === active || roots.indexOf(i) >= 0) outline = " agx-running";
+      else if (P && P.nan && i === P.nan.card && c >= P.nan.step) outline = " agx-nonfinite";
       var cls = "agx-c agx-" + D.roles[i] + (fill !== D.roles[i] ? " agx-" + fill : "") + outline;
       if (cardClass[i] !== cls) { cards[i].setAttribute("class", cls); cardClass[i] = cls; }
       var grad = P && P.grads[i] && c >= P.grads[i][0] ? P.grads[i][1] : null;
@@ -186,6 +187,7 @@
     if (info.inside) parts.push(el("p", info.inside));
     if (info.value !== undefined) { parts.push(el("h3", "Value")); parts.push(el("p", T(info.value), "agx-v")); }
     if (info.note) parts.push(el("p", info.note, "agx-muted"));
+    if (P && P.nan && i === P.nan.card) parts.push(el("p", "NaN starts here. " + P.nan.why, "agx-nan"));
     if (P) parts = parts.concat(D.roles[i] === "call" ? callStep(P, i, c) : nodeStep(P, i, c));
     parts.forEach(function (part) { inspector.appendChild(part); });
   }
@@ -293,6 +295,21 @@
   }
   svg.addEventListener("pointerup", release);
   svg.addEventListener("pointercancel", release);
+  // Where the pass shown (else the first pass that has one) first made a NaN or infinity.
+  function goToNan() {
+    var order = [state.pass].concat(D.passes.map(function (_, k) { return k; }));
+    for (var k = 0; k < order.length; k++) {
+      var P = D.passes[order[k]];
+      if (P && P.nan) {
+        stop();
+        state.selected = P.nan.card;
+        moveTo(order[k], P.nan.step, true);
+        return true;
+      }
+    }
+    ui.caption.textContent = "No NaN or infinity: every gradient of every backward pass is finite";
+    return false;
+  }
   function select(i) { state.selected = i === state.selected ? -1 : i; render(false); }
   if (window.ResizeObserver) {
     new ResizeObserver(function () { setBox(box.x, box.y, box.w, box.h); }).observe(svg);
@@ -318,6 +335,8 @@
     button.addEventListener("mousedown", function (event) { event.preventDefault(); root.focus({ preventScroll: true }); });
     button.addEventListener("click", function () { action(); });
   }
+  ui.tonan.hidden = !D.passes.some(function (P) { return P.nan; });
+  on(ui.tonan, goToNan);
   on(ui.first, function () { moveTo(state.pass, -1, true); });
   on(ui.back, function () { stop(); back(); });
   on(ui.play, toggle);
@@ -341,6 +360,7 @@
     else if (event.key === "End") moveTo(state.pass, count(state.pass) - 1, true);
     else if (event.key === "f" || event.key === "F") fit();
     else if (event.key === "Escape") select(state.selected);
+    else if (event.key === "n" || event.key === "N") goToNan();
     else if (event.key === "ArrowUp" && state.pass > 0) { stop(); moveTo(state.pass - 1, -1, true); }
     else if (event.key === "ArrowDown" && state.pass + 1 < D.passes.length) {
       stop(); moveTo(state.pass + 1, -1, true);

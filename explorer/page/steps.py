@@ -14,7 +14,7 @@ import numpy as np
 from explorer.data.nodes import GraphNode
 from explorer.data.snapshot import Pass, Snapshot, Step, TensorSummary, shape_text
 from explorer.page.scene import Scene
-from explorer.view import captions, labels
+from explorer.view import captions, labels, nonfinite
 from explorer.view.derivatives import derivative
 from explorer.view.replay import Replay
 
@@ -188,7 +188,13 @@ def _pass(
         if card is not None and card in inspect and len(sources) > 1:
             inspect[card]["met"] = sources
     where = f"line {p.line}" if p.line else "on request"
+    found = replay.first_nonfinite(index)
+    nan = None
+    if found is not None:
+        card = card_index[shown.visible(found.node)]
+        nan = {"step": found.step - 1, "card": card, "why": nonfinite.why(graph, found)}
     return {
+        "nan": nan,
         "name": f"pass {index + 1} ({where})",
         "before": captions.before(count),
         "run": run,
