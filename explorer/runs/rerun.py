@@ -238,6 +238,10 @@ class Binder:
         with self.mode.paused():
             self.inner.produced(value)
 
+    def inputs(self, result: Any, given: Any) -> None:
+        with self.mode.paused():
+            self.inner.inputs(result, given)
+
     def backward_pass(self, call: BackwardCall, line: int) -> Any:
         if not call.grad:  # a pass that fills .grad; torch.autograd.grad's fill none
             self.backward_calls.extend(zip(call.roots, call.gradients, strict=True))
