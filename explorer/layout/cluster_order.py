@@ -7,6 +7,8 @@ every layer, so that each can be given a box of its own across the layers it spa
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,15 +24,27 @@ class ClusterArranger:
         self.cluster_count = clusters.count
         self.node_layer = node_layer
         self.sizes = np.bincount(node_layer)
+        self.sizes_list = self.sizes.tolist()
         by_layer = np.argsort(node_layer, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
+        bounds = np.concatenate([[0], np.cumsum(self.sizes)])
         flat = by_layer.tolist()
-        self.layer_nodes = [flat[bounds[k] : bounds[k + 1]] for k in range(len(self.sizes))]
+        cuts = bounds.tolist()
+        self.layer_nodes = [flat[cuts[k] : cuts[k + 1]] for k in range(len(self.sizes))]
         # a layer whose nodes all sit in the same clusters sorts as if there were none
-        self.plain = [len({self.ancestors[n] for n in nodes}) <= 1 for nodes in self.layer_nodes]
-        member = [(n, c) for n, chain in enumerate(self.ancestors) for c in chain]
-        self.member_node = np.array([n for n, _ in member], dtype=np.int64)
-        self.member_cluster = np.array([c for _, c in member], dtype=np.int64)
+        number: dict[tuple[int, ...], int] = {}
+        chain_id = np.array([number.setdefault(a, len(number)) for a in self.ancestors])
+        in_order = chain_id[by_layer]
+        starts = bounds[:-1][self.sizes > 0]
+        same = np.ones(len(self.sizes), dtype=bool)
+        same[self.sizes > 0] = np.minimum.reduceat(in_order, starts) == np.maximum.reduceat(
+            in_order, starts
+        )
+        self.plain = same.tolist()
+        lengths = [len(a) for a in self.ancestors]
+        self.member_node = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        self.member_cluster = np.fromiter(
+            itertools.chain.from_iterable(self.ancestors), np.int64, sum(lengths)
+        )
 
     def ranks(self, position: np.ndarray) -> list[int]:
         """Every cluster's place among all: by the mean place of its nodes across its layers
@@ -99,14 +113,26 @@ def _arrange(
     return out
 
 
+@dataclass
+class Side:
+    """Each node's neighbours on one side of its layer (a node's are seen[start[node] :
+    start[node + 1]]), and by layer the nodes that have any, or None where fewer than two
+    do: the others have nothing to go by and keep their slots, as in dot. Built once, read
+    by every sweep."""
+
+    seen: list[int]
+    start: list[int]
+    movable: list[list[int] | None]
+
+
 def clustered_sweep(
-    arranger: ClusterArranger, side: tuple, position: np.ndarray, upward: bool, reverse: bool
+    arranger: ClusterArranger, side: Side, position: np.ndarray, upward: bool, reverse: bool
 ) -> None:
     """One weighted-median sweep (see sugiyama._Sweeper) with clusters kept whole. A layer
     whose nodes share their clusters is sorted as without them; elsewhere a node without
     neighbours on the side looked at goes by its own place, scaled to that layer."""
-    seen, start, movable, bounds = side
-    sizes = arranger.sizes.tolist()
+    seen, start, movable = side.seen, side.start, side.movable
+    sizes = arranger.sizes_list
     layer_count = len(sizes)
     steps = range(1, layer_count) if upward else range(layer_count - 2, -1, -1)
     slot_of = position.tolist()
@@ -115,8 +141,9 @@ def clustered_sweep(
     plain = arranger.plain
     for k in steps:
         if plain[k]:
-            if bounds[k + 1] - bounds[k] >= 2:  # one node that can move has nowhere to go
-                sort_by_median(movable[bounds[k] : bounds[k + 1]], seen, start, slot_of, tie)
+            nodes = movable[k]
+            if nodes is not None:  # one node that can move has nowhere to go
+                sort_by_median(nodes, seen, start, slot_of, tie)
             continue
         nodes = arranger.layer_nodes[k]
         scale = sizes[k - 1 if upward else k + 1] / len(nodes)
@@ -140,6 +167,9 @@ def sort_by_median(
     nodes: list[int], seen: list[int], start: list[int], slot_of: list[int], tie: int
 ) -> None:
     """As without clusters: nodes with neighbours sorted by median into their own slots."""
+    if len(nodes) == 2:  # most layers of a long chain: no lists to build and sort
+        _sort_pair(nodes[0], nodes[1], seen, start, slot_of, tie)
+        return
     slots, ranked = [], []
     for node in nodes:
         first, last = start[node], start[node + 1]
@@ -155,6 +185,30 @@ def sort_by_median(
     ranked.sort()
     for slot, (_, _, node) in zip(slots, ranked, strict=True):
         slot_of[node] = slot
+
+
+def _sort_pair(
+    a: int, b: int, seen: list[int], start: list[int], slot_of: list[int], tie: int
+) -> None:
+    """sort_by_median of two nodes, the same answer without its lists."""
+    first, last = start[a], start[a + 1]
+    at = (
+        slot_of[seen[first]]
+        if last - first == 1
+        else median(sorted([slot_of[m] for m in seen[first:last]]))
+    )
+    first, last = start[b], start[b + 1]
+    bt = (
+        slot_of[seen[first]]
+        if last - first == 1
+        else median(sorted([slot_of[m] for m in seen[first:last]]))
+    )
+    sa, sb = slot_of[a], slot_of[b]
+    low, high = (sa, sb) if sa < sb else (sb, sa)
+    if (at, tie * sa, a) <= (bt, tie * sb, b):
+        slot_of[a], slot_of[b] = low, high
+    else:
+        slot_of[b], slot_of[a] = low, high
 
 
 def median(values: list[int]) -> float:

@@ -27,6 +27,7 @@ import networkx as nx
 import numpy as np
 
 from explorer.layout.cluster_order import ClusterArranger, clustered_sweep, sort_by_median
+from explorer.layout.cluster_order import Side as _Side
 from explorer.layout.clusters import (
     Clusters,
     dummy_ancestors,
@@ -293,24 +294,24 @@ class _Sweeper:
 
     @staticmethod
     def _side(node: np.ndarray, other: np.ndarray, node_layer: np.ndarray, layer_count: int):
-        """Each node's neighbours on one side, and by layer the nodes that have any: the
-        others have nothing to go by and keep their slots, as in dot."""
         count = len(node_layer)
         having = np.flatnonzero(np.bincount(node, minlength=count))
-        return (*_grouped(node, other, count), *_grouped(node_layer[having], having, layer_count))
+        movable, bounds = _grouped(node_layer[having], having, layer_count)
+        layers: list[list[int] | None] = [None] * layer_count
+        for k in np.flatnonzero(np.diff(bounds) > 1).tolist():
+            layers[k] = movable[bounds[k] : bounds[k + 1]]
+        return _Side(*_grouped(node, other, count), layers)
 
     def sweep(self, position: np.ndarray, upward: bool, reverse: bool) -> None:
-        # node's neighbours: seen[start[node] : start[node + 1]]; layer k's nodes that have
-        # any: movable[bounds[k] : bounds[k + 1]]
-        seen, start, movable, bounds = self.below if upward else self.above
-        layer_count = len(bounds) - 1
+        side = self.below if upward else self.above
+        seen, start, movable = side.seen, side.start, side.movable
+        layer_count = len(movable)
         steps = range(1, layer_count) if upward else range(layer_count - 2, -1, -1)
         slot_of = position.tolist()
         tie = -1 if reverse else 1  # equal medians keep their order, or swap it
         for k in steps:
-            if bounds[k + 1] - bounds[k] < 2:
-                continue  # one node that can move has nowhere to go
-            sort_by_median(movable[bounds[k] : bounds[k + 1]], seen, start, slot_of, tie)
+            if movable[k] is not None:  # one node that can move has nowhere to go
+                sort_by_median(movable[k], seen, start, slot_of, tie)
         position[:] = slot_of
 
 
