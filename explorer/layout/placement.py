@@ -72,16 +72,14 @@ class _Constraints:
         pad = clusters.pad
         half = CARD_W / 2 / GAP_ACROSS
         margin = FRAME_MARGIN / GAP_ACROSS
-        tails: list[int] = []
-        heads: list[int] = []
-        gaps: list[float] = []
-        order = sequence.tolist()
-        layer = node_layer[sequence].tolist()
-        for i in range(len(order) - 1):
-            if layer[i] != layer[i + 1]:
-                continue
-            a, b = order[i], order[i + 1]
-            tails.append(a), heads.append(b), gaps.append(1.0 if a < cards and b < cards else 0.5)
+        # neighbours in a layer keep apart: cards a step, bends of edges half as far
+        beside = np.flatnonzero(node_layer[sequence[1:]] == node_layer[sequence[:-1]])
+        left_of, right_of = sequence[beside], sequence[beside + 1]
+        tails, heads = [left_of], [right_of]
+        gaps = [np.where((left_of < cards) & (right_of < cards), 1.0, 0.5)]
+        # and when they sit in different clusters, so do the boxes they sit in
+        ends: list[tuple[int, int, float]] = []
+        for a, b in zip(left_of.tolist(), right_of.tolist(), strict=True):
             chain_a, chain_b = ancestors[a], ancestors[b]
             if chain_a == chain_b:
                 continue
@@ -91,25 +89,23 @@ class _Constraints:
             left = count + 2 * chain_a[shared] + 1 if len(chain_a) > shared else a
             right = count + 2 * chain_b[shared] if len(chain_b) > shared else b
             gap = margin + (half if left == a else 0.0) + (half if right == b else 0.0)
-            tails.append(left), heads.append(right), gaps.append(gap)
-        for node, chain in enumerate(ancestors):
-            if chain:
-                inside = half + pad[chain[-1]] / GAP_ACROSS
-                c = chain[-1]
-                tails += [count + 2 * c, node]
-                heads += [node, count + 2 * c + 1]
-                gaps += [inside, inside]
-        for c, p in enumerate(clusters.parent):
-            if p >= 0:
-                step = (pad[p] - pad[c]) / GAP_ACROSS
-                tails += [count + 2 * p, count + 2 * c + 1]
-                heads += [count + 2 * c, count + 2 * p + 1]
-                gaps += [step, step]
-        return (
-            np.array(tails, dtype=np.int64),
-            np.array(heads, dtype=np.int64),
-            np.array(gaps, dtype=float),
-        )
+            ends.append((left, right, gap))
+        if ends:
+            tails.append(np.array([e[0] for e in ends], dtype=np.int64))
+            heads.append(np.array([e[1] for e in ends], dtype=np.int64))
+            gaps.append(np.array([e[2] for e in ends]))
+        # every node inside its innermost cluster's box, every cluster inside its parent's
+        inner = clusters.inner()
+        node = np.flatnonzero(inner >= 0)
+        box = count + 2 * inner[node]
+        inside = half + pad[inner[node]] / GAP_ACROSS
+        child = np.flatnonzero(np.array(clusters.parent) >= 0)
+        parent = np.array(clusters.parent, dtype=np.int64)[child]
+        step = (pad[parent] - pad[child]) / GAP_ACROSS
+        tails += [box, node, count + 2 * parent, count + 2 * child + 1]
+        heads += [node, box + 1, count + 2 * child, count + 2 * parent + 1]
+        gaps += [inside, inside, step, step]
+        return np.concatenate(tails), np.concatenate(heads), np.concatenate(gaps).astype(float)
 
     def nearest(self, wanted: np.ndarray) -> np.ndarray:
         """A placement satisfying every constraint, each node close to where it is wanted."""
@@ -142,32 +138,22 @@ def _by_level(
 
 def _levels(tails: np.ndarray, heads: np.ndarray, size: int) -> np.ndarray:
     """Each variable's longest chain of constraints from a free one: all of a level's
-    constraints can be applied at once, after the levels before it."""
-    order = _topological(tails, heads, size)
-    out = np.argsort(tails, kind="stable")
-    start = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=size))]).tolist()
-    succ = heads[out].tolist()
-    level = [0] * size
-    for v in order:
-        after = level[v] + 1
-        for w in succ[start[v] : start[v + 1]]:
-            if level[w] < after:
-                level[w] = after
-    return np.array(level, dtype=np.int64)
-
-
-def _topological(tails: np.ndarray, heads: np.ndarray, size: int) -> list[int]:
-    """Kahn's order of the constraint graph; a cycle would mean clusters out of order."""
+    constraints can be applied at once, after the levels before it. Kahn's order of the
+    constraint graph, raising levels as it goes; a cycle would mean clusters out of order."""
     into = np.bincount(heads, minlength=size).tolist()
     out = np.argsort(tails, kind="stable")
     start = np.concatenate([[0], np.cumsum(np.bincount(tails, minlength=size))]).tolist()
     succ = heads[out].tolist()
+    level = [0] * size
     order = [v for v in range(size) if into[v] == 0]
     for v in order:  # the list grows while it is read
+        after = level[v] + 1
         for w in succ[start[v] : start[v + 1]]:
+            if level[w] < after:
+                level[w] = after
             into[w] -= 1
             if into[w] == 0:
                 order.append(w)
     if len(order) < size:
         raise ValueError("module calls' boxes are ordered inconsistently between layers")
-    return order
+    return np.array(level, dtype=np.int64)
