@@ -7,13 +7,12 @@ every layer, so that each can be given a box of its own across the layers it spa
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from explorer.layout.clusters import Clusters
+from explorer.layout.clusters import Clusters, memberships
 
 
 class ClusterArranger:
@@ -40,11 +39,7 @@ class ClusterArranger:
             in_order, starts
         )
         self.plain = same.tolist()
-        lengths = [len(a) for a in self.ancestors]
-        self.member_node = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-        self.member_cluster = np.fromiter(
-            itertools.chain.from_iterable(self.ancestors), np.int64, sum(lengths)
-        )
+        self.member_node, self.member_cluster = memberships(self.ancestors)
 
     def ranks(self, position: np.ndarray) -> list[int]:
         """Every cluster's place among all: by the mean place of its nodes across its layers

@@ -8,6 +8,7 @@ together and the frame drawn around them clear of every node and frame outside i
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -223,16 +224,23 @@ def reached_layers(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per cluster, the first and last layer its frame reaches (its cards' layers and the
     frame's margins): any other card in those layers must stand beside it."""
+    node, cluster = memberships(clusters.ancestors[: len(layer)])
     low = np.full(clusters.count, layer_count, dtype=np.int64)
     high = np.full(clusters.count, -1, dtype=np.int64)
-    for node, chain in enumerate(clusters.ancestors[: len(layer)]):
-        for c in chain:
-            low[c] = min(low[c], layer[node])
-            high[c] = max(high[c], layer[node])
-    for c in range(clusters.count):
-        low[c] = max(0, low[c] - reach_below(clusters.pad[c]))
-        high[c] = min(layer_count - 1, high[c] + reach_above(clusters.pad[c]))
-    return low, high
+    np.minimum.at(low, cluster, layer[node])
+    np.maximum.at(high, cluster, layer[node])
+    below = np.array([reach_below(pad) for pad in clusters.pad.tolist()], dtype=np.int64)
+    above = np.array([reach_above(pad) for pad in clusters.pad.tolist()], dtype=np.int64)
+    return np.maximum(0, low - below), np.minimum(layer_count - 1, high + above)
+
+
+def memberships(ancestors: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """Every (node, cluster it lies in) pair, as two arrays: nodes ascending, each node's
+    clusters outermost first."""
+    lengths = [len(chain) for chain in ancestors]
+    node = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    cluster = np.fromiter(itertools.chain.from_iterable(ancestors), np.int64, sum(lengths))
+    return node, cluster
 
 
 def dummy_ancestors(
