@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.layout.clusters import CARD_W, FRAME_MARGIN, GAP_ACROSS, Clusters
+from explorer.layout.hubs import Outside
 
 PASSES = 6
 
@@ -24,9 +25,11 @@ def clustered_x(
     order: np.ndarray,
     clusters: Clusters,
     cards: int,
+    outside: Outside | None = None,
 ) -> np.ndarray:
-    """x for every node: pulled toward its neighbours, frames clear of what is outside.
-    Nodes below cards are cards; the rest, bends of edges, keep half as far from others."""
+    """x for every node: pulled toward its neighbours, frames clear of what is outside, hubs
+    beyond the cards their edges pass. Nodes below cards are cards; the rest, bends of edges,
+    keep half as far from others."""
     count = len(node_layer)
     sequence = np.lexsort((order, node_layer))
     sizes = np.bincount(node_layer)
@@ -39,6 +42,8 @@ def clustered_x(
     for _ in range(PASSES):
         sums = np.bincount(ends, weights=x[others], minlength=count)
         wanted = np.where(hits > 0, sums / np.maximum(hits, 1), x)
+        if outside is not None:
+            outside.place(x, wanted)
         x = solver.nearest(wanted)
     return x
 

@@ -40,6 +40,7 @@ from explorer.layout.clusters import (
 from explorer.layout.crossings import Exchanger as _Exchanger
 from explorer.layout.crossings import Hops as _Hops
 from explorer.layout.crossings import band_crossings as _band_crossings
+from explorer.layout.hubs import Outside, find_hubs, to_ends
 from explorer.layout.placement import clustered_x
 
 MAX_ITERATIONS = 24  # sweeps, alternating direction (dot's MaxIter)
@@ -110,6 +111,12 @@ def _clustered(
     order = _order(chains, slots, node_layer, clusters)
     lower, upper = _segments(chains)
     x = clustered_x(lower, upper, node_layer, order, clusters, count)
+    hubs = find_hubs(chains, node_layer, clusters.ancestors, count)
+    if len(hubs.node):  # placed again, with them at the ends of their layers, outside
+        outside = Outside(hubs, node_layer, count)
+        outside.choose_sides(x)
+        to_ends(order, node_layer, hubs)
+        x = clustered_x(lower, upper, node_layer, order, clusters, count, outside)
     drawn = len(node_layer) - len(extra)
     return layer, chains, node_layer, x - x[:drawn].min()
 
