@@ -26,6 +26,7 @@ def clustered_x(
     clusters: Clusters,
     cards: int,
     outside: Outside | None = None,
+    passes: int = PASSES,
 ) -> np.ndarray:
     """x for every node: pulled toward its neighbours, frames clear of what is outside, hubs
     beyond the cards their edges pass. Nodes below cards are cards; the rest, bends of edges,
@@ -39,7 +40,7 @@ def clustered_x(
     ends = np.concatenate([lower, upper])
     others = np.concatenate([upper, lower])
     hits = np.bincount(ends, minlength=count)
-    for _ in range(PASSES):
+    for _ in range(passes):
         sums = np.bincount(ends, weights=x[others], minlength=count)
         wanted = np.where(hits > 0, sums / np.maximum(hits, 1), x)
         if outside is not None:

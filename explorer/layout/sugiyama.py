@@ -110,13 +110,15 @@ def _clustered(
     node_layer = np.concatenate([node_layer, extra])
     order = _order(chains, slots, node_layer, clusters)
     lower, upper = _segments(chains)
-    x = clustered_x(lower, upper, node_layer, order, clusters, count)
     hubs = find_hubs(chains, node_layer, clusters.ancestors, count)
-    if len(hubs.node):  # placed again, with them at the ends of their layers, outside
+    outside = None
+    if len(hubs.node):  # a rough placement tells each hub its side
         outside = Outside(hubs, node_layer, count)
-        outside.choose_sides(x)
+        outside.choose_sides(
+            clustered_x(lower, upper, node_layer, order, clusters, count, passes=2)
+        )
         to_ends(order, node_layer, hubs)
-        x = clustered_x(lower, upper, node_layer, order, clusters, count, outside)
+    x = clustered_x(lower, upper, node_layer, order, clusters, count, outside)
     drawn = len(node_layer) - len(extra)
     return layer, chains, node_layer, x - x[:drawn].min()
 
