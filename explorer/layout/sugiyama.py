@@ -16,7 +16,8 @@ Nodes made in module calls are laid out as dot lays out clusters, so that the fr
 around each call holds its own cards only: a call's nodes take a block of layers, with room
 for the frames between sibling calls (clusters.py), stay side by side in every layer with
 sibling calls in one order (cluster_order.py), and get x-coordinates that keep every
-frame's box clear of what lies outside it (placement.py).
+frame's box clear of what lies outside it (placement.py). A parameter whose edges run
+straight past many layers stands outside the cards they pass (hubs.py).
 """
 
 from __future__ import annotations
