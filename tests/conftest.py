@@ -15,7 +15,13 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from explorer.ui.window.main_window import MainWindow
 from tests.browser import BrowserPages, browser_pages
-from tests.helpers import Windows
+from tests.helpers import SPARE_WORKER, Windows
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_the_spare_worker() -> Iterator[None]:
+    yield
+    SPARE_WORKER.stop()
 
 
 @pytest.fixture

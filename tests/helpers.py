@@ -71,6 +71,32 @@ def run(qtbot, win: MainWindow, text: str) -> None:
         qtbot.keyClick(win.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
 
+class SpareWorker:
+    """Starts each window's worker one window ahead, so that its torch import overlaps the test
+    before instead of holding up the window that takes it."""
+
+    def __init__(self) -> None:
+        self._spare: WorkerBridge | None = None
+
+    def take(self, memory_mb: int) -> WorkerBridge:
+        """A started worker of memory_mb, and a new spare of the default size started behind it."""
+        if memory_mb != DEFAULT_MEMORY_MB:
+            return WorkerBridge(memory_mb=memory_mb)
+        worker, self._spare = self._spare, None
+        if worker is None:
+            worker = WorkerBridge(memory_mb=memory_mb)
+        self._spare = WorkerBridge(memory_mb=memory_mb)
+        return worker
+
+    def stop(self) -> None:
+        if self._spare is not None:
+            self._spare.stop()
+            self._spare = None
+
+
+SPARE_WORKER = SpareWorker()
+
+
 class Windows:
     """Opens windows on one settings file, and closes them and their workers afterwards."""
 
@@ -85,7 +111,7 @@ class Windows:
     def open(
         self, ask_restore: Callable[[], bool] = lambda: False, memory_mb: int = DEFAULT_MEMORY_MB
     ) -> MainWindow:
-        worker = WorkerBridge(memory_mb=memory_mb)
+        worker = SPARE_WORKER.take(memory_mb)
         win = MainWindow(worker, self.settings(), ask_restore=ask_restore)
         self.made.append((win, worker))
         win.show()
