@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from explorer.data.snapshot import Problem, Snapshot
+from explorer.data.snapshot import HEAD_LENGTH, SMALL_VALUES, VALUES, Problem, Snapshot
 from explorer.worker.protocol import DEFAULT_MEMORY_MB
 
 # Drawn by the window's graph view (explorer/ui/exports/headless.py), on the offscreen platform.
@@ -86,7 +86,7 @@ def _export(args: argparse.Namespace, own_process: bool) -> int:
 
             write_page(snapshot, out, title=script.name)
         else:
-            write(snapshot, out)
+            write(snapshot, out, args.values)
     except OSError as error:
         print(f"error: cannot write {out}: {error.strerror or error}", file=sys.stderr)
         return 2
@@ -271,6 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"for .png: at most N pixels on its longer side, {MAX_PX[0]} to {MAX_PX[1]:,} "
         "(default 8,000); a larger graph is drawn smaller",
+    )
+    export.add_argument(
+        "--values",
+        choices=VALUES,
+        default="small",
+        help=f"for .json and .graphml: small (default): every value of tensors up to "
+        f"{SMALL_VALUES} elements, and the shape, statistics and first {HEAD_LENGTH} values of "
+        "larger ones; all: every value of every tensor the window shows whole (up to 10,000 "
+        "elements), a larger file",
     )
     export.add_argument("--theme", choices=("light", "dark"), default="light")
     export.add_argument("--white", action="store_true", help="a white background, for print")

@@ -8,22 +8,28 @@ from typing import Any
 
 import networkx as nx
 
+from explorer.data import json_text
 from explorer.data.nodes import AutogradGraph, GraphNode
-from explorer.data.snapshot import Snapshot, attribute_to_json, shape_text
+from explorer.data.snapshot import JsonForm, Snapshot, attribute_to_json, json_form, shape_text
 from explorer.layout.clusters import call_label, node_calls
 
 FORMATS = (".json", ".dot", ".gv", ".graphml")
 
 
-def write(snapshot: Snapshot, path: Path) -> None:
-    """Write snapshot to path in the format its suffix names."""
+def write(snapshot: Snapshot, path: Path, values: str = "small") -> None:
+    """Write snapshot to path in the format its suffix names; values, for JSON and GraphML:
+    "small" (every value of tensors up to SMALL_VALUES elements, a summary of larger ones)
+    or "all"."""
     suffix = path.suffix.lower()
+    form = json_form(values)
     if suffix == ".json":
-        text = json.dumps(snapshot.to_dict(), indent=1, allow_nan=False)
+        # Written as json.dumps(snapshot.to_dict(values), indent=1) writes it, in a fraction
+        # of the time: the encoder writes tensors' values itself (see bench/bench_export.py).
+        text = json_text.snapshot_text(snapshot, values)
     elif suffix in (".dot", ".gv"):
         text = to_dot(snapshot.graph)
     elif suffix == ".graphml":
-        text = to_graphml(snapshot.graph)
+        text = to_graphml(snapshot.graph, form)
     else:
         raise ValueError(f"unknown output format {suffix!r}; use one of {', '.join(FORMATS)}")
     path.write_text(text, encoding="utf-8")
@@ -95,17 +101,18 @@ def _dot_node(node: str, attrs: GraphNode) -> str:
     return f"{_quote(node)} [label={_quote(label)}, {style}];"
 
 
-def to_graphml(graph: AutogradGraph) -> str:
+def to_graphml(graph: AutogradGraph, form: JsonForm | None = None) -> str:
     """GraphML: lists and summaries become JSON strings, which GraphML can hold."""
+    form = form or json_form()
     flat = nx.MultiDiGraph()
     for node, attrs in graph.nodes(data=True):
-        flat.add_node(node, **{k: _scalar(v) for k, v in attrs.items()})
+        flat.add_node(node, **{k: _scalar(v, form) for k, v in attrs.items()})
     for source, target, key, attrs in graph.edges(keys=True, data=True):
-        flat.add_edge(source, target, key=key, **{k: _scalar(v) for k, v in attrs.items()})
+        flat.add_edge(source, target, key=key, **{k: _scalar(v, form) for k, v in attrs.items()})
     return "\n".join(nx.generate_graphml(flat)) + "\n"
 
 
-def _scalar(value: Any) -> Any:
+def _scalar(value: Any, form: JsonForm) -> Any:
     if isinstance(value, bool | int | float | str):
         return value
-    return json.dumps(attribute_to_json(value), allow_nan=False)
+    return json.dumps(attribute_to_json(value, form), allow_nan=False)

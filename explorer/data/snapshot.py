@@ -13,6 +13,10 @@ from explorer.data.nodes import AutogradGraph, GraphNode
 FORMAT = 1
 FULL_VALUES_LIMIT = 10_000  # tensors up to this many elements keep every value
 HEAD_LENGTH = 8  # first elements kept of a larger tensor
+# The JSON writes every value of tensors up to this many elements, unless asked for all: a
+# summary of larger ones keeps the file small and quick to write (the window shows them all).
+SMALL_VALUES = 64
+VALUES = ("small", "all")  # the JSON's values policies, as the export command names them
 OPEN_COLLAPSED_ABOVE = 2000  # larger graphs of module calls open with their calls collapsed
 # The most nodes the window draws: the worker refuses larger graphs (Limits.max_graph_nodes),
 # and the window refuses what reaches it past this, rather than freeze drawing it.
@@ -59,6 +63,35 @@ class Problem:
         return self.one_line()
 
 
+@dataclass(frozen=True)
+class JsonForm:
+    """How tensors go into the JSON: value by value up to `limit` elements (a summary above);
+    as JSON-ready data, or for explorer.data.json_text, which writes numpy arrays and
+    TensorSummary objects itself (so it leaves them in the tree, unconverted)."""
+
+    limit: float = SMALL_VALUES
+    for_encoder: bool = False
+
+    def array(self, values: np.ndarray) -> Any:
+        return values if self.for_encoder else json_number(values.tolist())
+
+    def tensor(self, summary: TensorSummary | None) -> Any:
+        if summary is None or self.for_encoder:
+            return summary
+        return summary.to_dict(self)
+
+
+def json_form(values: str = "small", for_encoder: bool = False) -> JsonForm:
+    """The form of a values policy: "small" (every value up to SMALL_VALUES elements) or "all"
+    (every value kept, as the window has it)."""
+    if values not in VALUES:
+        raise ValueError(f"values must be one of {', '.join(VALUES)}, not {values!r}")
+    return JsonForm(SMALL_VALUES if values == "small" else math.inf, for_encoder)
+
+
+SMALL_FORM = JsonForm()
+
+
 @dataclass(slots=True)
 class TensorSummary:
     """A tensor as plain data: all values when small, statistics when large."""
@@ -81,21 +114,33 @@ class TensorSummary:
             return self.stats or {}
         if self.values.size == 0:
             return {}
-        v = self.values.astype(np.float64)
+        v = self.values.astype(np.float64, copy=False)
+        # The ufuncs' own reductions: the same sums as v.sum() and v.mean(), bit for bit,
+        # without their wrappers' cost (the export computes this for every tensor).
         with np.errstate(all="ignore"):  # NaN and infinity are values like any other here
             return {
-                "min": float(v.min()),
-                "max": float(v.max()),
-                "mean": float(v.mean()),
-                "norm": float(np.sqrt((v * v).sum())),
+                "min": float(np.minimum.reduce(v, axis=None)),
+                "max": float(np.maximum.reduce(v, axis=None)),
+                "mean": float(np.add.reduce(v, axis=None) / v.size),
+                "norm": float(np.sqrt(np.add.reduce(v * v, axis=None))),
             }
 
-    def to_dict(self) -> dict[str, Any]:
+    def whole_in(self, form: JsonForm) -> bool:
+        """Whether the JSON of this form holds every value of the tensor."""
+        return self.values is not None and self.numel <= form.limit
+
+    def first_values(self) -> list[float]:
+        """The first HEAD_LENGTH values, as floats (as `head` holds them)."""
+        if self.values is None:
+            return list(self.head)
+        return self.values.reshape(-1)[:HEAD_LENGTH].astype(np.float64).tolist()
+
+    def to_dict(self, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
         out: dict[str, Any] = {"shape": list(self.shape), "dtype": self.dtype}
-        if self.values is not None:
-            out["values"] = json_number(self.values.tolist())
+        if self.whole_in(form):
+            out["values"] = form.array(self.values)  # type: ignore[arg-type]
         else:
-            out["head"] = json_number(list(self.head))
+            out["head"] = json_number(self.first_values())
         out.update({k: json_number(v) for k, v in self.statistics().items()})
         if self.requires_grad:
             out["requires_grad"] = True
@@ -185,20 +230,26 @@ class Snapshot:
             self, passes=[*self.passes, *added.passes], grads=added.grads, problem=added.problem
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "outputs": [{"line": o.line, "text": o.text} for o in self.outputs],
-            "graph": graph_to_dict(self.graph),
-            "backward": [pass_to_dict(p) for p in self.passes],
-            "grads": {name: grad_to_json(g) for name, g in self.grads.items()},
-            "layout": {n: [float(x), float(y)] for n, (x, y) in self.layout.items()},
-            "routes": [
-                {"source": u, "target": v, "slot": k, "points": [[x, y] for x, y in points]}
-                for (u, v, k), points in self.routes.items()
-            ],
-            "error": None if self.problem is None else problem_to_dict(self.problem),
-        }
+    def to_dict(self, values: str = "small") -> dict[str, Any]:
+        """The export's JSON as plain data; values: "small" (every value of tensors up to
+        SMALL_VALUES elements, a summary of larger ones) or "all"."""
+        return snapshot_to_dict(self, json_form(values))
+
+
+def snapshot_to_dict(snapshot: Snapshot, form: JsonForm) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "outputs": [{"line": o.line, "text": o.text} for o in snapshot.outputs],
+        "graph": graph_to_dict(snapshot.graph, form),
+        "backward": [pass_to_dict(p, form) for p in snapshot.passes],
+        "grads": {name: grad_to_json(g, form) for name, g in snapshot.grads.items()},
+        "layout": {n: [float(x), float(y)] for n, (x, y) in snapshot.layout.items()},
+        "routes": [
+            {"source": u, "target": v, "slot": k, "points": [[x, y] for x, y in points]}
+            for (u, v, k), points in snapshot.routes.items()
+        ],
+        "error": None if snapshot.problem is None else problem_to_dict(snapshot.problem),
+    }
 
 
 @dataclass
@@ -223,69 +274,68 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
     }
 
 
-def summary_or_none(s: TensorSummary | None) -> dict[str, Any] | None:
-    return None if s is None else s.to_dict()
-
-
-def grad_to_json(s: TensorSummary | None) -> Any:
+def grad_to_json(s: TensorSummary | None, form: JsonForm = SMALL_FORM) -> Any:
     """A leaf's gradient: a nested list when small, a summary object when large or sparse."""
     if s is None:
         return None
-    if s.values is not None and not s.sparse:
-        return json_number(s.values.tolist())
-    return s.to_dict()
+    if s.whole_in(form) and not s.sparse:
+        return form.array(s.values)  # type: ignore[arg-type]
+    return s.to_dict(form)
 
 
-def pass_to_dict(p: Pass) -> dict[str, Any]:
+def pass_to_dict(p: Pass, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
+    tensor = form.tensor
     steps = []
     for s in p.steps:
         step: dict[str, Any] = {
             "node": s.node,
-            "grad_in": [summary_or_none(g) for g in s.grad_in],
-            "grad_out": [summary_or_none(g) for g in s.grad_out],
+            "grad_in": [tensor(g) for g in s.grad_in],
+            "grad_out": [tensor(g) for g in s.grad_out],
         }
         if s.grad_after is not None:
-            step["grad_before"] = summary_or_none(s.grad_before)
-            step["grad_after"] = summary_or_none(s.grad_after)
+            step["grad_before"] = tensor(s.grad_before)
+            step["grad_after"] = tensor(s.grad_after)
         steps.append(step)
     out: dict[str, Any] = {"roots": list(p.roots)} if p.roots else {"root": p.root}
     out["line"] = p.line
     if p.roots:
-        out["gradient"] = [summary_or_none(g) for g in p.gradients]
+        out["gradient"] = [tensor(g) for g in p.gradients]
     else:
-        out["gradient"] = summary_or_none(p.gradient)
+        out["gradient"] = tensor(p.gradient)
     out["retain_graph"] = p.retain_graph
     out["error"] = p.error or None
     if p.inputs is not None:
         out["inputs"] = list(p.inputs)
     if p.results is not None:
-        out["results"] = [{"node": r.node, "grad": summary_or_none(r.grad)} for r in p.results]
+        out["results"] = [{"node": r.node, "grad": tensor(r.grad)} for r in p.results]
     out["steps"] = steps
     return out
 
 
-def node_to_dict(node_id: str, attrs: GraphNode) -> dict[str, Any]:
+def node_to_dict(node_id: str, attrs: GraphNode, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
     """A node's id and its set fields, in the record's order."""
     out: dict[str, Any] = {"id": node_id}
     for key, value in attrs.items():
-        out[key] = attribute_to_json(value)
+        out[key] = attribute_to_json(value, form)
     return out
 
 
-def attribute_to_json(value: Any) -> Any:
+def attribute_to_json(value: Any, form: JsonForm = SMALL_FORM) -> Any:
+    if form.for_encoder:  # it writes summaries, containers and non-finite floats itself
+        return value
     if isinstance(value, TensorSummary):
-        return value.to_dict()
+        return form.tensor(value)
     if isinstance(value, dict):
-        return {k: attribute_to_json(v) for k, v in value.items()}
+        return {k: attribute_to_json(v, form) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [attribute_to_json(v) for v in value]
+        return [attribute_to_json(v, form) for v in value]
     return json_number(value)
 
 
-def graph_to_dict(graph: AutogradGraph) -> dict[str, Any]:
-    nodes = [node_to_dict(n, a) for n, a in graph.nodes(data=True)]
+def graph_to_dict(graph: AutogradGraph, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
+    nodes = [node_to_dict(n, a, form) for n, a in graph.nodes(data=True)]
     edges = [
-        {"source": u, "target": v, **{k: attribute_to_json(x) for k, x in a.items()}}
+        {"source": u, "target": v, **{k: attribute_to_json(x, form) for k, x in a.items()}}
         for u, v, a in graph.edges(data=True)
     ]
     return {"directed": True, "multigraph": True, "nodes": nodes, "edges": edges}

@@ -54,19 +54,21 @@ class Recording:
     def passes(self) -> int:
         return len(self.snapshot.passes)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, values: str = "small") -> dict[str, Any]:
         """A JSON-ready dict in the export format (as `python main.py export` writes; its
-        "outputs" is empty): `json.dumps(rec.to_json(), allow_nan=False)` works."""
-        data = self.snapshot.to_dict()
+        "outputs" is empty): `json.dumps(rec.to_json(), allow_nan=False)` works. values:
+        "small" (every value of tensors up to 64 elements, a summary of larger ones) or "all"
+        (every value the recording keeps)."""
+        data = self.snapshot.to_dict(values)
         data["outputs"] = []
         return data
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, values: str = "small") -> Path:
         """Write the recording to path, in the format its suffix names: .json, .dot, .gv or
-        .graphml (data), .png, .svg or .pdf (the graph as the window draws it), .gif (the
-        last pass, a frame a step) or .html (a page that steps through the passes in any
-        browser, with nothing to install); the path written. Pictures are drawn in a process
-        of their own, so no Qt runs in yours.
+        .graphml (data; `values` as to_json takes it), .png, .svg or .pdf (the graph as the
+        window draws it), .gif (the last pass, a frame a step) or .html (a page that steps
+        through the passes in any browser, with nothing to install); the path written.
+        Pictures are drawn in a process of their own, so no Qt runs in yours.
 
         >>> rec.save("step.html")  # open it in a browser; step.html#step=3 opens step 3
         """
@@ -77,7 +79,7 @@ class Recording:
         elif suffix == PAGE:
             write_page(self.snapshot, target, title=target.stem, origin=self.where())
         elif suffix in export.FORMATS:
-            export.write(self.snapshot, target)
+            export.write(self.snapshot, target, values)
         else:
             formats = ", ".join((*export.FORMATS, *PICTURES, PAGE))
             raise ValueError(f"cannot save a recording as {target.suffix!r}; use {formats}")
