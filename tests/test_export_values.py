@@ -17,7 +17,9 @@ from hypothesis.extra import numpy as hnp
 from torch import nn
 
 import explorer
-from explorer.data.json_text import array_text, dumps, snapshot_text
+from explorer.data import json_tensors
+from explorer.data.json_tensors import array_text
+from explorer.data.json_text import dumps, snapshot_text
 from explorer.data.snapshot import (
     SMALL_VALUES,
     Snapshot,
@@ -132,6 +134,31 @@ def test_an_array_is_written_as_json_dumps_writes_its_values(
         data = [data]
     expected = json.dumps(data, indent=1)
     assert _indented(array_text(values, level), level) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            hnp.arrays(np.float64, _SHAPES, elements=_FLOATS),
+            st.sampled_from(["float64", "float32", "float16", "int64", "uint8", "bool"]),
+            st.booleans(),
+        ),
+        max_size=12,
+    )
+)
+def test_statistics_of_many_tensors_at_once_are_each_ones_own(
+    drawn: list[tuple[np.ndarray, str, bool]],
+) -> None:
+    tensors = []
+    for values, dtype, transposed in drawn:
+        with np.errstate(all="ignore"):
+            values = values.astype(dtype)
+        values = values.T if transposed else values  # not contiguous: computed alone
+        tensors.append(TensorSummary(values.shape, dtype, values))
+    at_once = json_tensors.statistics(tensors)
+    for tensor in tensors:
+        assert repr(at_once[id(tensor)]) == repr(tensor.statistics())
 
 
 def test_a_summary_shared_by_several_nodes_is_written_alike_at_each() -> None:

@@ -135,13 +135,17 @@ class TensorSummary:
             return list(self.head)
         return self.values.reshape(-1)[:HEAD_LENGTH].astype(np.float64).tolist()
 
-    def to_dict(self, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
+    def to_dict(
+        self, form: JsonForm = SMALL_FORM, stats: dict[str, float] | None = None
+    ) -> dict[str, Any]:
+        """The tensor in the JSON; stats: its statistics(), when they are known already."""
         out: dict[str, Any] = {"shape": list(self.shape), "dtype": self.dtype}
         if self.whole_in(form):
             out["values"] = form.array(self.values)  # type: ignore[arg-type]
         else:
             out["head"] = json_number(self.first_values())
-        out.update({k: json_number(v) for k, v in self.statistics().items()})
+        stats = self.statistics() if stats is None else stats
+        out.update({k: json_number(v) for k, v in stats.items()})
         if self.requires_grad:
             out["requires_grad"] = True
         if self.sparse:

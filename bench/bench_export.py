@@ -1,0 +1,158 @@
+"""Benchmark: `python main.py export MODEL -o out.json` as a whole process, start-up included.
+
+For each model file (written to a temporary folder) it times the command over several runs
+(min, median, max) and prints the JSON's size, with the default values (every value of
+tensors up to 64 elements, a summary of larger ones) and with `--values all`; then, when
+installed, graphviz's `dot -Tsvg` on the exported .dot and torchviz's make_dot on the same
+model (each skipped with a message when absent). Asserts nothing.
+
+Usage: python bench/bench_export.py [--only NAME] [--runs N] [--no-all]
+
+Measured on a 2-core machine shared with other work, so the figures move by a second or so:
+
+    graph                nodes values  min     median  max     JSON
+    transformer x24       1247 small   ...
+The README's "Export format" section holds the last table printed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "import torch\nfrom torch import nn\n\ntorch.manual_seed(0)\n"
+MODELS = {
+    "mlp": """
+model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+example_input = torch.randn(8, 20)
+""",
+    "transformer x24": """
+layer = nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128, dropout=0.0)
+model = nn.TransformerEncoder(layer, num_layers=24, enable_nested_tensor=False)
+example_input = torch.randn(10, 2, 64)
+""",
+    "dense concat x120": """
+class Dense(nn.Module):
+    # each step reads the concatenation of all earlier outputs: O(steps^2) edges
+    def forward(self, first):
+        features = [first]
+        for _ in range(120):
+            features.append(torch.tanh(torch.cat(features, dim=1).sum(dim=1, keepdim=True) * 0.1))
+        return torch.cat(features, dim=1).sum()
+
+model = Dense()
+example_input = torch.randn(1, 4, requires_grad=True)
+""",
+    "lstm cell x2000": """
+class Unrolled(nn.Module):
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
+        self.cell = nn.LSTMCell(10, 20)
+
+    def forward(self, x):
+        h = c = torch.zeros(1, 20)
+        for t in range(self.steps):
+            h, c = self.cell(x[t], (h, c))
+        return h.sum()
+
+model = Unrolled(2000)
+example_input = torch.randn(2000, 1, 10)
+""",
+}
+
+
+def timed(command: list[str], cwd: Path, limit: float | None = None) -> float:
+    """The command's seconds; inf past the limit."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return float("inf")
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.strip()}")
+    return seconds
+
+
+def export(model: Path, out: Path, runs: int, *flags: str) -> list[float]:
+    command = [sys.executable, str(ROOT / "main.py"), "export", str(model), "-o", str(out)]
+    return [timed([*command, "--trusted", *flags], model.parent) for _ in range(runs)]
+
+
+def row(name: str, what: str, seconds: list[float], size: str) -> str:
+    low, mid, high = min(seconds), statistics.median(seconds), max(seconds)
+    return f"| {name} | {what} | {low:.1f} s | {mid:.1f} s | {high:.1f} s | {size} |"
+
+
+def megabytes(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:,.1f} MB"
+
+
+def nodes(path: Path) -> int:
+    return len(json.loads(path.read_text(encoding="utf-8"))["graph"]["nodes"])
+
+
+def graphviz(name: str, folder: Path, model: Path, runs: int, limit: float) -> str:
+    dot = shutil.which("dot")
+    if dot is None:
+        return f"| {name} | dot -Tsvg | skipped: graphviz's dot is not installed | | | |"
+    source = folder / "graph.dot"
+    export(model, source, 1)
+    command = [dot, "-Tsvg", str(source), "-o", str(folder / "graph.svg")]
+    seconds = [timed(command, folder, limit) for _ in range(runs)]
+    if float("inf") in seconds:
+        return f"| {name} | dot -Tsvg | over {limit:.0f} s (stopped) | | | |"
+    return row(name, "dot -Tsvg", seconds, "")
+
+
+def torchviz(name: str, folder: Path, model: Path, runs: int) -> str:
+    if importlib.util.find_spec("torchviz") is None:
+        return f"| {name} | torchviz | skipped: torchviz is not installed | | | |"
+    script = folder / "torchviz_run.py"
+    script.write_text(
+        f"exec(open({str(model)!r}).read())\nfrom torchviz import make_dot\n"
+        "make_dot(model(example_input).sum()).render('torchviz', format='svg')\n"
+    )
+    seconds = [timed([sys.executable, str(script)], folder) for _ in range(runs)]
+    return row(name, "torchviz", seconds, "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="graphs whose name holds this")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-all", action="store_true", help="skip --values all")
+    parser.add_argument("--dot-seconds", type=float, default=60.0, help="dot's time limit")
+    args = parser.parse_args()
+    print("| graph | export | min | median | max | JSON |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, text in MODELS.items():
+        if args.only not in name:
+            continue
+        with tempfile.TemporaryDirectory() as temporary:
+            folder = Path(temporary)
+            model = folder / (name.replace(" ", "_") + ".py")
+            model.write_text(HEADER + text, encoding="utf-8")
+            out = folder / "out.json"
+            seconds = export(model, out, args.runs)
+            label = f"{name} ({nodes(out):,} nodes)"
+            print(row(label, "default", seconds, megabytes(out)), flush=True)
+            if not args.no_all:
+                seconds = export(model, out, args.runs, "--values", "all")
+                print(row(label, "--values all", seconds, megabytes(out)), flush=True)
+            print(graphviz(label, folder, model, args.runs, args.dot_seconds), flush=True)
+            print(torchviz(label, folder, model, args.runs), flush=True)
+
+
+if __name__ == "__main__":
+    main()
