@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import explorer
 from explorer.data.health import FirstNonFinite, first_nonfinite
 from explorer.lessons import program, read_lesson
 from explorer.runs.session import run_script
@@ -162,3 +163,18 @@ def test_the_vanishing_gradients_lesson_shows_decades_between_first_and_last_lay
 
 def _leaf(snapshot, name: str) -> str:
     return next(n for n, a in snapshot.graph.nodes(data=True) if a.name == name)
+
+
+def test_the_export_and_the_api_carry_where_the_nan_started() -> None:
+    snapshot = run_script(WHERE_TRAP + "z = (x.detach() * 2).sum()\n")
+    found = first_nonfinite(snapshot.passes[0])
+    assert snapshot.passes[0].first_nonfinite == found
+    (written,) = snapshot.to_dict()["backward"]
+    assert written["health"] == {"first_nonfinite": {"step": found.step, "node": found.node}}
+    finite = run_script("x = torch.ones(2, requires_grad=True)\n(x * 2).sum().backward()\n")
+    assert finite.to_dict()["backward"][0]["health"] == {"first_nonfinite": None}
+    x = torch.tensor([0.0, 1.0], requires_grad=True)
+    with explorer.record() as rec:
+        torch.where(x > 0, torch.sqrt(x), 0.0).sum().backward()
+    (recorded,) = rec.snapshot.passes
+    assert rec.snapshot.graph.nodes[recorded.first_nonfinite.node].op == "SqrtBackward0"

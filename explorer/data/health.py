@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 
-from explorer.data.snapshot import Pass, TensorSummary
-
-# root: the pass started from a gradient that was not finite; op: a node made a NaN or an
-# infinity from finite gradients; grad: a leaf's .grad held one before this pass added to it
-Origin = Literal["root", "op", "grad"]
-
-
-@dataclass(frozen=True, slots=True)
-class FirstNonFinite:
-    """The first step of a pass whose output is not finite although what arrived there was."""
-
-    step: int  # counting from 1 in the pass's steps
-    node: str
-    origin: Origin = "op"
-
-    def to_dict(self) -> dict[str, int | str]:
-        return {"step": self.step, "node": self.node}
+from explorer.data.snapshot import FirstNonFinite, Origin, Pass, TensorSummary
 
 
 def is_finite(summary: TensorSummary | None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -186,6 +186,23 @@ class GradResult:
     grad: TensorSummary | None
 
 
+# root: the pass started from a gradient that was not finite; op: a node made a NaN or an
+# infinity from finite gradients; grad: a leaf's .grad held one before this pass added to it
+Origin = Literal["root", "op", "grad"]
+
+
+@dataclass(frozen=True, slots=True)
+class FirstNonFinite:
+    """The first step of a pass whose output is not finite although what arrived there was."""
+
+    step: int  # counting from 1 in the pass's steps
+    node: str
+    origin: Origin = "op"
+
+    def to_dict(self) -> dict[str, int | str]:
+        return {"step": self.step, "node": self.node}
+
+
 @dataclass
 class Pass:
     """One backward call: its root, the gradient it started with, the steps in engine order.
@@ -205,6 +222,8 @@ class Pass:
     inputs: list[str | None] | None = None  # the nodes backward(inputs=...) named
     # torch.autograd.grad's results, one per input; None for a pass that fills .grad instead
     results: list[GradResult] | None = None
+    # where its gradients first became NaN or infinite (explorer/data/health.py); None: never
+    first_nonfinite: FirstNonFinite | None = None
 
     def root_ids(self) -> list[str]:
         """Every node the pass started from, in the order given."""
@@ -312,6 +331,8 @@ def pass_to_dict(p: Pass, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
         out["inputs"] = list(p.inputs)
     if p.results is not None:
         out["results"] = [{"node": r.node, "grad": tensor(r.grad)} for r in p.results]
+    found = p.first_nonfinite
+    out["health"] = {"first_nonfinite": None if found is None else found.to_dict()}
     out["steps"] = steps
     return out
 

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch.autograd.graph import Node, get_gradient_edge
 
+from explorer.data.health import first_nonfinite
 from explorer.data.snapshot import GradResult, Pass, Step, TensorSummary
 from explorer.graph.capture import GraphCapture, is_leaf_node
 from explorer.graph.summary import summarize
@@ -64,7 +65,9 @@ class PassRecorder:
         return None if node is None else self.capture.known_id(node)
 
     def finish(self, call: BackwardCall) -> None:
-        """After the pass ran: where each of torch.autograd.grad's results went."""
+        """After the pass ran: where its first NaN started, and where each of
+        torch.autograd.grad's results went."""
+        self.record.first_nonfinite = first_nonfinite(self.record)
         if call.grad and call.inputs is not None and call.results is not None:
             self.record.results = [
                 GradResult(self._input_id(tensor), None if grad is None else summarize(grad))

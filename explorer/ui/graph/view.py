@@ -87,7 +87,7 @@ class GraphView(pg.GraphicsView):
         model.cursor_changed.connect(self._on_cursor_changed)
         model.selection_changed.connect(self._on_selection_changed)
         model.theme_changed.connect(self._on_theme_changed)
-        model.lens_changed.connect(lambda: self._restyle(None))
+        model.lens_changed.connect(self._on_lens_changed)
         model.collapsed_changed.connect(self._on_collapsed_changed)
         self._on_theme_changed()
 
@@ -265,6 +265,9 @@ class GraphView(pg.GraphicsView):
 
     def _on_selection_changed(self, node: object) -> None:
         self._styler.restyle_nodes(self._styler.selection_moved(node))
+
+    def _on_lens_changed(self) -> None:
+        self._restyle(None)
 
     def _on_theme_changed(self) -> None:
         theme = self.model.theme
