@@ -122,7 +122,11 @@ def test_on_a_small_screen_the_window_fits_and_tabs_its_side_panes(
     assert_on_screen(seen)
     assert seen["minimum"][0] <= 900  # well under the screen: room to make it narrower
     assert set(seen["docks"]) >= {"editor", "inspector"}
-    assert seen["tabbed"] == ["dock-Leaves and .grad", "dock-Gradient Descent"]
+    assert seen["tabbed"] == [
+        "dock-Leaves and .grad",
+        "dock-Gradient Descent",
+        "dock-Gradient Flow",
+    ]
     graph_width, graph_height = seen["graph"]
     assert graph_width >= 400 and graph_height >= 350  # the graph keeps its room
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 # panes hidden while presenting (View shows any of them again); the script and a lesson's
 # notes and bookmarks stay
-SECONDARY = ("output", "inspector", "leaves", "descent")
+SECONDARY = ("output", "inspector", "leaves", "descent", "flow")
 CAPTION_PT = 26  # the step caption, in points, at the least: readable from the back of a room
 EDITOR_ZOOM = 6  # points added to the script's font, at the least
 NOTES_SCALE = 1.5  # a lesson's notes and bookmarks, at the least

@@ -61,7 +61,7 @@ def first_layout(window: Any) -> None:
     if not is_small(available(window)):
         return
     docks = window.docks
-    for name in ("leaves", "descent"):
+    for name in ("leaves", "descent", "flow"):
         window.tabifyDockWidget(docks["inspector"], docks[name])
     docks["inspector"].raise_()
 
