@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,9 +77,15 @@ class GraphNode(MutableMapping[str, Any]):
         """A shallow copy, as dict.copy() is (networkx copies node attributes with it)."""
         return dataclasses.replace(self)
 
+    def __reduce__(self) -> tuple[type[GraphNode], tuple[Any, ...]]:
+        """Pickled as its fields in order: half the bytes of a slots' state, and faster both
+        ways (30,000 nodes cross the pipe to the window)."""
+        return GraphNode, _fields_of(self)
+
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(GraphNode))
 _NAMES = frozenset(FIELDS)
+_fields_of = operator.attrgetter(*FIELDS)
 
 
 def _every_field(first: tuple[str, ...]) -> tuple[str, ...]:
