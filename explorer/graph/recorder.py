@@ -11,7 +11,7 @@ from torch import nn
 from torch.autograd.graph import Node
 
 from explorer.data.snapshot import Pass, TensorSummary
-from explorer.graph.capture import GraphCapture
+from explorer.graph.capture import GraphCapture, saved_attributes
 from explorer.graph.modules import ModuleTracker
 from explorer.graph.summary import summarize
 from explorer.graph.trace import PassRecorder, root_node
@@ -93,14 +93,14 @@ class Recorder:
         # A tensor named before it required grad (x = ...; x.requires_grad_()).
         return next((k for k, v in self.names.items() if v is tensor), None)
 
-    def output_name(self, node: Node) -> str | None:
-        return self._op_names.get(node._sequence_nr())
+    def output_name(self, sequence: int) -> str | None:
+        return self._op_names.get(sequence)
 
-    def output_value(self, node: Node) -> TensorSummary | None:
-        return self._op_values.get(node._sequence_nr())
+    def output_value(self, sequence: int) -> TensorSummary | None:
+        return self._op_values.get(sequence)
 
-    def module_path(self, node: Node) -> tuple[str, ...] | None:
-        return self.modules.calls_of.get(node._sequence_nr())
+    def module_path(self, sequence: int) -> tuple[str, ...] | None:
+        return self.modules.calls_of.get(sequence)
 
     def const_inputs(self, node: Node, count: int) -> list[dict[str, Any]] | None:
         """What fed the node's count constant inputs, in slot order, when it is known."""
@@ -122,9 +122,7 @@ class Recorder:
 
     def _saved_data(self, node: Node) -> dict[str, Any] | None:
         named: dict[int, tuple[str, torch.Tensor]] = {}
-        for attribute in dir(node):
-            if not attribute.startswith("_saved_"):
-                continue
+        for attribute, _ in saved_attributes(node):
             try:
                 value = getattr(node, attribute)
             except RuntimeError:
