@@ -18,23 +18,33 @@ import torch
 from torch.autograd.graph import Node
 
 
-def consumers_first(roots: Iterable[Node | None]) -> list[Node]:
-    """Every node reachable from roots, each before all the nodes it reaches."""
-    finished: list[Node] = []  # each after all it reaches: a depth-first postorder
-    seen: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(root, False) for root in roots if root is not None]
+def consumers_first(roots: Iterable[Node | None], closed: Iterable[Node] = ()) -> list[Node]:
+    """Every node reachable from roots, and every node of closed, each before all it reaches.
+
+    closed: nodes already walked (a capture's), every node they reach among them: they are
+    not walked again. A node is made after its inputs, so it has the larger sequence number:
+    in that order, largest first, each node comes before its inputs (a leaf's AccumulateGrad,
+    which numbers itself 2**64 - 1, comes last). The numbers count per thread; a graph built
+    across threads may be out of order in places, and each such place costs one frame more
+    when it is freed, not a crash.
+    """
+    nodes = list(dict.fromkeys(closed))
+    seen = set(nodes)
+    stack = [root for root in roots if root is not None]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            finished.append(node)
-            continue
+        node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
-        stack.append((node, True))
-        stack.extend((child, False) for child, _ in node.next_functions if child is not None)
-    finished.reverse()
-    return finished
+        nodes.append(node)
+        stack.extend(child for child, _ in node.next_functions if child is not None)
+    nodes.sort(key=_sequence_nr, reverse=True)
+    return nodes
+
+
+def _sequence_nr(node: Node) -> int:
+    number = node._sequence_nr()
+    return number if number < 2**63 else -1  # a leaf: it has no inputs, so it goes last
 
 
 def let_go(nodes: list[Node | None]) -> None:

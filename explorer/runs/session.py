@@ -131,7 +131,7 @@ class Traced:
         Called when the run is dropped: freed in the order of the references, a deep graph
         would crash the process."""
         nodes = consumers_first(
-            [*self.recorder.capture.nodes(), *graph_roots(tensors_in(list(self.names.values())))]
+            graph_roots(tensors_in(list(self.names.values()))), self.recorder.capture.closed()
         )
         # Drop this run's hold on its names, not the names: whoever kept them keeps them.
         self.recorder.forget()
