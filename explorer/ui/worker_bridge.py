@@ -11,6 +11,7 @@ from explorer.worker.protocol import (
     Backward,
     CheckGradient,
     Descend,
+    FetchSaved,
     Job,
     OpenModelFile,
     Reply,
@@ -24,7 +25,7 @@ class WorkerRequest(QObject):
 
     The answer's type is the one its job fixes (protocol.py): a Snapshot for a run or a model
     file, PassesAdded for a backward pass, Descended for a Descend, a GradCheck for a
-    CheckGradient.
+    CheckGradient, SavedValues for a FetchSaved.
     """
 
     answered = Signal(object)  # the job's answer
@@ -99,6 +100,11 @@ class WorkerBridge(QObject):
         """A numerical check of the last run's leaf at graph node `node`; answered with a
         GradCheck."""
         return self.submit(CheckGradient(node))
+
+    def fetch_saved(self, run: int, node: str) -> WorkerRequest:
+        """The saved values of node in the worker's run `run`, left out of its Snapshot;
+        answered with SavedValues (their saved is None once that run is gone)."""
+        return self.submit(FetchSaved(run, node))
 
     def cancel(self) -> None:
         """Every outstanding request is cancelled; a running one is killed at once."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copyreg
+import io
 import math
 import pickle
 import struct
@@ -9,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Generic, TypeVar
 
 from explorer import collector
+from explorer.data.nodes import FIELDS, GraphNode
 from explorer.data.reports import DescentReport, GradCheck
-from explorer.data.snapshot import PassesAdded, Snapshot
+from explorer.data.snapshot import PassesAdded, Snapshot, TensorSummary
 
 # Address space of the worker and of export (worker/memory.py): the 4 GiB a script's tensors
 # may take (Limits.max_total_bytes) and about 1 GiB for Python and torch, so that the script's
@@ -76,6 +79,43 @@ class CheckGradient(Job[GradCheck]):
     node: str
 
 
+class Withheld(str):
+    """A saved tensor left in the worker: the message carries this mark in its place, and the
+    Inspector fetches the node's saved values (FetchSaved) when it shows them.
+
+    A string, so that whatever writes the window's graph as text (its JSON export) says what
+    is missing rather than failing on it.
+    """
+
+    run: int  # the worker's run the node belongs to
+
+    def __new__(cls, run: int) -> Withheld:
+        mark = super().__new__(cls, "a saved tensor left in the worker")
+        mark.run = run
+        return mark
+
+    def __reduce__(self) -> tuple[type[Withheld], tuple[int]]:
+        return Withheld, (self.run,)
+
+
+@dataclass
+class SavedValues:
+    """What a FetchSaved answers: the node's saved values as capture read them, or None when
+    the run is no longer the worker's last (its values are gone)."""
+
+    run: int
+    node: str
+    saved: dict[str, Any] | None
+
+
+@dataclass
+class FetchSaved(Job[SavedValues]):
+    """The saved values of node in run, left out of the run's Snapshot (see Withheld)."""
+
+    run: int
+    node: str
+
+
 @dataclass
 class Request:
     """One job, numbered by the client; every request gets exactly one Reply."""
@@ -100,12 +140,58 @@ class Reply(Generic[T]):
     last: bool = False
 
 
-def encode_frame(message: Any) -> bytes:
-    """Length prefix and pickle in one buffer, so a frame is written whole or not at all."""
+def encode_frame(message: Any, run: int | None = None) -> bytes:
+    """Length prefix and pickle in one buffer, so a frame is written whole or not at all.
+
+    With run, the worker's run the message's graph belongs to, saved tensors larger than a
+    card draws are left out (marked Withheld(run)): the window fetches them when shown.
+    """
     # Pickle is safe here: both ends are our own code and carry only our own plain data.
+    buffer = io.BytesIO()
+    buffer.write(bytes(_LENGTH.size))  # the length, written once the body is known
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    if run is not None:
+        pickler.dispatch_table = {**copyreg.dispatch_table, GraphNode: _without_tensors(run)}
     with collector.paused():
-        body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(body)) + body
+        pickler.dump(message)
+    frame = buffer.getbuffer()
+    frame[: _LENGTH.size] = _LENGTH.pack(len(frame) - _LENGTH.size)
+    return bytes(frame)
+
+
+# A saved tensor this small is drawn on its card (`2` beside the dot of 2 * x): it travels.
+DRAWN_SAVED_ELEMENTS = 4
+
+
+def _without_tensors(run: int) -> Any:
+    """How a GraphNode is pickled for the window: its saved tensors over
+    DRAWN_SAVED_ELEMENTS replaced by one shared mark (pickled once per message)."""
+    mark = Withheld(run)
+
+    def reduce(record: GraphNode) -> tuple:
+        rebuild, fields = record.__reduce__()
+        saved = record.saved
+        if saved and any(type(value) is not _PLAIN for value in saved.values()):
+            light = {key: _light(value, mark) for key, value in saved.items()}
+            fields = (*fields[:_SAVED], light, *fields[_SAVED + 1 :])
+        return rebuild, fields
+
+    return reduce
+
+
+_SAVED = FIELDS.index("saved")
+
+
+_PLAIN = int  # most saved scalars (dim, alpha): nothing in them to leave out
+
+
+def _light(value: Any, mark: Withheld) -> Any:
+    if isinstance(value, TensorSummary):
+        values = value.values  # every value of a small tensor; None for a large one
+        return value if values is not None and values.size <= DRAWN_SAVED_ELEMENTS else mark
+    if isinstance(value, list) and any(isinstance(v, TensorSummary) for v in value):
+        return [_light(v, mark) for v in value]
+    return value
 
 
 def write_frame(stream: BinaryIO, message: Any) -> None:

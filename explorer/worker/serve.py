@@ -28,10 +28,12 @@ from explorer.worker.protocol import (
     CheckGradient,
     Descend,
     Descended,
+    FetchSaved,
     OpenModelFile,
     Reply,
     Request,
     RunScript,
+    SavedValues,
     encode_frame,
     read_frame,
 )
@@ -108,7 +110,11 @@ class Server:
 
     def __init__(self, memory_mb: int) -> None:
         self.memory_mb = memory_mb
-        self.session: Traced | None = None
+        self._session: Traced | None = None
+        # Counts the runs kept: a message's graph names its run, so a fetch of saved values
+        # made for an earlier run is told they are gone rather than given this run's. From a
+        # random start, so that a fresh worker's runs are not numbered as a killed one's were.
+        self.run_number = int.from_bytes(os.urandom(6), "big")
         self.trainer = Trainer()  # gradient descent on self.session
         self._handlers: dict[type, Callable[[Any], Any]] = {
             RunScript: self._run,
@@ -116,7 +122,19 @@ class Server:
             Backward: self._backward,
             Descend: self._descend,
             CheckGradient: self._gradcheck,
+            FetchSaved: self._saved,
         }
+
+    @property
+    def session(self) -> Traced | None:
+        """The last run, whose tensors stay for a backward pass and for fetches."""
+        return self._session
+
+    @session.setter
+    def session(self, session: Traced | None) -> None:
+        if session is not self._session:
+            self.run_number += 1
+        self._session = session
 
     def handle(self, request: Request) -> Reply:
         """The request's Reply: its job's answer, or why there is none."""
@@ -127,7 +145,8 @@ class Server:
 
     def encode(self, request: Request, reply: Reply) -> bytes:
         try:
-            return encode_frame(reply)
+            # A graph in the reply is the last run's; its large saved tensors stay here.
+            return encode_frame(reply, run=self.run_number)
         except MemoryError:  # an answer too large to pickle under the cap
             memory = self.failure(request, self.memory_problem())
             memory.seconds = reply.seconds
@@ -200,6 +219,15 @@ class Server:
             return GradCheck(job.node, problem="there is no script run: run one first")
         overrides = self.trainer.overrides_for(self.session)
         return check_leaf(self.session, job.node, overrides)
+
+    def _saved(self, job: FetchSaved) -> SavedValues:
+        """A node's saved values, as capture read them, if job.run is still the last run."""
+        if self.session is None or job.run != self.run_number:
+            return SavedValues(job.run, job.node, None)
+        graph = self.session.recorder.capture.graph
+        record = graph.nodes[job.node] if job.node in graph else None
+        saved = record.saved if record is not None else None
+        return SavedValues(job.run, job.node, dict(saved or {}))
 
     def _drop_session(self) -> None:
         # Free the last run's tensors first: under a memory cap, holding both could fail.

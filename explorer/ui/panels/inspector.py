@@ -6,7 +6,7 @@ import html
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from explorer.data.snapshot import TensorSummary
@@ -15,8 +15,11 @@ from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.theme import Theme
 from explorer.view import labels, nonfinite
 from explorer.view.derivatives import derivative
+from explorer.worker.protocol import SavedValues, Withheld
 
 TABLE_LIMIT = 64  # elements shown as a table; more are summarised
+LOADING = "loading…"  # the saved values are on their way from the worker
+NOT_AVAILABLE = "not available: the worker has run another script since"
 
 
 def _muted(text: str, theme: Theme) -> str:
@@ -91,8 +94,13 @@ def _module_html(model: ExplorerModel, card: str) -> str:
     return "".join(out)
 
 
-def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
-    """The inspector page for node, as HTML; check goes above the backward pass's part."""
+def node_html(
+    model: ExplorerModel, node: str, check: str = "", saved: dict[str, Any] | str | None = None
+) -> str:
+    """The inspector page for node, as HTML; check goes above the backward pass's part.
+
+    saved replaces the node's saved values when they were fetched from the worker, or says
+    why they are not shown yet (LOADING, NOT_AVAILABLE)."""
     snapshot, theme = model.snapshot, model.theme
     if model.shown is not None and node in model.shown.members:
         return _module_html(model, node)
@@ -120,10 +128,7 @@ def node_html(model: ExplorerModel, node: str, check: str = "") -> str:
         out.append("<h3>Value</h3>" + tensor_html(attrs.value, theme))
     if attrs.const_slots:
         out.append("<p>" + _muted(esc(labels.const_note(attrs)), theme) + "</p>")
-    saved = attrs.saved or {}
-    if saved:
-        rows = "".join(f"<p><b>{esc(k)}</b>: {saved_html(v, theme)}</p>" for k, v in saved.items())
-        out.append("<h3>Saved for backward</h3>" + rows)
+    out.append(_saved_section(attrs.saved if saved is None else saved, theme))
     out.append(check)
     out.append(_step_html(model, node))
     return "".join(out)
@@ -136,6 +141,69 @@ def _nonfinite_html(model: ExplorerModel, node: str) -> str:
         return ""
     words = html.escape(nonfinite.why(model.snapshot.graph, located[1]))
     return f"<p style='color:{model.theme.error}'><b>NaN starts here.</b> {words}</p>"
+
+
+def _saved_section(saved: dict[str, Any] | str | None, theme: Theme) -> str:
+    if isinstance(saved, str):
+        return f"<h3>Saved for backward</h3><p>{_muted(html.escape(saved), theme)}</p>"
+    if not saved:
+        return ""
+    esc = html.escape
+    rows = "".join(f"<p><b>{esc(k)}</b>: {saved_html(v, theme)}</p>" for k, v in saved.items())
+    return "<h3>Saved for backward</h3>" + rows
+
+
+def withheld_run(saved: dict[str, Any] | None) -> int | None:
+    """The worker's run whose saved tensors these values left out, or None: all are here."""
+    for value in (saved or {}).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Withheld):
+                return item.run
+    return None
+
+
+class SavedFetches(QObject):
+    """Saved tensors the worker kept out of the Snapshot, fetched when a node is inspected."""
+
+    changed = Signal()  # an answer came
+
+    def __init__(self, model: ExplorerModel, worker: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.worker = worker
+        self.known: dict[tuple[int, str], dict[str, Any] | str] = {}  # or LOADING
+
+    def saved(self, node: str) -> dict[str, Any] | str | None:
+        """node's saved values, LOADING (fetching them now) or NOT_AVAILABLE; None when the
+        Snapshot holds them all."""
+        snapshot = self.model.snapshot
+        if snapshot is None or node not in snapshot.graph:
+            return None
+        run = withheld_run(snapshot.graph.nodes[node].saved)
+        if run is None:
+            return None
+        if any(known_run != run for known_run, _ in self.known):
+            self.known.clear()  # another run's values: no node of theirs is shown again
+        if (run, node) not in self.known:
+            try:
+                asked = self.worker.fetch_saved(run, node)
+            except RuntimeError:  # the window is closing: its worker has stopped
+                return NOT_AVAILABLE
+            self.known[run, node] = LOADING
+            asked.answered.connect(self._take)
+            asked.failed.connect(lambda words: self._gone(run, node))
+            asked.cancelled.connect(lambda: self._gone(run, node))
+        return self.known[run, node]
+
+    def _take(self, answer: SavedValues) -> None:
+        self.known[answer.run, answer.node] = (
+            NOT_AVAILABLE if answer.saved is None else answer.saved
+        )
+        self.changed.emit()
+
+    def _gone(self, run: int, node: str) -> None:
+        self.known[run, node] = NOT_AVAILABLE
+        self.changed.emit()
 
 
 def _step_html(model: ExplorerModel, node: str) -> str:
@@ -180,6 +248,7 @@ class Inspector(QTextBrowser):
         super().__init__(parent)
         self.model = model
         self.checks: Any = None  # NumericChecks: the "Check numerically" link of a leaf
+        self.fetches: SavedFetches | None = None  # saved tensors left in the worker
         self.setOpenLinks(False)
         self.anchorClicked.connect(self._on_anchor)
         # Steps come faster than a page is laid out while playing: show the latest once the
@@ -199,6 +268,12 @@ class Inspector(QTextBrowser):
         """Offer numerical gradient checks of leaves (explorer/ui/panels/numeric_check.py)."""
         self.checks = checks
         checks.changed.connect(self._on_change)
+        self.fetch_from(checks.worker)  # the worker that checks also keeps saved tensors
+
+    def fetch_from(self, worker: Any) -> None:
+        """Fetch from worker the saved tensors its Snapshots leave out (a WorkerBridge)."""
+        self.fetches = SavedFetches(self.model, worker, self)
+        self.fetches.changed.connect(self._on_change)
 
     def _on_anchor(self, url: Any) -> None:
         node = self.shown_node()
@@ -213,4 +288,13 @@ class Inspector(QTextBrowser):
             )
         else:
             check = self.checks.html(node) if self.checks is not None else ""
-            self.setHtml(node_html(self.model, node, check))
+            saved = self._saved(node)
+            self.setHtml(node_html(self.model, node, check, saved))
+
+    def _saved(self, node: str) -> dict[str, Any] | str | None:
+        if self.fetches is not None:
+            return self.fetches.saved(node)
+        snapshot = self.model.snapshot
+        left_out = snapshot is not None and node in snapshot.graph
+        left_out = left_out and withheld_run(snapshot.graph.nodes[node].saved) is not None
+        return NOT_AVAILABLE if left_out else None

@@ -1,0 +1,154 @@
+"""What crosses the pipe when a graph opens: the graph the window draws, its large saved tensors
+left in the worker and fetched by the Inspector, and never another run's values in their place."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+
+import numpy as np
+
+from explorer.data.nodes import FIELDS, GraphNode
+from explorer.data.snapshot import TensorSummary
+from explorer.graph.release import consumers_first
+from explorer.runs.session import Session
+from explorer.ui.panels.inspector import LOADING, NOT_AVAILABLE
+from explorer.ui.window.main_window import MainWindow
+from explorer.worker.protocol import (
+    DRAWN_SAVED_ELEMENTS,
+    FetchSaved,
+    Reply,
+    Request,
+    RunScript,
+    SavedValues,
+    Withheld,
+    encode_frame,
+    read_frame,
+)
+from explorer.worker.serve import Server
+from tests.helpers import WAIT_MS, run
+
+# mm saves both 3x3 inputs; pow saves its input and the exponent 3; the mul saves the 2
+SCRIPT = (
+    "import torch\n"
+    "x = torch.arange(9.0).reshape(3, 3).requires_grad_()\n"
+    "w = torch.full((3, 3), 0.5, requires_grad=True)\n"
+    "y = ((x @ w) ** 3 * torch.tensor(2.0)).sum()\n"
+)
+OTHER = "import torch\na = torch.ones(2, requires_grad=True)\nb = (a * a).sum()\n"
+
+
+def _op(graph, op: str) -> str:
+    (node,) = [n for n, attrs in graph.nodes(data=True) if attrs.op == op]
+    return node
+
+
+def _decoded(message: object, run: int | None = None) -> object:
+    return read_frame(io.BytesIO(encode_frame(message, run=run)))
+
+
+def _tensors(saved: dict) -> list[TensorSummary]:
+    values = [
+        v for value in saved.values() for v in (value if isinstance(value, list) else [value])
+    ]
+    return [v for v in values if isinstance(v, TensorSummary)]
+
+
+def test_a_graph_node_pickles_as_its_fields_and_comes_back_equal() -> None:
+    snapshot = Session(SCRIPT).run()
+    for _, record in snapshot.graph.nodes(data=True):
+        back = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(back) is GraphNode
+        for field in FIELDS:
+            if field not in ("value", "saved", "consts"):
+                assert getattr(back, field) == getattr(record, field), field
+        assert list(back) == list(record)
+        assert (back.saved or {}).keys() == (record.saved or {}).keys()
+
+
+def test_the_message_leaves_large_saved_tensors_in_the_worker_and_keeps_what_cards_draw() -> None:
+    snapshot = Session(SCRIPT).run()
+    sent = _decoded(snapshot, run=7)
+    for node, record in snapshot.graph.nodes(data=True):
+        light = sent.graph.nodes[node].saved or {}
+        assert light.keys() == (record.saved or {}).keys()
+        assert all(t.numel <= DRAWN_SAVED_ELEMENTS for t in _tensors(light))
+    mm = sent.graph.nodes[_op(sent.graph, "MmBackward0")].saved
+    assert isinstance(mm["self"], Withheld) and mm["self"].run == 7
+    assert isinstance(mm["mat2"], Withheld)
+    assert sent.graph.nodes[_op(sent.graph, "PowBackward0")].saved["exponent"] == 3
+    (scaled,) = [
+        a.saved
+        for _, a in sent.graph.nodes(data=True)
+        if (a.saved or {}).get("other") is not None and isinstance(a.saved["other"], TensorSummary)
+    ]
+    assert float(scaled["other"].values) == 2.0  # drawn beside the constant's dot
+    # The session's own graph, which export writes, keeps every saved tensor.
+    full = snapshot.graph.nodes[_op(snapshot.graph, "MmBackward0")].saved
+    assert np.array_equal(full["self"].values, np.arange(9.0).reshape(3, 3))
+    # The window's own JSON export writes the mark as words rather than failing on it.
+    assert "left in the worker" in json.dumps(sent.to_dict())
+    # Without a run (export, the library's window) everything is sent.
+    whole = _decoded(snapshot).graph.nodes[_op(snapshot.graph, "MmBackward0")].saved
+    assert isinstance(whole["self"], TensorSummary)
+
+
+def test_a_captured_run_is_let_go_consumers_first_without_walking_it_again() -> None:
+    session = Session(SCRIPT)
+    session.run()
+    captured = session.recorder.capture.closed()
+    assert len(captured) == session.recorder.capture.graph.number_of_nodes()
+    order = consumers_first([], captured)
+    place = {node: index for index, node in enumerate(order)}
+    assert len(order) == len(captured)
+    for node in order:
+        for child, _ in node.next_functions:
+            if child is not None:
+                assert place[node] < place[child]
+
+
+def test_the_worker_answers_a_fetch_for_its_last_run_and_not_for_an_earlier_one() -> None:
+    server = Server(memory_mb=0)
+    reply = _decoded(server_reply(server, 1, RunScript(SCRIPT)), run=None)
+    mm = _op(reply.value.graph, "MmBackward0")
+    run = server.run_number
+    fetched = server.handle(Request(2, FetchSaved(run, mm))).value
+    assert isinstance(fetched, SavedValues) and fetched.node == mm
+    assert np.array_equal(fetched.saved["self"].values, np.arange(9.0).reshape(3, 3))
+    assert np.array_equal(fetched.saved["mat2"].values, np.full((3, 3), 0.5))
+    server.handle(Request(3, RunScript(OTHER)))
+    assert server.run_number != run
+    assert server.handle(Request(4, FetchSaved(run, mm))).value.saved is None
+
+
+def server_reply(server: Server, number: int, job: object) -> Reply:
+    return server.handle(Request(number, job))
+
+
+def _select_mm(qtbot, window: MainWindow) -> None:
+    window.model.select(_op(window.model.snapshot.graph, "MmBackward0"))
+
+
+def test_the_inspector_shows_saved_tensors_once_the_worker_sends_them(
+    qtbot, window: MainWindow
+) -> None:
+    run(qtbot, window, SCRIPT)
+    _select_mm(qtbot, window)
+    assert LOADING in window.inspector.toPlainText()
+    qtbot.waitUntil(lambda: LOADING not in window.inspector.toPlainText(), timeout=WAIT_MS)
+    text = window.inspector.toPlainText().split("Saved for backward")[1]
+    assert "self:" in text and "mat2:" in text
+    assert "8" in text and "0.5" in text  # x's last element and w's, from the table
+    assert NOT_AVAILABLE not in text
+
+
+def test_a_fetch_after_another_run_says_not_available(qtbot, window: MainWindow) -> None:
+    run(qtbot, window, SCRIPT)
+    other = window.worker.run(OTHER)  # the worker's last run is now another one
+    with qtbot.waitSignal(other.finished, timeout=WAIT_MS):
+        pass
+    _select_mm(qtbot, window)
+    qtbot.waitUntil(lambda: NOT_AVAILABLE in window.inspector.toPlainText(), timeout=WAIT_MS)
+    text = window.inspector.toPlainText().split("Saved for backward")[1]
+    assert "self:" not in text
