@@ -1,8 +1,9 @@
 """Benchmark: real models in the real window, opened as model files through the worker.
 
 Per graph it prints: nodes and edges, cards drawn as it opens (large graphs open with
-their modules collapsed), open → painted, one backward step's update, pan and zoom frames
-per second with the whole graph in view, and peak memory of the worker and of the window.
+their modules collapsed), open → painted, the size of the run's message from the worker,
+one backward step's update, pan and zoom frames per second with the whole graph in view,
+and peak memory of the worker and of the window.
 Large graphs are measured again with every module expanded. Asserts nothing.
 
 Usage: python bench/bench_window.py [--only NAME] [--steps N]
@@ -25,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from harness import open_window, settle, wait_for
+
+from explorer.worker.protocol import encode_frame
 
 HEADER = "import torch\nfrom torch import nn\n"
 LSTM = """
@@ -92,7 +95,8 @@ def main() -> None:
     names = [args.only] if args.only else list(MODELS)
     print(
         f"{'graph':<18} {'view':<9} {'nodes':>6} {'edges':>6} {'cards':>6} {'open→painted':>13} "
-        f"{'step':>8} {'pan fps':>8} {'zoom fps':>9} {'worker peak':>12} {'window peak':>12}"
+        f"{'message':>8} {'step':>8} {'pan fps':>8} {'zoom fps':>9} {'worker peak':>12} "
+        f"{'window peak':>12}"
     )
     with tempfile.TemporaryDirectory() as folder, open_window(1440, 900, trust=True) as window:
         for name in names:
@@ -102,6 +106,8 @@ def main() -> None:
     print("cards: what is drawn (modules collapsed to one card each count once); open→painted:")
     print("from opening the file to the graph painted, the worker's run included; step: one step")
     print("of the backward pass, restyle and repaint; fps: panning and zooming with all in view.")
+    print("message: the run's Snapshot as it crossed the pipe (large saved tensors stay in the")
+    print("worker until the Inspector asks for them).")
 
 
 def measure(window, name: str, path: Path, steps: int) -> None:
@@ -115,10 +121,12 @@ def measure(window, name: str, path: Path, steps: int) -> None:
     if window.model.snapshot.problem is not None:
         print(f"{name:<18} failed: {window.model.snapshot.problem.message}")
         return
+    # Pickled again as it arrived: what the worker left out is a mark here too.
+    message = len(encode_frame(window.model.snapshot)) / 1e6
     window.backward()  # record the pass; it replies with the same graph and its steps
     wait_for(window.model.snapshot_changed)
     window.model.stop()
-    _print_row(window, name, "opened", opened, steps, worker_pid)
+    _print_row(window, name, "opened", opened, steps, worker_pid, message)
     if window.model.collapsed:  # opened collapsed: measure it again with all expanded
         start = time.perf_counter()
         window.model.expand_all()
@@ -127,7 +135,9 @@ def measure(window, name: str, path: Path, steps: int) -> None:
         _print_row(window, name, "expanded", time.perf_counter() - start, steps, worker_pid)
 
 
-def _print_row(window, name: str, view: str, seconds: float, steps: int, pid: int | None) -> None:
+def _print_row(
+    window, name: str, view: str, seconds: float, steps: int, pid: int | None, message=None
+) -> None:
     model, graph = window.model, window.graph
     graph.fit()
     settle(50)
@@ -144,7 +154,8 @@ def _print_row(window, name: str, view: str, seconds: float, steps: int, pid: in
     cards = model.shown.graph.number_of_nodes()
     print(
         f"{name:<18} {view:<9} {nodes:>6,} {edges:>6,} {cards:>6,} {seconds:>12.2f}s "
-        f"{statistics.median(step) * 1000 if step else float('nan'):>6.1f}ms "
+        + (f"{message:>5.2f} MB " if message is not None else f"{'':>9}")
+        + f"{statistics.median(step) * 1000 if step else float('nan'):>6.1f}ms "
         f"{pan:>8.0f} {zoom:>9.0f} {_peak_mb(pid):>9,.0f} MB "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>9,.0f} MB"
         + ("" if view == "opened" else "  (expand→painted)")
