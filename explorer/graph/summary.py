@@ -25,7 +25,8 @@ def summarize(tensor: torch.Tensor) -> TensorSummary:
     name = _NUMPY_DTYPES.get(tensor.dtype)
     small = tensor.numel() <= FULL_VALUES_LIMIT
     if name is not None and small and tensor.layout == torch.strided:
-        values = tensor.detach().numpy(force=True).copy()
+        # force detaches (and resolves conjugate and negative bits): half the time of detach()
+        values = tensor.numpy(force=True).copy()
         return TensorSummary(values.shape, name, values, requires_grad=tensor.requires_grad)
     return _summarize_other(tensor, small)
 

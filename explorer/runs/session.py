@@ -258,9 +258,9 @@ def problem_of(error: BaseException, line: int = 0, lines: Sequence[str] = ()) -
 
 
 def _mark_outputs(graph: AutogradGraph) -> None:
-    for node, degree in graph.out_degree():
-        record = graph.nodes[node]
-        if degree == 0 and record.kind == "op":
+    succ = graph.succ  # per node, its consumers: nodes with none are the graph's ends
+    for node, record in graph.nodes(data=True):
+        if record.kind == "op" and not succ[node]:
             record.output = True
 
 
