@@ -8,12 +8,14 @@ import json
 import pickle
 
 import numpy as np
+from PySide6.QtCore import QObject, Signal
 
 from explorer.data.nodes import FIELDS, GraphNode
 from explorer.data.snapshot import TensorSummary
 from explorer.graph.release import consumers_first
 from explorer.runs.session import Session
-from explorer.ui.panels.inspector import LOADING, NOT_AVAILABLE
+from explorer.ui.model import ExplorerModel
+from explorer.ui.panels.inspector import LOADING, NOT_AVAILABLE, SavedFetches
 from explorer.ui.window.main_window import MainWindow
 from explorer.worker.protocol import (
     DRAWN_SAVED_ELEMENTS,
@@ -29,12 +31,12 @@ from explorer.worker.protocol import (
 from explorer.worker.serve import Server
 from tests.helpers import WAIT_MS, run
 
-# mm saves both 3x3 inputs; pow saves its input and the exponent 3; the mul saves the 2
+# mm saves both 3x3 inputs; pow its input and the exponent 3; the mul the 2; tanh its result
 SCRIPT = (
     "import torch\n"
     "x = torch.arange(9.0).reshape(3, 3).requires_grad_()\n"
     "w = torch.full((3, 3), 0.5, requires_grad=True)\n"
-    "y = ((x @ w) ** 3 * torch.tensor(2.0)).sum()\n"
+    "y = ((x @ w) ** 3 * torch.tensor(2.0)).tanh().sum()\n"
 )
 OTHER = "import torch\na = torch.ones(2, requires_grad=True)\nb = (a * a).sum()\n"
 
@@ -152,3 +154,41 @@ def test_a_fetch_after_another_run_says_not_available(qtbot, window: MainWindow)
     qtbot.waitUntil(lambda: NOT_AVAILABLE in window.inspector.toPlainText(), timeout=WAIT_MS)
     text = window.inspector.toPlainText().split("Saved for backward")[1]
     assert "self:" not in text
+
+
+class _Asked(QObject):
+    answered = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+
+class _Worker:
+    """Records fetches; answers them only when told."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, str, _Asked]] = []
+
+    def fetch_saved(self, run: int, node: str) -> _Asked:
+        self.asked.append((run, node, _Asked()))
+        return self.asked[-1][2]
+
+
+def test_the_inspector_asks_one_fetch_at_a_time_and_then_the_latest_node_wanted(qtbot) -> None:
+    model = ExplorerModel()
+    model.set_snapshot(_decoded(Session(SCRIPT).run(), run=7))
+    worker = _Worker()
+    fetches = SavedFetches(model, worker)
+    withheld = [
+        n
+        for n, a in model.snapshot.graph.nodes(data=True)
+        if any(isinstance(v, Withheld) for v in (a.saved or {}).values())
+    ]
+    assert len(withheld) >= 3
+    first, second, third = withheld[:3]
+    assert [fetches.saved(n) for n in (first, second, third)] == [LOADING] * 3
+    assert [(run, node) for run, node, _ in worker.asked] == [(7, first)]
+    worker.asked[0][2].answered.emit(SavedValues(7, first, {"self": "the values"}))
+    assert fetches.saved(first) == {"self": "the values"}
+    assert [node for _, node, _ in worker.asked] == [first, third]  # second is no longer shown
+    worker.asked[1][2].answered.emit(SavedValues(7, third, None))
+    assert fetches.saved(third) == NOT_AVAILABLE

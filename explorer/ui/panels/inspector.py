@@ -15,7 +15,7 @@ from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.theme import Theme
 from explorer.view import labels, nonfinite
 from explorer.view.derivatives import derivative
-from explorer.worker.protocol import SavedValues, Withheld
+from explorer.worker.protocol import Withheld
 
 TABLE_LIMIT = 64  # elements shown as a table; more are summarised
 LOADING = "loading…"  # the saved values are on their way from the worker
@@ -163,7 +163,11 @@ def withheld_run(saved: dict[str, Any] | None) -> int | None:
 
 
 class SavedFetches(QObject):
-    """Saved tensors the worker kept out of the Snapshot, fetched when a node is inspected."""
+    """Saved tensors the worker kept out of the Snapshot, fetched when a node is inspected.
+
+    One fetch at a time: while a pass plays, the node shown changes faster than the worker
+    answers, and only the latest one wanted is asked for next.
+    """
 
     changed = Signal()  # an answer came
 
@@ -172,6 +176,8 @@ class SavedFetches(QObject):
         self.model = model
         self.worker = worker
         self.known: dict[tuple[int, str], dict[str, Any] | str] = {}  # or LOADING
+        self._asking: tuple[int, str] | None = None  # the fetch in flight
+        self._next: tuple[int, str] | None = None  # the one to ask for once it is answered
 
     def saved(self, node: str) -> dict[str, Any] | str | None:
         """node's saved values, LOADING (fetching them now) or NOT_AVAILABLE; None when the
@@ -184,25 +190,33 @@ class SavedFetches(QObject):
             return None
         if any(known_run != run for known_run, _ in self.known):
             self.known.clear()  # another run's values: no node of theirs is shown again
-        if (run, node) not in self.known:
-            try:
-                asked = self.worker.fetch_saved(run, node)
-            except RuntimeError:  # the window is closing: its worker has stopped
-                return NOT_AVAILABLE
-            self.known[run, node] = LOADING
-            asked.answered.connect(self._take)
-            asked.failed.connect(lambda words: self._gone(run, node))
-            asked.cancelled.connect(lambda: self._gone(run, node))
-        return self.known[run, node]
+        wanted = (run, node)
+        found = self.known.get(wanted)
+        if found is None or (found == LOADING and wanted not in (self._asking, self._next)):
+            self.known[wanted] = LOADING
+            if self._asking is None:
+                self._ask(wanted)
+            else:
+                self._next = wanted
+        return self.known.get(wanted, NOT_AVAILABLE)
 
-    def _take(self, answer: SavedValues) -> None:
-        self.known[answer.run, answer.node] = (
-            NOT_AVAILABLE if answer.saved is None else answer.saved
-        )
-        self.changed.emit()
+    def _ask(self, wanted: tuple[int, str]) -> None:
+        run, node = wanted
+        try:
+            asked = self.worker.fetch_saved(run, node)
+        except RuntimeError:  # the window is closing: its worker has stopped
+            self.known[wanted] = NOT_AVAILABLE
+            return
+        self._asking = wanted
+        asked.answered.connect(lambda answer: self._answered(wanted, answer.saved))
+        asked.failed.connect(lambda words: self._answered(wanted, None))
+        asked.cancelled.connect(lambda: self._answered(wanted, None))
 
-    def _gone(self, run: int, node: str) -> None:
-        self.known[run, node] = NOT_AVAILABLE
+    def _answered(self, wanted: tuple[int, str], saved: dict[str, Any] | None) -> None:
+        self.known[wanted] = NOT_AVAILABLE if saved is None else saved
+        self._asking, following, self._next = None, self._next, None
+        if following is not None and self.known.get(following) == LOADING:
+            self._ask(following)
         self.changed.emit()
 
 
