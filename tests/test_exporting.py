@@ -13,6 +13,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage
@@ -21,12 +22,13 @@ from explorer.ui.exports.dialog import KINDS, ExportDialog, ExportRequest
 from explorer.ui.exports.images import ExportScene, ImageOptions
 from explorer.ui.exports.passes import FRAME_WORK, MAX_FRAMES, frame_steps, plan_frames
 from explorer.ui.model import ExplorerModel
+from explorer.ui.panels.inspector import withheld_run
 from explorer.ui.theme import LIGHT
 from explorer.ui.window.documents import read_text_file
 from explorer.ui.window.main_window import MainWindow
 from explorer.view.geometry import CARD_H
 from explorer.view.replay import Cursor
-from tests.helpers import WAIT_MS, run_ok
+from tests.helpers import WAIT_MS, run, run_ok
 
 # App data under tmp_path, and an unexpected dialog fails the test instead of blocking.
 pytestmark = pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
@@ -408,3 +410,19 @@ def test_cli_and_window_read_a_script_saved_with_a_byte_order_mark(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "out.json").read_text())["grads"]["x"] == [[16.0] * 3] * 2
     assert read_text_file(tmp_path / "script.py") == NOTES
+
+
+def test_the_windows_json_has_every_saved_tensor_the_worker_kept(
+    window: MainWindow, qtbot, tmp_path: Path
+) -> None:
+    script = "w = torch.arange(1., 9., requires_grad=True)\ny = (w * w.exp()).sum()\n"
+    run(qtbot, window, script)
+    graph = window.model.snapshot.graph
+    mul = node(window, "MulBackward0")
+    assert withheld_run(graph.nodes[mul].saved) is not None  # 8 values: left in the worker
+    assert export(window, "json", ExportRequest(tmp_path / "g.json")).warnings == []
+    written = json.loads((tmp_path / "g.json").read_text())
+    (saved,) = [n["saved"] for n in written["graph"]["nodes"] if n["op"] == "MulBackward0"]
+    w = torch.arange(1.0, 9.0)
+    np.testing.assert_array_equal(saved["self"]["values"], w.numpy())
+    np.testing.assert_allclose(saved["other"]["values"], w.exp().numpy(), rtol=1e-6)

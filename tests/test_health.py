@@ -13,10 +13,11 @@ import pytest
 import torch
 
 import explorer
+from explorer.data import nonfinite
 from explorer.data.health import FirstNonFinite, first_nonfinite
 from explorer.lessons import program, read_lesson
 from explorer.runs.session import run_script
-from explorer.view import grad_scale, nonfinite
+from explorer.view import grad_scale
 
 WHERE_TRAP = (
     "x = torch.tensor([0., 1., 4.], requires_grad=True)\n"
@@ -168,7 +169,9 @@ def _leaf(snapshot, name: str) -> str:
 def test_the_export_and_the_api_carry_where_the_nan_started() -> None:
     snapshot = run_script(WHERE_TRAP + "z = (x.detach() * 2).sum()\n")
     found = first_nonfinite(snapshot.passes[0])
-    assert snapshot.passes[0].first_nonfinite == found
+    recorded = snapshot.passes[0].first_nonfinite
+    assert (recorded.step, recorded.node, recorded.origin) == (found.step, found.node, found.origin)
+    assert recorded.why == nonfinite.why(snapshot.graph, found)
     (written,) = snapshot.to_dict()["backward"]
     assert written["health"] == {"first_nonfinite": {"step": found.step, "node": found.node}}
     finite = run_script("x = torch.ones(2, requires_grad=True)\n(x * 2).sum().backward()\n")

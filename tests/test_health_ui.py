@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QAction
 
+from explorer.ui.panels.inspector import withheld_run
 from explorer.ui.window.main_window import NO_NONFINITE, MainWindow
 from explorer.view import grad_scale, step_style
 from tests.helpers import run
@@ -85,3 +86,23 @@ def test_colour_by_gradient_size_fills_each_card_that_ran_by_its_gradients_norm(
     model.to_end()
     assert graph.card_look(by_label["w"])[0] == ran_fill
     assert "‖grad‖ arrived" not in window.legend.text()
+
+
+BIG_TRAP = (
+    "x = torch.tensor([0., 1., 4., 9., 0., 16., 25., 36.], requires_grad=True)\n"
+    "y = torch.where(x > 0, torch.sqrt(x), 0.)\n"
+    "y.sum().backward()\n"
+)
+
+
+@pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
+def test_the_cause_is_named_though_the_saved_tensors_stayed_in_the_worker(
+    qtbot, window: MainWindow
+) -> None:
+    run(qtbot, window, BIG_TRAP)
+    graph = window.model.snapshot.graph
+    (sqrt,) = [n for n, a in graph.nodes(data=True) if a.op == "SqrtBackward0"]
+    assert withheld_run(graph.nodes[sqrt].saved) is not None  # 8 values: left in the worker
+    _go_to_nan(window).trigger()
+    qtbot.waitUntil(lambda: "NaN starts here" in window.inspector.toPlainText())
+    assert "sqrt at 0" in window.inspector.toPlainText()

@@ -198,6 +198,7 @@ class FirstNonFinite:
     step: int  # counting from 1 in the pass's steps
     node: str
     origin: Origin = "op"
+    why: str = ""  # in words (explorer/data/nonfinite.py), said where the pass was recorded
 
     def to_dict(self) -> dict[str, int | str]:
         return {"step": self.step, "node": self.node}

@@ -8,11 +8,13 @@ only read, and they are removed when the pass ends.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
 from torch.autograd.graph import Node, get_gradient_edge
 
+from explorer.data import nonfinite
 from explorer.data.health import first_nonfinite
 from explorer.data.snapshot import GradResult, Pass, Step, TensorSummary
 from explorer.graph.capture import GraphCapture, is_leaf_node
@@ -67,7 +69,10 @@ class PassRecorder:
     def finish(self, call: BackwardCall) -> None:
         """After the pass ran: where its first NaN started, and where each of
         torch.autograd.grad's results went."""
-        self.record.first_nonfinite = first_nonfinite(self.record)
+        found = first_nonfinite(self.record)
+        if found is not None:  # said here, where the graph holds every saved tensor
+            found = replace(found, why=nonfinite.why(self.capture.graph, found))
+        self.record.first_nonfinite = found
         if call.grad and call.inputs is not None and call.results is not None:
             self.record.results = [
                 GradResult(self._input_id(tensor), None if grad is None else summarize(grad))

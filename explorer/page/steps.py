@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from explorer.data import nonfinite
 from explorer.data.nodes import GraphNode
 from explorer.data.snapshot import Pass, Snapshot, Step, TensorSummary, shape_text
 from explorer.page.scene import Scene
-from explorer.view import captions, labels, nonfinite
+from explorer.view import captions, labels
 from explorer.view.derivatives import derivative
 from explorer.view.replay import Replay
 
@@ -192,7 +193,8 @@ def _pass(
     nan = None
     if found is not None:
         card = card_index[shown.visible(found.node)]
-        nan = {"step": found.step - 1, "card": card, "why": nonfinite.why(graph, found)}
+        why = found.why or nonfinite.why(graph, found)
+        nan = {"step": found.step - 1, "card": card, "why": why}
     return {
         "nan": nan,
         "name": f"pass {index + 1} ({where})",

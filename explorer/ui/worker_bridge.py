@@ -11,6 +11,7 @@ from explorer.worker.protocol import (
     Backward,
     CheckGradient,
     Descend,
+    FetchAllSaved,
     FetchSaved,
     Job,
     OpenModelFile,
@@ -105,6 +106,10 @@ class WorkerBridge(QObject):
         """The saved values of node in the worker's run `run`, left out of its Snapshot;
         answered with SavedValues (their saved is None once that run is gone)."""
         return self.submit(FetchSaved(run, node))
+
+    def fetch_all_saved(self, run: int) -> WorkerRequest:
+        """Every node's saved values in the worker's run `run`; answered with AllSaved."""
+        return self.submit(FetchAllSaved(run))
 
     def cancel(self) -> None:
         """Every outstanding request is cancelled; a running one is killed at once."""

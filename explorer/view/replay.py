@@ -75,7 +75,9 @@ class Replay:
     def first_nonfinite(self, pass_index: int) -> FirstNonFinite | None:
         """Where the pass's first NaN or infinity started, None when it has none."""
         if pass_index not in self._nonfinite:
-            self._nonfinite[pass_index] = first_nonfinite(self.passes[pass_index])
+            record = self.passes[pass_index]
+            found = record.first_nonfinite  # as recorded, with its words
+            self._nonfinite[pass_index] = found if found is not None else first_nonfinite(record)
         return self._nonfinite[pass_index]
 
     def grad_norms(self, pass_index: int) -> tuple[dict[str, float], Scale | None]:

@@ -109,6 +109,22 @@ class SavedValues:
 
 
 @dataclass
+class AllSaved:
+    """What a FetchAllSaved answers: every node's saved values, by node, or None when the run
+    is no longer the worker's last."""
+
+    run: int
+    saved: dict[str, dict[str, Any]] | None
+
+
+@dataclass
+class FetchAllSaved(Job[AllSaved]):
+    """Every node's saved values in run: the window's data exports write them all."""
+
+    run: int
+
+
+@dataclass
 class FetchSaved(Job[SavedValues]):
     """The saved values of node in run, left out of the run's Snapshot (see Withheld)."""
 

@@ -24,10 +24,12 @@ from explorer.runs.session import Session, Traced
 from explorer.worker.memory import is_out_of_memory, over_the_cap
 from explorer.worker.protocol import (
     READY,
+    AllSaved,
     Backward,
     CheckGradient,
     Descend,
     Descended,
+    FetchAllSaved,
     FetchSaved,
     OpenModelFile,
     Reply,
@@ -123,6 +125,7 @@ class Server:
             Descend: self._descend,
             CheckGradient: self._gradcheck,
             FetchSaved: self._saved,
+            FetchAllSaved: self._all_saved,
         }
 
     @property
@@ -228,6 +231,13 @@ class Server:
         record = graph.nodes[job.node] if job.node in graph else None
         saved = record.saved if record is not None else None
         return SavedValues(job.run, job.node, dict(saved or {}))
+
+    def _all_saved(self, job: FetchAllSaved) -> AllSaved:
+        """Every node's saved values, if job.run is still the last run."""
+        if self.session is None or job.run != self.run_number:
+            return AllSaved(job.run, None)
+        graph = self.session.recorder.capture.graph
+        return AllSaved(job.run, {n: dict(a.saved) for n, a in graph.nodes(data=True) if a.saved})
 
     def _drop_session(self) -> None:
         # Free the last run's tensors first: under a memory cap, holding both could fail.

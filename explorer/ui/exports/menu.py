@@ -16,6 +16,7 @@ from explorer.data.export import write as write_data
 from explorer.ui.exports import passes as pass_export
 from explorer.ui.exports.dialog import KINDS, ExportDialog, ExportRequest, Kind
 from explorer.ui.exports.images import READABLE_PX, ImageOptions, picture_bytes, write_file
+from explorer.ui.exports.saved import complete
 from explorer.ui.graph.view import GraphView
 from explorer.ui.model import ExplorerModel
 
@@ -45,6 +46,7 @@ class GraphExports(QObject):
         self.ask: Ask = self._ask_dialog
         self.warn: Callable[[str], None] = self._warn_box
         self.actions: dict[str, QAction] = {}
+        self.worker: Any = None  # where the saved tensors a run's message left out are fetched
         for kind in KINDS:
             if kind.key in ("gif", "json"):
                 menu.addSeparator()
@@ -94,7 +96,10 @@ class GraphExports(QObject):
         region, scale = self._region(options)
         if kind.key in ("json", "graphml", "dot"):
             assert self.model.call_tree is not None
-            write_data(self.model.call_tree.laid_out(), path)  # the whole layout, made if not yet
+            laid_out = self.model.call_tree.laid_out()  # the whole layout, made if not yet
+            if self.worker is not None:
+                complete(laid_out, self.worker)  # every saved tensor, as the worker read it
+            write_data(laid_out, path)
             return ""
         if not kind.animation:
             data = picture_bytes(self.model, self.graph.upward, kind.suffix, options, region, scale)

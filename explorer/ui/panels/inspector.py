@@ -9,11 +9,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from explorer.data import nonfinite
 from explorer.data.snapshot import TensorSummary
 from explorer.ui.model import ExplorerModel
 from explorer.ui.panels.numeric_check import CHECK_LINK
 from explorer.ui.theme import Theme
-from explorer.view import labels, nonfinite
+from explorer.view import labels
 from explorer.view.derivatives import derivative
 from explorer.worker.protocol import Withheld
 
@@ -139,7 +140,8 @@ def _nonfinite_html(model: ExplorerModel, node: str) -> str:
     located = model.first_nonfinite()
     if located is None or located[1].node != node or model.snapshot is None:
         return ""
-    words = html.escape(nonfinite.why(model.snapshot.graph, located[1]))
+    found = located[1]
+    words = html.escape(found.why or nonfinite.why(model.snapshot.graph, found))
     return f"<p style='color:{model.theme.error}'><b>NaN starts here.</b> {words}</p>"
 
 

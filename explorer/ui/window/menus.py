@@ -64,6 +64,7 @@ def _file_menu(window: Any, files: QMenu) -> None:
         window, files.addMenu("&Export"), window.model, window.graph, window.settings,
         window.statusBar().showMessage, window.export_stem,
     )  # fmt: skip
+    window.exports.worker = window.worker
     files.addSeparator()
     add_action(window, files, "&Quit", window.close, keys.Quit)
 

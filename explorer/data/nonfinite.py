@@ -1,4 +1,5 @@
-"""Why a gradient first became NaN or infinite, in words, for the common causes. No Qt."""
+"""Why a gradient first became NaN or infinite, in words, for the common causes: said where
+the pass is recorded, where every saved tensor is at hand."""
 
 from __future__ import annotations
 
