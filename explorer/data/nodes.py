@@ -41,6 +41,7 @@ class GraphNode(MutableMapping[str, Any]):
     # "value": <summary>}; {} when not known
     consts: list[dict[str, Any]] | None = None
     saved: dict[str, Any] | None = None  # saved tensors (summaries) and scalars, by name
+    saved_bytes: int | None = None  # the storages its saved tensors hold, each counted once
     output: bool | None = None  # True: an op nothing else consumed, the end of the graph
     # a collapsed module call's card
     call: str | None = None  # the call it stands for (the first, when several are folded)

@@ -364,7 +364,11 @@ def graph_to_dict(graph: AutogradGraph, form: JsonForm = SMALL_FORM) -> dict[str
         {"source": u, "target": v, **{k: attribute_to_json(x, form) for k, x in a.items()}}
         for u, v, a in graph.edges(data=True)
     ]
-    return {"directed": True, "multigraph": True, "nodes": nodes, "edges": edges}
+    out: dict[str, Any] = {"directed": True, "multigraph": True}
+    if graph.graph.get("saved_bytes"):
+        out["saved_bytes"] = graph.graph["saved_bytes"]  # held for backward, each storage once
+    out.update(nodes=nodes, edges=edges)
+    return out
 
 
 def json_number(value: Any) -> Any:

@@ -62,6 +62,9 @@ class GraphCapture:
         self.naming = weakref.proxy(naming)
         self.max_nodes = max_nodes  # a larger graph is refused before it is described
         self.graph = AutogradGraph()
+        # every storage a node saved for backward, (address, bytes) -> bytes: the graph's total
+        # counts a storage several nodes saved once
+        self._held: dict[tuple[int, int], int] = {}
         self._ids: dict[Node, str] = {}  # holding the Node keeps its identity (and id) stable
         self._done: set[str] = set()
         self._cache = SummaryCache()
@@ -190,7 +193,12 @@ class GraphCapture:
         if const_slots:
             record.const_slots = const_slots
             record.consts = naming.const_inputs(node, len(const_slots))
-        record.saved = read_saved(node, self._cache) or None
+        saved, storages = read_saved(node, self._cache)
+        record.saved = saved or None
+        if storages:
+            record.saved_bytes = sum(storages.values())
+            self._held.update(storages)
+            self.graph.graph["saved_bytes"] = sum(self._held.values())
 
 
 @functools.cache
@@ -258,9 +266,13 @@ def saved_attributes(node: Node) -> list[tuple[str, str]]:
     return names
 
 
-def read_saved(node: Node, cache: SummaryCache) -> dict[str, Any]:
-    """The node's saved tensors and scalars, read before backward frees them."""
+def read_saved(
+    node: Node, cache: SummaryCache
+) -> tuple[dict[str, Any], dict[tuple[int, int], int]]:
+    """The node's saved tensors and scalars, read before backward frees them, and the storages
+    its saved tensors hold, (address, bytes) -> bytes: one shared by several counts once."""
     saved: dict[str, Any] = {}
+    storages: dict[tuple[int, int], int] = {}
     for attribute, name in saved_attributes(node):
         try:
             value = getattr(node, attribute)
@@ -268,11 +280,28 @@ def read_saved(node: Node, cache: SummaryCache) -> dict[str, Any]:
             continue  # already freed by a backward pass
         if isinstance(value, torch.Tensor):
             saved[name] = cache.summarize(value)
+            _hold(value, storages)
             continue
+        if isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, torch.Tensor):
+                    _hold(item, storages)
         saved[name] = _plain(value, cache)
         if name == "reduction" and saved[name] in _REDUCTIONS:
             saved[name] = _REDUCTIONS[saved[name]]
-    return saved
+    return saved, storages
+
+
+def _hold(tensor: torch.Tensor, storages: dict[tuple[int, int], int]) -> None:
+    """Count the storage a saved tensor keeps alive: all of it, though the tensor may view a
+    part (as the memory held is)."""
+    try:
+        storage = tensor.untyped_storage()
+    except (RuntimeError, NotImplementedError):  # a sparse or other storage-less layout
+        return
+    size = storage.nbytes()
+    if size:
+        storages[storage.data_ptr(), size] = size
 
 
 # A loss's `reduction` is saved as the enum at::Reduction; the user wrote its name.

@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.data.health import FirstNonFinite
 from explorer.data.snapshot import Snapshot
 from explorer.ui.theme import LIGHT, Theme
+from explorer.view import grad_scale
 from explorer.view.calls import CallTree, Shown
 from explorer.view.replay import Cursor, Replay, StepView
 
@@ -35,6 +36,7 @@ class ExplorerModel(QObject):
         self.running = False
         self.theme: Theme = LIGHT
         self.grad_lens = False  # cards that ran coloured by their gradient's size
+        self.memory_lens = False  # cards coloured by the memory they hold for backward
         self._view: StepView | None = None
         self.call_tree: CallTree | None = None
         self.collapsed: set[str] = set()  # module calls drawn as one card
@@ -155,7 +157,23 @@ class ExplorerModel(QObject):
         """Colour the cards that ran by the size of the gradient that arrived there."""
         if on != self.grad_lens:
             self.grad_lens = on
+            self.memory_lens = self.memory_lens and not on  # one colouring at a time
             self.lens_changed.emit()
+
+    def set_memory_lens(self, on: bool) -> None:
+        """Colour the cards by the memory their saved tensors hold for backward."""
+        if on != self.memory_lens:
+            self.memory_lens = on
+            self.grad_lens = self.grad_lens and not on
+            self.lens_changed.emit()
+
+    def memory_scale(self) -> grad_scale.Scale | None:
+        """The range of the bytes the graph's nodes hold for backward."""
+        if self.snapshot is None:
+            return None
+        held = {n: float(a.saved_bytes) for n, a in self.snapshot.graph.nodes(data=True)
+                if a.saved_bytes}  # fmt: skip
+        return grad_scale.scale_of(held)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

@@ -7,6 +7,7 @@ gradients vanish (1e-9 beside 1e-1) shows it from one end of the scale to the ot
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from explorer.data.snapshot import Pass, Step, TensorSummary
@@ -78,14 +79,18 @@ def mix(stops: tuple[str, ...], t: float) -> str:
     return "#" + "".join(f"{round(x + (y - x) * frac):02x}" for x, y in zip(a, b, strict=True))
 
 
-def ticks(scale: Scale, theme: Theme, count: int = 5) -> list[tuple[str, str]]:
-    """(colour, `1e-6`) at evenly spaced decades of the scale, for the legend."""
+def ticks(
+    scale: Scale, theme: Theme, count: int = 5, text: Callable[[int], str] | None = None
+) -> list[tuple[str, str]]:
+    """(colour, `1e-6`) at evenly spaced decades of the scale, for the legend; text writes a
+    decade's exponent otherwise."""
+    text = text or _decade
     span = scale.high - scale.low
     step = max(1, math.ceil(span / (count - 1)))
     decades = list(range(int(scale.low), int(scale.high) + 1, step))
     if decades[-1] != scale.high:
         decades.append(int(scale.high))
-    return [(fill(10.0**d, scale, theme), _decade(d)) for d in decades]
+    return [(fill(10.0**d, scale, theme), text(d)) for d in decades]
 
 
 def _decade(exponent: int) -> str:

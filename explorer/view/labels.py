@@ -89,6 +89,22 @@ def _not_finite_text(flat: np.ndarray, room: int) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
 
 
+def byte_text(count: int) -> str:
+    """A size as people read it: 400 B, 3.1 KB, 12 MB (1 KB is 1,024 bytes)."""
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} B" if unit == "B" else f"{number(size, 3)} {unit}"
+        size /= 1024
+    return f"{count} B"
+
+
+def heaviest(graph_nodes: list[tuple[str, GraphNode]], count: int = 5) -> list[tuple[str, int]]:
+    """The nodes holding the most memory for backward, most first: (node, bytes)."""
+    held = [(n, a.saved_bytes) for n, a in graph_nodes if a.saved_bytes]
+    return sorted(held, key=lambda item: -item[1])[:count]
+
+
 def elide(text: str, room: int) -> str:
     """text in `room` characters, its middle left out: `m…5.norm1.weight`.
 

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel
 
 from explorer.ui.model import ExplorerModel
-from explorer.view import grad_scale
+from explorer.view import grad_scale, labels
 
 
 class Legend(QLabel):
@@ -47,6 +47,8 @@ class Legend(QLabel):
         html = "&nbsp;&nbsp;&nbsp; ".join(_item(*item) for item in items)
         if self.model.grad_lens:
             html += "<br>" + self._scale_html()
+        elif self.model.memory_lens:
+            html += "<br>" + self._memory_html()
         self.setText(f"<span style='color:{t.text}'>{html}</span>")
 
     def _scale_html(self) -> str:
@@ -60,6 +62,16 @@ class Legend(QLabel):
         swatches += [(t.const, "0"), (t.nan_fill, "NaN or inf")]
         marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
         return f"‖grad‖ arrived:&nbsp;&nbsp;{marks}"
+
+    def _memory_html(self) -> str:
+        """The memory lens's scale: a swatch per decade of bytes a node holds for backward."""
+        model, t = self.model, self.model.theme
+        scale = model.memory_scale()
+        if scale is None:
+            return "no node holds memory for backward"
+        swatches = grad_scale.ticks(scale, t, text=lambda d: labels.byte_text(10**d))
+        marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
+        return f"held for backward:&nbsp;&nbsp;{marks}"
 
 
 def _item(fill: str, mark: str, text: str) -> str:

@@ -56,6 +56,7 @@ class Styler:
         self._pens: dict[str, QPen] = {}
         self._stub_pen = QPen()
         self._stub_style = 0
+        self._memory_scale: grad_scale.Scale | None = None  # of the memory lens, per graph
         self._lit = np.zeros(0, dtype=bool)  # mask over drawn edges: carried gradient so far
         self._before = np.zeros(0, dtype=bool)  # ... sent up to the split step
         self._flow_split: tuple[int, int] | None = None  # (pass, last step) drawn "before"
@@ -185,6 +186,8 @@ class Styler:
     def restyle_nodes(self, changed: set[str] | None) -> None:
         """Set fill and outline of the changed nodes (all when None), then repaint once."""
         geo, shown = self.geo, self.model.shown
+        if self.model.memory_lens and changed is None:
+            self._memory_scale = self.model.memory_scale()
         if geo is None or shown is None or not len(geo.ids):
             return
         step = self.model.step_view()
@@ -208,6 +211,8 @@ class Styler:
             norms, scale = model.replay.grad_norms(model.cursor.pass_index)
             if node in norms:
                 fill = grad_scale.fill(norms[node], scale, model.theme)
+        elif model.memory_lens and attrs.saved_bytes:
+            fill = grad_scale.fill(float(attrs.saved_bytes), self._memory_scale, model.theme)
         outline = step_style.card_outline(node, step, model.selected)
         return self._style(fill, outline)
 

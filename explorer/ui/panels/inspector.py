@@ -129,7 +129,7 @@ def node_html(
         out.append("<h3>Value</h3>" + tensor_html(attrs.value, theme))
     if attrs.const_slots:
         out.append("<p>" + _muted(esc(labels.const_note(attrs)), theme) + "</p>")
-    out.append(_saved_section(attrs.saved if saved is None else saved, theme))
+    out.append(_saved_section(attrs.saved if saved is None else saved, theme, attrs.saved_bytes))
     out.append(check)
     out.append(_step_html(model, node))
     return "".join(out)
@@ -145,14 +145,35 @@ def _nonfinite_html(model: ExplorerModel, node: str) -> str:
     return f"<p style='color:{model.theme.error}'><b>NaN starts here.</b> {words}</p>"
 
 
-def _saved_section(saved: dict[str, Any] | str | None, theme: Theme) -> str:
+def _saved_section(saved: dict[str, Any] | str | None, theme: Theme, held: int | None) -> str:
+    heading = "<h3>Saved for backward</h3>"
+    if held:
+        heading += f"<p>holds <b>{labels.byte_text(held)}</b> until backward frees it</p>"
     if isinstance(saved, str):
-        return f"<h3>Saved for backward</h3><p>{_muted(html.escape(saved), theme)}</p>"
+        return f"{heading}<p>{_muted(html.escape(saved), theme)}</p>"
     if not saved:
         return ""
     esc = html.escape
     rows = "".join(f"<p><b>{esc(k)}</b>: {saved_html(v, theme)}</p>" for k, v in saved.items())
-    return "<h3>Saved for backward</h3>" + rows
+    return heading + rows
+
+
+def memory_html(model: ExplorerModel) -> str:
+    """With no node chosen: the memory the graph holds for backward, and its heaviest nodes."""
+    snapshot, theme = model.snapshot, model.theme
+    total = snapshot.graph.graph.get("saved_bytes") if snapshot is not None else None
+    if not total:
+        return ""
+    graph = snapshot.graph
+    rows = "".join(
+        f"<li>{html.escape(labels.node_title(graph.nodes[n]))} · {labels.byte_text(b)}</li>"
+        for n, b in labels.heaviest(list(graph.nodes(data=True)))
+    )
+    note = _muted("each storage counted once, however many nodes saved it", theme)
+    return (
+        f"<h3>Held for backward</h3><p><b>{labels.byte_text(total)}</b> of saved tensors "
+        f"({note})</p><p>Heaviest nodes:</p><ul>{rows}</ul>"
+    )
 
 
 def withheld_run(saved: dict[str, Any] | None) -> int | None:
@@ -301,6 +322,7 @@ class Inspector(QTextBrowser):
         if node is None:
             self.setHtml(
                 f"<p style='color:{self.model.theme.muted}'>Click a node to inspect it.</p>"
+                + memory_html(self.model)
             )
         else:
             check = self.checks.html(node) if self.checks is not None else ""

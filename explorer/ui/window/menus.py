@@ -103,6 +103,10 @@ def _view_menu(window: Any, view: QMenu) -> None:
     window.lens_action.toggled.connect(model.set_grad_lens)
     view.addAction(window.lens_action)
     window.addAction(window.lens_action)
+    window.memory_action = QAction("Colour by &Memory Held for Backward", window, checkable=True)
+    window.memory_action.toggled.connect(model.set_memory_lens)
+    view.addAction(window.memory_action)
+    model.lens_changed.connect(lambda: _sync_lens_actions(window))
     window.minimap_action = _toggle(window, view, "&Minimap", "view/minimap", True)
     window.minimap_action.toggled.connect(graph.set_minimap_enabled)
     graph.set_minimap_enabled(window.minimap_action.isChecked())
@@ -146,6 +150,14 @@ def _theme_menu(window: Any, menu: QMenu) -> None:
         group.addAction(action)
         menu.addAction(action)
         window.theme_actions[key] = action
+
+
+def _sync_lens_actions(window: Any) -> None:
+    """One colouring at a time: the menu shows which."""
+    for action, on in ((window.lens_action, window.model.grad_lens),
+                       (window.memory_action, window.model.memory_lens)):  # fmt: skip
+        if action.isChecked() != on:
+            action.setChecked(on)
 
 
 def _sync_fold_action(window: Any) -> None:
