@@ -80,6 +80,11 @@ def test_colour_by_gradient_size_fills_each_card_that_ran_by_its_gradients_norm(
         assert looks[label] == grad_scale.fill(norms[node], scale, model.theme), label
     assert looks["w"] != ran_fill  # the lens, not the step colours
     assert looks["w"] != looks["b"]  # 1e-3 √2 and √2 are three decades apart
+    # the edges that carried gradient are drawn in their size's colour, small and large apart
+    sized = [item.chosen() for item in graph.layers.sized]
+    used = [k for k, mask in enumerate(sized) if mask is not None and mask.any()]
+    assert len(used) >= 2
+    assert sum(int(sized[k].sum()) for k in used) == len(graph.lit_edges())
     model.to_start()  # nothing has run: no card is coloured by size
     assert graph.card_look(by_label["w"])[0] == model.theme.leaf
     window.lens_action.trigger()

@@ -38,6 +38,7 @@ class Theme:
     # gradient size, from the smallest of a pass (cool) to the largest (warm): card fills
     grad_scale: tuple[str, ...] = ()
     nan_fill: str = ""  # a card whose arrived gradient holds NaN or infinity
+    grad_edges: tuple[str, ...] = ()  # the same scale for edges: lines, so stronger colours
     line_scale: float = 1.0  # how much wider than usual lines and outlines are drawn
     on_selection: str = "#ffffff"  # text on the selection colour: selected text, a chosen row
 
@@ -49,6 +50,7 @@ LIGHT = Theme(
     accumulated="#ffd43b", selection="#1971c2", error="#c92a2a", node_text="#1d2330",
     call_card="#e5dbff", call_frame="#7048e8",
     grad_scale=("#a5d8ff", "#c3fae8", "#fff3bf", "#ffc078", "#ff8787"), nan_fill="#e599f7",
+    grad_edges=("#1c7ed6", "#0ca678", "#f59f00", "#e8590c", "#e03131"),
 )  # fmt: skip
 DARK = Theme(
     name="dark", background="#15171c", panel="#1d2027", text="#e6e8ee", muted="#9aa1ae",
@@ -57,6 +59,7 @@ DARK = Theme(
     accumulated="#876900", selection="#4dabf7", error="#ff6b6b", node_text="#f1f3f5",
     call_card="#362a5e", call_frame="#9775fa", on_selection="#15171c",
     grad_scale=("#1c4a73", "#0b5961", "#5c4d00", "#7a3e00", "#8a1c1c"), nan_fill="#6b1f7a",
+    grad_edges=("#4dabf7", "#38d9a9", "#fcc419", "#ff922b", "#ff6b6b"),
 )  # fmt: skip
 THEMES = {"light": LIGHT, "dark": DARK}
 

@@ -14,6 +14,20 @@ from explorer.data.snapshot import Pass, Step, TensorSummary
 from explorer.view.colours import Theme
 
 LEVELS = 32  # colours a scale takes: few enough styles to cache, more than the eye tells apart
+EDGE_BINS = 6  # colours an edge takes: each a layer of edges drawn at once
+
+
+def edge_bin(norm: float, scale: Scale | None) -> int:
+    """Which of EDGE_BINS colours an edge whose gradient had this norm is drawn in."""
+    if scale is None or not math.isfinite(norm) or norm <= 0:
+        return EDGE_BINS - 1 if not math.isfinite(norm) else 0
+    return min(int(scale.position(norm) * EDGE_BINS), EDGE_BINS - 1)
+
+
+def bin_colour(index: int, theme: Theme) -> str:
+    """The colour of an edge bin: the scale's colour at the bin's middle, made stronger so that
+    a line reads against the background."""
+    return mix(theme.grad_edges, (index + 0.5) / EDGE_BINS)
 
 
 @dataclass(frozen=True)

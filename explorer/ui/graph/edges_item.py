@@ -44,6 +44,10 @@ class EdgesItem(QGraphicsPathItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self.show_only(None)
 
+    def chosen(self) -> np.ndarray | None:
+        """The mask of polylines shown (None: all)."""
+        return self._chosen
+
     def show_only(self, chosen: np.ndarray | None) -> None:
         """Show the polylines where chosen (a boolean mask) is true; None: all."""
         self._chosen = chosen

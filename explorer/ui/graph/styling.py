@@ -38,11 +38,13 @@ class Layers:
     active_edges: EdgesItem
     nodes: NodesItem
     stubs: NodesItem
+    # with Colour by Gradient Size: the edges that carried gradient, a layer per size
+    sized: list[EdgesItem]
 
     def cached(self) -> list[Any]:
         """The layers Qt may cache as pixmaps."""
         edges = [self.edges, self.stub_lines, self.flow_before, self.flow, self.active_edges]
-        return [*edges, self.nodes, self.frames]
+        return [*edges, *self.sized, self.nodes, self.frames]
 
 
 class Styler:
@@ -126,6 +128,8 @@ class Styler:
         layers.flow.setPen(pen(theme.flow, 1.0 if many else 3.2 * wide))
         layers.flow_before.setPen(layers.flow.pen())
         layers.active_edges.setPen(pen(theme.active, 4.5 * wide))
+        for k, item in enumerate(layers.sized):
+            item.setPen(pen(grad_scale.bin_colour(k, theme), 1.0 if many else 3.2 * wide))
 
     def _brush(self, color: str) -> QBrush:
         brush = self._brushes.get(color)
@@ -177,6 +181,27 @@ class Styler:
         layers.flow.show_only(since & ~active)
         layers.active_edges.show_only(active)
         self._lit = self._before | since | active
+        self._size_edges(since & ~active)
+
+    def _size_edges(self, since: np.ndarray) -> None:
+        """With Colour by Gradient Size: the lit edges (but the running node's) drawn in their
+        size's colour instead; since: those lit after the split step."""
+        layers, model, geo = self.layers, self.model, self.geo
+        lit = self._before | since
+        bins = np.full(len(lit), -1)
+        if model.grad_lens and model.replay is not None and geo is not None and lit.any():
+            scale = model.replay.grad_norms(model.cursor.pass_index)[1]
+            grads = step_style.drawn_edge_grads(model.shown, model.step_view())
+            for edge, grad in grads.items():
+                index = geo.edge_index.get(edge)
+                norm = grad_scale.summary_norm(grad)
+                if index is not None and lit[index] and norm is not None:
+                    bins[index] = grad_scale.edge_bin(norm, scale)
+            sized = bins >= 0
+            layers.flow_before.show_only(self._before & ~sized)
+            layers.flow.show_only(since & ~sized)
+        for k, item in enumerate(layers.sized):
+            item.show_only(bins == k)
 
     def _sent_mask(self, steps: list) -> np.ndarray:
         geo, replay, shown = self.geo, self.model.replay, self.model.shown

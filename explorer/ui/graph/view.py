@@ -22,7 +22,7 @@ from explorer.ui.graph.minimap import Minimap
 from explorer.ui.graph.nodes_item import NodesItem
 from explorer.ui.graph.styling import Layers, Styler
 from explorer.ui.model import ExplorerModel
-from explorer.view import captions, geometry, step_style
+from explorer.view import captions, geometry, grad_scale, step_style
 from explorer.view.calls import Shown
 from explorer.view.geometry import CARD_H, CARD_W, Geometry
 
@@ -103,11 +103,14 @@ class GraphView(pg.GraphicsView):
             active_edges=EdgesItem(z=2),
             nodes=nodes,
             stubs=NodesItem(geometry.STUB_SIZE, geometry.STUB_SIZE, dots=True),
+            sized=[EdgesItem(z=1) for _ in range(grad_scale.EDGE_BINS)],
         )
         layers.nodes.setZValue(3)
         layers.stubs.setZValue(3)
         layers.frames.setZValue(-1)
         for item in (layers.edges, layers.stub_lines, layers.flow_before, layers.flow):
+            self.view.addItem(item)
+        for item in layers.sized:
             self.view.addItem(item)
         for item in (layers.active_edges, layers.nodes, layers.stubs, layers.frames):
             self.view.addItem(item)
@@ -252,6 +255,8 @@ class GraphView(pg.GraphicsView):
         layers.nodes.set_positions(geo.pos)
         boxes = geo.edge_boxes()
         for item in (layers.edges, layers.flow_before, layers.flow, layers.active_edges):
+            item.set_arrays(geo.bare(), boxes, geo.arrows())
+        for item in layers.sized:
             item.set_arrays(geo.bare(), boxes, geo.arrows())
         layers.stub_lines.set_arrays(geo.stub_arrays(), geo.stub_boxes())
         layers.stubs.set_positions(geo.stub_pos)
