@@ -175,6 +175,9 @@ class Step:
     grad_out: list[TensorSummary | None] = field(default_factory=list)
     grad_before: TensorSummary | None = None
     grad_after: TensorSummary | None = None
+    # how long the node's own work took, timed between the engine's hooks before and after it
+    # (CPU; the recording's hooks are not in it); None where it was not timed
+    seconds: float | None = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ only read, and they are removed when the pass ends.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -54,6 +55,7 @@ class PassRecorder:
         if call.inputs is not None and not call.grad:
             self.record.inputs = [self._input_id(tensor) for tensor in call.inputs]
         self._open: dict[str, Step] = {}
+        self._started: dict[str, float] = {}  # perf_counter as each node began, until it ends
         self._captured: dict[str, Step] = {}  # nodes where autograd.grad took its results
         self._inputs = call.inputs if call.grad else []
         self._handles: list[Any] = []
@@ -101,7 +103,9 @@ class PassRecorder:
                     self._handles.append(node.variable.register_post_accumulate_grad_hook(hook))
             else:
                 # One hook after the node ran sees both what arrived and what it sent; the
-                # CPU engine runs nodes one at a time, so hook order is execution order.
+                # CPU engine runs nodes one at a time, so hook order is execution order. The
+                # one before it only starts the node's clock.
+                self._handles.append(node.register_prehook(self._op_starts(node_id)))
                 self._handles.append(node.register_hook(self._op_ran(node_id)))
         for tensor in self._inputs or ():
             node = root_node(tensor)
@@ -118,16 +122,28 @@ class PassRecorder:
         self._handles.clear()
         self._seen.clear()
 
+    def _op_starts(self, node_id: str):
+        def hook(grad_outputs: tuple) -> None:
+            self._started[node_id] = time.perf_counter()  # last: the node runs next
+
+        return hook
+
     def _op_ran(self, node_id: str):
         def hook(grad_inputs: tuple, grad_outputs: tuple) -> None:
+            seconds = self._elapsed(node_id)  # first: the summaries below are ours, not its
             grad_in, grad_out = self._summaries(grad_outputs), self._summaries(grad_inputs)
             taken = self._captured.get(node_id)
             if taken is not None:  # a result was taken here, and the node is needed too
-                taken.grad_in, taken.grad_out = grad_in, grad_out
+                taken.grad_in, taken.grad_out, taken.seconds = grad_in, grad_out, seconds
                 return
-            self.record.steps.append(Step(node_id, grad_in=grad_in, grad_out=grad_out))
+            step = Step(node_id, grad_in=grad_in, grad_out=grad_out, seconds=seconds)
+            self.record.steps.append(step)
 
         return hook
+
+    def _elapsed(self, node_id: str) -> float | None:
+        started = self._started.pop(node_id, None)
+        return None if started is None else time.perf_counter() - started
 
     def _result_taken(self, node_id: str, slot: int, slots: int):
         """autograd.grad takes an input's gradient where the engine reaches the input's node,
@@ -152,13 +168,16 @@ class PassRecorder:
                 step.grad_before = summarize(leaf.grad)
             self._open[node_id] = step
             self.record.steps.append(step)
+            self._started[node_id] = time.perf_counter()  # last: the accumulation runs next
 
         return hook
 
     def _accumulated(self, node_id: str):
         def hook(tensor: torch.Tensor) -> None:
+            seconds = self._elapsed(node_id)
             step = self._open.get(node_id)
             if step is not None and tensor.grad is not None:
+                step.seconds = seconds
                 step.grad_after = summarize(tensor.grad)
 
         return hook

@@ -35,8 +35,9 @@ class ExplorerModel(QObject):
         self.cursor = START
         self.running = False
         self.theme: Theme = LIGHT
-        self.grad_lens = False  # cards that ran coloured by their gradient's size
-        self.memory_lens = False  # cards coloured by the memory they hold for backward
+        # cards coloured by a measure instead of their step: "grad" (the gradient's size),
+        # "memory" (held for backward), "time" (the step's duration), or None
+        self.lens: str | None = None
         self._view: StepView | None = None
         self.call_tree: CallTree | None = None
         self.collapsed: set[str] = set()  # module calls drawn as one card
@@ -153,19 +154,36 @@ class ExplorerModel(QObject):
             self.running = running
             self.running_changed.emit(running)
 
+    def set_lens(self, lens: str, on: bool) -> None:
+        """Colour the cards by one measure (LENSES), or by their step again; one at a time."""
+        chosen = lens if on else (None if self.lens == lens else self.lens)
+        if chosen != self.lens:
+            self.lens = chosen
+            self.lens_changed.emit()
+
     def set_grad_lens(self, on: bool) -> None:
         """Colour the cards that ran by the size of the gradient that arrived there."""
-        if on != self.grad_lens:
-            self.grad_lens = on
-            self.memory_lens = self.memory_lens and not on  # one colouring at a time
-            self.lens_changed.emit()
+        self.set_lens("grad", on)
 
     def set_memory_lens(self, on: bool) -> None:
         """Colour the cards by the memory their saved tensors hold for backward."""
-        if on != self.memory_lens:
-            self.memory_lens = on
-            self.grad_lens = self.grad_lens and not on
-            self.lens_changed.emit()
+        self.set_lens("memory", on)
+
+    def set_time_lens(self, on: bool) -> None:
+        """Colour the cards that ran by how long their step took."""
+        self.set_lens("time", on)
+
+    @property
+    def grad_lens(self) -> bool:
+        return self.lens == "grad"
+
+    @property
+    def memory_lens(self) -> bool:
+        return self.lens == "memory"
+
+    @property
+    def time_lens(self) -> bool:
+        return self.lens == "time"
 
     def memory_scale(self) -> grad_scale.Scale | None:
         """The range of the bytes the graph's nodes hold for backward."""

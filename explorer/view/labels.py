@@ -99,6 +99,14 @@ def byte_text(count: int) -> str:
     return f"{count} B"
 
 
+def duration_text(seconds: float) -> str:
+    """A short time as people read it: 3 µs, 250 µs, 1.2 ms, 2 s."""
+    for unit, size in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= size or unit == "µs":
+            return f"{number(seconds / size, 3)} {unit}"
+    return f"{seconds} s"
+
+
 def heaviest(graph_nodes: list[tuple[str, GraphNode]], count: int = 5) -> list[tuple[str, int]]:
     """The nodes holding the most memory for backward, most first: (node, bytes)."""
     held = [(n, a.saved_bytes) for n, a in graph_nodes if a.saved_bytes]

@@ -57,6 +57,7 @@ class Replay:
         self._indexes: list[dict[str, int]] = []
         self._nonfinite: dict[int, FirstNonFinite | None] = {}
         self._norms: dict[int, tuple[dict[str, float], Scale | None]] = {}
+        self._seconds: dict[int, tuple[dict[str, float], Scale | None]] = {}
         # autograd.grad's passes reach leaves without changing their .grad
         self._leaf_steps = [
             [(i, s) for i, s in enumerate(p.steps) if _is_leaf(self.graph, s.node)]
@@ -86,6 +87,14 @@ class Replay:
             norms = pass_norms(self.passes[pass_index])
             self._norms[pass_index] = (norms, scale_of(norms))
         return self._norms[pass_index]
+
+    def step_seconds(self, pass_index: int) -> tuple[dict[str, float], Scale | None]:
+        """How long each node's step took in the pass, and the scale those times span."""
+        if pass_index not in self._seconds:
+            steps = self.passes[pass_index].steps
+            seconds = {s.node: s.seconds for s in steps if s.seconds is not None}
+            self._seconds[pass_index] = (seconds, scale_of(seconds))
+        return self._seconds[pass_index]
 
     def step_count(self, pass_index: int) -> int:
         return len(self.passes[pass_index].steps) if 0 <= pass_index < len(self.passes) else 0

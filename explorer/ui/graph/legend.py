@@ -24,7 +24,8 @@ class Legend(QLabel):
         self._render()
 
     def _on_cursor(self) -> None:
-        if self.model.grad_lens and self.model.cursor.pass_index != self._pass:
+        lens = self.model.grad_lens or self.model.time_lens
+        if lens and self.model.cursor.pass_index != self._pass:
             self._render()  # each pass has its own range of gradient sizes
 
     def _render(self) -> None:
@@ -42,13 +43,15 @@ class Legend(QLabel):
         ]
         # Qt's rich text draws no borders on spans: a filled square glyph is the swatch. Within
         # an item every space is a non-breaking one, so lines break only between items.
-        if self.model.grad_lens:
+        if self.model.grad_lens or self.model.time_lens:
             items = [i for i in items if i[2] not in ("ran in backward", ".grad just filled")]
         html = "&nbsp;&nbsp;&nbsp; ".join(_item(*item) for item in items)
         if self.model.grad_lens:
             html += "<br>" + self._scale_html()
         elif self.model.memory_lens:
             html += "<br>" + self._memory_html()
+        elif self.model.time_lens:
+            html += "<br>" + self._time_html()
         self.setText(f"<span style='color:{t.text}'>{html}</span>")
 
     def _scale_html(self) -> str:
@@ -72,6 +75,19 @@ class Legend(QLabel):
         swatches = grad_scale.ticks(scale, t, text=lambda d: labels.byte_text(10**d))
         marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
         return f"held for backward:&nbsp;&nbsp;{marks}"
+
+    def _time_html(self) -> str:
+        """The time lens's scale: a swatch per decade of seconds a step took."""
+        model, t = self.model, self.model.theme
+        self._pass = model.cursor.pass_index
+        scale = None
+        if model.replay is not None and 0 <= self._pass < model.pass_count:
+            scale = model.replay.step_seconds(self._pass)[1]
+        if scale is None:
+            return "no step of this pass was timed"
+        swatches = grad_scale.ticks(scale, t, text=lambda d: labels.duration_text(10.0**d))
+        marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
+        return f"time per step:&nbsp;&nbsp;{marks}"
 
 
 def _item(fill: str, mark: str, text: str) -> str:

@@ -236,6 +236,10 @@ class Styler:
             norms, scale = model.replay.grad_norms(model.cursor.pass_index)
             if node in norms:
                 fill = grad_scale.fill(norms[node], scale, model.theme)
+        elif model.time_lens and node in step.done and model.replay is not None:
+            seconds, scale = model.replay.step_seconds(model.cursor.pass_index)
+            if node in seconds:
+                fill = grad_scale.fill(seconds[node], scale, model.theme)
         elif model.memory_lens and attrs.saved_bytes:
             fill = grad_scale.fill(float(attrs.saved_bytes), self._memory_scale, model.theme)
         outline = step_style.card_outline(node, step, model.selected)

@@ -253,6 +253,9 @@ def _step_html(model: ExplorerModel, node: str) -> str:
         return "<p>" + _muted("Not run yet in this backward pass.", theme) + "</p>"
     step = mine[-1]
     out = ["<h3>Backward, this pass</h3>"]
+    if step.seconds is not None:
+        took = labels.duration_text(step.seconds)
+        out.append(f"<p>its step took <b>{took}</b> {_muted('(CPU, timed by hooks)', theme)}</p>")
     view = model.step_view()
     meeting = sorted(e for e in view.flowed if e[0] == node)
     if len(meeting) > 1:

@@ -106,6 +106,9 @@ def _view_menu(window: Any, view: QMenu) -> None:
     window.memory_action = QAction("Colour by &Memory Held for Backward", window, checkable=True)
     window.memory_action.toggled.connect(model.set_memory_lens)
     view.addAction(window.memory_action)
+    window.time_action = QAction("Colour by &Time per Step", window, checkable=True)
+    window.time_action.toggled.connect(model.set_time_lens)
+    view.addAction(window.time_action)
     model.lens_changed.connect(lambda: _sync_lens_actions(window))
     window.minimap_action = _toggle(window, view, "&Minimap", "view/minimap", True)
     window.minimap_action.toggled.connect(graph.set_minimap_enabled)
@@ -154,8 +157,10 @@ def _theme_menu(window: Any, menu: QMenu) -> None:
 
 def _sync_lens_actions(window: Any) -> None:
     """One colouring at a time: the menu shows which."""
-    for action, on in ((window.lens_action, window.model.grad_lens),
-                       (window.memory_action, window.model.memory_lens)):  # fmt: skip
+    model = window.model
+    for action, on in ((window.lens_action, model.grad_lens),
+                       (window.memory_action, model.memory_lens),
+                       (window.time_action, model.time_lens)):  # fmt: skip
         if action.isChecked() != on:
             action.setChecked(on)
 
