@@ -81,3 +81,20 @@ def test_the_inspector_and_the_memory_lens_show_what_is_held(qtbot, window: Main
     assert graph.card_look(leaf)[0] == model.theme.leaf  # holds nothing: its own colour
     window.lens_action.trigger()  # one colouring at a time
     assert model.grad_lens and not model.memory_lens and not window.memory_action.isChecked()
+
+
+@pytest.mark.usefixtures("private_paths", "no_modal_dialogs")
+def test_before_any_pass_no_edge_is_drawn_as_having_carried_gradient(
+    qtbot, window: MainWindow
+) -> None:
+    run(qtbot, window, "x = torch.randn(3, requires_grad=True)\ny = (x * x).sum()\n")
+    assert window.model.pass_count == 0
+    layers = window.graph.layers
+    for item in (layers.flow_before, layers.flow, layers.active_edges, *layers.sized):
+        assert item.chosen() is not None and not item.chosen().any()
+
+
+def test_sizes_read_in_decimal_units() -> None:
+    assert [labels.byte_text(n) for n in (400, 1000, 10_000, 97_700, 12_000_000)] == [
+        "400 B", "1 kB", "10 kB", "97.7 kB", "12 MB",
+    ]  # fmt: skip

@@ -90,12 +90,13 @@ def _not_finite_text(flat: np.ndarray, room: int) -> str:
 
 
 def byte_text(count: int) -> str:
-    """A size as people read it: 400 B, 3.1 KB, 12 MB (1 KB is 1,024 bytes)."""
+    """A size as people read it: 400 B, 3.1 kB, 12 MB (decimal units: 1 kB is 1,000 bytes,
+    so a legend's decades read 1 kB, 10 kB, 100 kB)."""
     size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
             return f"{int(size)} B" if unit == "B" else f"{number(size, 3)} {unit}"
-        size /= 1024
+        size /= 1000
     return f"{count} B"
 
 

@@ -162,7 +162,7 @@ class Styler:
         count = len(geo.edge_keys)
         if replay is None or not 0 <= cursor.pass_index < len(replay.passes):
             self._lit = np.zeros(count, dtype=bool)
-            for item in (layers.flow_before, layers.flow, layers.active_edges):
+            for item in (layers.flow_before, layers.flow, layers.active_edges, *layers.sized):
                 item.show_only(self._lit)
             return
         steps = replay.passes[cursor.pass_index].steps
