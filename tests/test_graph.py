@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from explorer.graph.capture import op_label
 from tests.helpers import run_ok, values
@@ -131,3 +132,19 @@ def test_nodes_know_the_innermost_module_that_made_them() -> None:
         a["module"] for _, a in snapshot.graph.nodes(data=True) if a["op"] == "AddmmBackward0"
     )
     assert linear == ["model.0", "model.2"]
+
+
+def test_op_labels_are_the_names_pytorch_gives_the_ops() -> None:
+    script = (
+        "x = torch.randn(2, 3, 8, 8, requires_grad=True)\n"
+        "conv = nn.Conv2d(3, 4, 3)\n"
+        "y = nn.functional.max_pool2d(conv(x), 2, return_indices=True)[0]\n"
+        "y = nn.functional.interpolate(y, scale_factor=2, mode='bilinear')\n"
+        "y = nn.functional.adaptive_avg_pool2d(y, 2)\n"
+        "y = nn.functional.layer_norm(y, [2])\n"
+        "loss = nn.functional.mse_loss(y.log_softmax(-1), torch.zeros(2, 4, 2, 2))\n"
+    )
+    snapshot = run_ok(script)
+    labels = {a.label for _, a in snapshot.graph.nodes(data=True) if a.kind == "op"}
+    assert {"max_pool2d_with_indices", "upsample_bilinear2d", "mse_loss"} <= labels
+    assert {label for label in labels if not hasattr(torch.ops.aten, label)} == set()

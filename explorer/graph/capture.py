@@ -45,9 +45,15 @@ class Naming(Protocol):
 
 @functools.cache
 def op_label(op: str) -> str:
-    """MulBackward0 -> mul, MseLossBackward0 -> mse_loss, AccumulateGrad -> accumulate_grad."""
+    """MulBackward0 -> mul, MseLossBackward0 -> mse_loss, AccumulateGrad -> accumulate_grad,
+    MaxPool2DWithIndicesBackward0 -> max_pool2d_with_indices (as torch names the op)."""
     name = re.sub(r"Backward\d*$", "", op)
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return _WORD_START.sub("_", name).lower()
+
+
+# where a new word starts in a node's class name: after a lower-case letter, or at a capital
+# followed by a lower-case letter (so that the 2D of Pool2DWith stays with its word)
+_WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[0-9A-Z])(?=[A-Z][a-z])")
 
 
 def is_leaf_node(node: Node) -> bool:
