@@ -31,46 +31,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_window import MODELS as WINDOW_MODELS  # noqa: E402
+
+# The same model files the window's bench opens (bench/bench_window.py), seeded.
 HEADER = "import torch\nfrom torch import nn\n\ntorch.manual_seed(0)\n"
-MODELS = {
-    "mlp": """
-model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
-example_input = torch.randn(8, 20)
-""",
-    "transformer x24": """
-layer = nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128, dropout=0.0)
-model = nn.TransformerEncoder(layer, num_layers=24, enable_nested_tensor=False)
-example_input = torch.randn(10, 2, 64)
-""",
-    "dense concat x120": """
-class Dense(nn.Module):
-    # each step reads the concatenation of all earlier outputs: O(steps^2) edges
-    def forward(self, first):
-        features = [first]
-        for _ in range(120):
-            features.append(torch.tanh(torch.cat(features, dim=1).sum(dim=1, keepdim=True) * 0.1))
-        return torch.cat(features, dim=1).sum()
-
-model = Dense()
-example_input = torch.randn(1, 4, requires_grad=True)
-""",
-    "lstm cell x2000": """
-class Unrolled(nn.Module):
-    def __init__(self, steps):
-        super().__init__()
-        self.steps = steps
-        self.cell = nn.LSTMCell(10, 20)
-
-    def forward(self, x):
-        h = c = torch.zeros(1, 20)
-        for t in range(self.steps):
-            h, c = self.cell(x[t], (h, c))
-        return h.sum()
-
-model = Unrolled(2000)
-example_input = torch.randn(2000, 1, 10)
-""",
-}
+EXPORTED = ("mlp", "transformer x24", "dense concat x120", "lstm cell x2000")
+MODELS = {name: WINDOW_MODELS[name] for name in EXPORTED}
 
 
 def timed(command: list[str], cwd: Path, limit: float | None = None) -> float:
