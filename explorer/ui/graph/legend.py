@@ -54,40 +54,42 @@ class Legend(QLabel):
             html += "<br>" + self._time_html()
         self.setText(f"<span style='color:{t.text}'>{html}</span>")
 
+    def _pass_scale(self, of: str) -> grad_scale.Scale | None:
+        """The scale of the pass shown: of "grad_norms" or "step_seconds" (Replay's)."""
+        model = self.model
+        self._pass = model.cursor.pass_index
+        if model.replay is None or not 0 <= self._pass < model.pass_count:
+            return None
+        return getattr(model.replay, of)(self._pass)[1]
+
     def _scale_html(self) -> str:
         """The gradient-size scale of the pass shown: a swatch per decade, zero, and NaN."""
-        model, t = self.model, self.model.theme
-        self._pass = model.cursor.pass_index
-        scale = None
-        if model.replay is not None and 0 <= self._pass < model.pass_count:
-            scale = model.replay.grad_norms(self._pass)[1]
+        t = self.model.theme
+        scale = self._pass_scale("grad_norms")
         swatches = [] if scale is None else grad_scale.ticks(scale, t)
         swatches += [(t.const, "0"), (t.nan_fill, "NaN or inf")]
-        marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
-        return f"‖grad‖ arrived:&nbsp;&nbsp;{marks}"
+        return _swatches("‖grad‖ arrived", swatches)
 
     def _memory_html(self) -> str:
         """The memory lens's scale: a swatch per decade of bytes a node holds for backward."""
-        model, t = self.model, self.model.theme
-        scale = model.memory_scale()
+        scale = self.model.memory_scale()
         if scale is None:
             return "no node holds memory for backward"
-        swatches = grad_scale.ticks(scale, t, text=lambda d: labels.byte_text(10**d))
-        marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
-        return f"held for backward:&nbsp;&nbsp;{marks}"
+        text = lambda d: labels.byte_text(10**d)  # noqa: E731
+        return _swatches("held for backward", grad_scale.ticks(scale, self.model.theme, text=text))
 
     def _time_html(self) -> str:
         """The time lens's scale: a swatch per decade of seconds a step took."""
-        model, t = self.model, self.model.theme
-        self._pass = model.cursor.pass_index
-        scale = None
-        if model.replay is not None and 0 <= self._pass < model.pass_count:
-            scale = model.replay.step_seconds(self._pass)[1]
+        scale = self._pass_scale("step_seconds")
         if scale is None:
             return "no step of this pass was timed"
-        swatches = grad_scale.ticks(scale, t, text=lambda d: labels.duration_text(10.0**d))
-        marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
-        return f"time per step:&nbsp;&nbsp;{marks}"
+        text = lambda d: labels.duration_text(10.0**d)  # noqa: E731
+        return _swatches("time per step", grad_scale.ticks(scale, self.model.theme, text=text))
+
+
+def _swatches(title: str, swatches: list[tuple[str, str]]) -> str:
+    marks = "&nbsp;&nbsp;".join(_item(c, "■", text) for c, text in swatches)
+    return f"{title}:&nbsp;&nbsp;{marks}"
 
 
 def _item(fill: str, mark: str, text: str) -> str:
