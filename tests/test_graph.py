@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from explorer.graph.capture import op_label
-from tests.helpers import run_ok, values
+from tests.helpers import run_ok, session_ok, values
 
 
 def _by_op(snapshot, op):
@@ -39,6 +39,15 @@ def test_a_tensor_used_twice_keeps_both_edges() -> None:
     (mul,) = _by_op(snapshot, "MulBackward0")
     slots = sorted(d["slot"] for _, _, d in snapshot.graph.in_edges(mul, data=True))
     assert slots == [0, 1]
+
+
+def test_the_capture_counts_its_edges_across_walks_as_networkx_does() -> None:
+    session, snapshot = session_ok(
+        "x = torch.ones(2, requires_grad=True)\ny = x * x + x\nz = (y * 2).sum()\n"
+        "z.backward()\nw = (y.exp() * x).sum()\n"
+    )
+    capture = session.recorder.capture
+    assert capture.edge_count == snapshot.graph.number_of_edges() > 6
 
 
 def test_constants_and_detached_inputs_are_recorded_on_the_op() -> None:

@@ -121,9 +121,9 @@ class Traced:
         """Capture every named tensor's graph; its size, in nodes and edges."""
         with collector.paused():
             self.recorder.capture_tensors(list(self.named_tensors().values()))
-        graph = self.recorder.capture.graph
-        _mark_outputs(graph)
-        return graph.number_of_nodes(), graph.number_of_edges()
+        capture = self.recorder.capture
+        _mark_outputs(capture.graph)
+        return capture.graph.number_of_nodes(), capture.edge_count
 
     def release(self) -> None:
         """Free the run's tensors and graph now, outputs first (see explorer.graph.release).
