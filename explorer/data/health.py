@@ -27,7 +27,7 @@ def first_nonfinite(record: Pass) -> FirstNonFinite | None:
     A pass whose starting gradient was already not finite has its origin there, at the step
     of that root."""
     steps = record.steps
-    if not steps:
+    if not steps or _all_finite(record):
         return None
     gradients = record.gradients if record.roots else [record.gradient]
     for root, gradient in zip(record.root_ids(), gradients, strict=False):
@@ -43,3 +43,24 @@ def first_nonfinite(record: Pass) -> FirstNonFinite | None:
             origin: Origin = "grad" if not is_finite(step.grad_before) else "op"
             return FirstNonFinite(k + 1, step.node, origin)
     return None
+
+
+def _all_finite(record: Pass) -> bool:
+    """Whether every gradient of the pass is finite, read in one sweep of all their values:
+    most passes are, and the walk step by step took half a second at 30,000 steps."""
+    tensors: dict[int, TensorSummary] = {}
+    for gradient in record.gradients if record.roots else [record.gradient]:
+        if gradient is not None:
+            tensors[id(gradient)] = gradient
+    for step in record.steps:
+        for summary in (*step.grad_in, *step.grad_out, step.grad_before, step.grad_after):
+            if summary is not None:
+                tensors[id(summary)] = summary
+    flat = [
+        s.values.reshape(-1)
+        for s in tensors.values()
+        if s.values is not None and s.values.dtype.kind in "fc"
+    ]
+    if flat and not np.isfinite(np.concatenate(flat)).all():
+        return False
+    return all(is_finite(s) for s in tensors.values() if s.values is None)
