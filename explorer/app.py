@@ -93,6 +93,14 @@ def _export(args: argparse.Namespace, own_process: bool) -> int:
     return 0
 
 
+def _end_now(code: int) -> None:
+    """End the command's own process with code once its output is out: Python's own ending
+    frees the run's objects one by one, 0.7 s after a 30,000-node graph, for nothing."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _cap(args: argparse.Namespace, own_process: bool) -> int:
     """The memory cap this command runs under, in MiB; 0 for none."""
     return max(args.memory_mb, 0) if own_process else 0
@@ -307,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "export":
         args = build_parser().parse_args(argv)
-        return args.handler(args, own_process)
+        code = args.handler(args, own_process)
+        if own_process:
+            _end_now(code)
+        return code
     if argv and argv[0] in ("-h", "--help"):
         build_parser().print_help()
         return 0
