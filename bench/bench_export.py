@@ -90,7 +90,9 @@ def graphviz(name: str, folder: Path, model: Path, runs: int, limit: float) -> s
     return row(name, "dot -Tsvg", seconds, "")
 
 
-def torchviz(name: str, folder: Path, model: Path, runs: int) -> str:
+def torchviz(name: str, folder: Path, model: Path, runs: int, limit: float) -> str:
+    """torchviz's make_dot of the same model's output, drawn to SVG (by graphviz's dot, as
+    torchviz does), as a whole process."""
     if importlib.util.find_spec("torchviz") is None:
         return f"| {name} | torchviz | skipped: torchviz is not installed | | | | |"
     script = folder / "torchviz_run.py"
@@ -98,8 +100,13 @@ def torchviz(name: str, folder: Path, model: Path, runs: int) -> str:
         f"exec(open({str(model)!r}).read())\nfrom torchviz import make_dot\n"
         "make_dot(model(example_input).sum()).render('torchviz', format='svg')\n"
     )
-    seconds = [timed([sys.executable, str(script)], folder) for _ in range(runs)]
-    return row(name, "torchviz", seconds, "")
+    seconds = []
+    for _ in range(runs):
+        seconds.append(timed([sys.executable, str(script)], folder, limit))
+        if seconds[-1] == float("inf"):
+            return f"| {name} | torchviz | over {limit:.0f} s (stopped) | | | | |"
+    svg = folder / "torchviz.svg"
+    return row(name, "torchviz", seconds, megabytes(svg) + " SVG" if svg.exists() else "")
 
 
 def main() -> None:
@@ -107,7 +114,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="graphs whose name holds this")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-all", action="store_true", help="skip --values all")
-    parser.add_argument("--dot-seconds", type=float, default=30.0, help="dot's time limit")
+    parser.add_argument(
+        "--dot-seconds", type=float, default=30.0, help="dot's and torchviz's time limit"
+    )
     args = parser.parse_args()
     print("| graph | export | min | median | max | JSON | load |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -126,7 +135,7 @@ def main() -> None:
                 seconds = export(model, out, args.runs, "--values", "all")
                 print(row(label, "--values all", seconds, megabytes(out)), flush=True)
             print(graphviz(label, folder, model, args.runs, args.dot_seconds), flush=True)
-            print(torchviz(label, folder, model, args.runs), flush=True)
+            print(torchviz(label, folder, model, args.runs, args.dot_seconds), flush=True)
 
 
 if __name__ == "__main__":
