@@ -192,3 +192,59 @@ def test_the_inspector_asks_one_fetch_at_a_time_and_then_the_latest_node_wanted(
     assert [node for _, node, _ in worker.asked] == [first, third]  # second is no longer shown
     worker.asked[1][2].answered.emit(SavedValues(7, third, None))
     assert fetches.saved(third) == NOT_AVAILABLE
+
+
+# Step gradients of every kind the window meets: large and varied, large and all zero, large
+# with a NaN, small; and a leaf whose .grad is large.
+PASS_SCRIPT = (
+    "import torch\n"
+    "w = torch.linspace(-1, 1, 120).reshape(12, 10).requires_grad_()\n"
+    "z = torch.zeros(12, 10, requires_grad=True)\n"
+    "x = torch.arange(10.0, requires_grad=True)\n"
+    "y = ((w * 3).tanh().sum() + (z * 0).sum() + (x ** 2).sum()) * 2\n"
+    "y.backward()\n"
+    "n = torch.tensor([0.0, 4.0] * 40, requires_grad=True)\n"
+    "m = n.sqrt().sum()\n"
+    "m.backward()\n"
+)
+
+
+def _step_tensors(passes) -> list[TensorSummary]:
+    return [
+        g
+        for record in passes
+        for step in record.steps
+        for g in (*step.grad_in, *step.grad_out, step.grad_before, step.grad_after)
+        if g is not None
+    ]
+
+
+def test_a_passs_large_gradients_cross_as_the_window_shows_them_and_show_the_same() -> None:
+    from explorer.data.json_text import snapshot_text
+    from explorer.page.steps import value_text
+    from explorer.ui.panels.inspector import tensor_html
+    from explorer.ui.theme import LIGHT
+    from explorer.view.labels import tensor_text
+
+    snapshot = Session(PASS_SCRIPT).run()
+    sent = _decoded(snapshot, run=3)
+    whole, light = _step_tensors(snapshot.passes), _step_tensors(sent.passes)
+    assert len(whole) == len(light)
+    left = [w for w, s in zip(whole, light, strict=True) if s.values is None]
+    assert left and all(w.numel > 64 and np.isfinite(w.values).all() for w in left)
+    kept = [w for w, s in zip(whole, light, strict=True) if s.values is not None]
+    assert any(w.numel > 64 and not np.isfinite(w.values).all() for w in kept)  # counted
+    assert any(w.numel > 64 and not w.values.any() for w in left)  # `all 0` from statistics
+    for w, s in zip(whole, light, strict=True):
+        assert s.shape == w.shape and s.dtype == w.dtype
+        assert s.statistics() == w.statistics()
+        for room in (8, 12, 17, 24, 40):
+            assert tensor_text(s, room) == tensor_text(w, room)
+        assert tensor_html(s, LIGHT) == tensor_html(w, LIGHT)
+        assert value_text(s) == value_text(w)
+    # The window's JSON export of what it holds, its saved tensors fetched first, is the
+    # export of the whole run.
+    for node, record in sent.graph.nodes(data=True):
+        record.saved = snapshot.graph.nodes[node].saved
+    assert snapshot_text(sent) == snapshot_text(_decoded(snapshot))
+    assert len(encode_frame(snapshot, run=3)) < len(encode_frame(snapshot))

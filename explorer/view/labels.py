@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from explorer.data.nodes import GraphNode
@@ -48,7 +50,11 @@ def tensor_text(summary: TensorSummary | None, room: int = MAX_CHARS) -> str:
         return "None"
     values = summary.values
     if values is None:
-        return _norm_text(summary.statistics().get("norm", float("nan")), room)
+        stats = summary.statistics()
+        low = stats.get("min", float("nan"))
+        if low == stats.get("max") and math.isfinite(low):
+            return f"all {short_number(low, room - 4)}"
+        return _norm_text(stats.get("norm", float("nan")), room)
     flat = np.asarray(values, dtype=float).reshape(-1)
     if flat.size == 0:
         return "empty"

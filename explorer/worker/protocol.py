@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Generic, TypeVar
 
 from explorer import collector
+from explorer.data import json_tensors
 from explorer.data.nodes import FIELDS, GraphNode
 from explorer.data.reports import DescentReport, GradCheck
-from explorer.data.snapshot import PassesAdded, Snapshot, TensorSummary
+from explorer.data.snapshot import (
+    SMALL_VALUES,
+    Pass,
+    PassesAdded,
+    Snapshot,
+    Step,
+    TensorSummary,
+)
 
 # Address space of the worker and of export (worker/memory.py): the 4 GiB a script's tensors
 # may take (Limits.max_total_bytes) and about 1 GiB for Python and torch, so that the script's
@@ -160,14 +168,19 @@ def encode_frame(message: Any, run: int | None = None) -> bytes:
     """Length prefix and pickle in one buffer, so a frame is written whole or not at all.
 
     With run, the worker's run the message's graph belongs to, saved tensors larger than a
-    card draws are left out (marked Withheld(run)): the window fetches them when shown.
+    card draws are left out (marked Withheld(run)): the window fetches them when shown; and
+    a step's gradients cross as the window shows them (_steps_as_shown).
     """
     # Pickle is safe here: both ends are our own code and carry only our own plain data.
     buffer = io.BytesIO()
     buffer.write(bytes(_LENGTH.size))  # the length, written once the body is known
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     if run is not None:
-        pickler.dispatch_table = {**copyreg.dispatch_table, GraphNode: _without_tensors(run)}
+        pickler.dispatch_table = {
+            **copyreg.dispatch_table,
+            GraphNode: _without_tensors(run),
+            Step: _steps_as_shown(_passes_in(message)),
+        }
     with collector.paused():
         pickler.dump(message)
     frame = buffer.getbuffer()
@@ -208,6 +221,62 @@ def _light(value: Any, mark: Withheld) -> Any:
     if isinstance(value, list) and any(isinstance(v, TensorSummary) for v in value):
         return [_light(v, mark) for v in value]
     return value
+
+
+def _passes_in(message: Any) -> list[Pass]:
+    """The backward passes a message carries, wherever it holds them."""
+    value = message.value if isinstance(message, Reply) else message
+    if isinstance(value, Descended):
+        value = value.snapshot
+    passes: list[Pass] = []
+    if isinstance(value, PassesAdded):
+        passes += value.passes
+        value = value.snapshot
+    if isinstance(value, Snapshot):
+        passes += value.passes
+    return passes
+
+
+def _steps_as_shown(passes: list[Pass]) -> Any:
+    """How a Step is pickled for the window: each gradient of more than SMALL_VALUES values
+    as its statistics and first values, which is all the window shows or exports of it (a
+    card writes its norm, or `all 0`; the Inspector and the HTML page its statistics and first
+    values; the JSON export those too). A pass of an LSTM unrolled 2,000 steps is 7 MB so,
+    47 MB whole. A gradient holding NaN or infinity crosses whole: a card counts them."""
+    shown = _shown(passes)
+    get = shown.get
+
+    def reduce(step: Step) -> tuple:
+        grad_in = [get(id(g), g) for g in step.grad_in]
+        grad_out = [get(id(g), g) for g in step.grad_out]
+        before, after = step.grad_before, step.grad_after
+        fields = (step.node, grad_in, grad_out, get(id(before), before), get(id(after), after))
+        return Step, (*fields, step.seconds)
+
+    return reduce
+
+
+def _shown(passes: list[Pass]) -> dict[int, TensorSummary]:
+    """The passes' large finite gradients as they cross, by the id of the whole one; their
+    statistics computed all at once, as the JSON export computes them (a tenth of the time)."""
+    large = {
+        id(g): g
+        for record in passes
+        for step in record.steps
+        for g in (*step.grad_in, *step.grad_out, step.grad_before, step.grad_after)
+        if g is not None
+        and g.values is not None
+        and g.values.size > SMALL_VALUES
+        and g.values.dtype.kind in "biuf"
+    }
+    shown: dict[int, TensorSummary] = {}
+    for key, stats in json_tensors.statistics(large.values()).items():
+        if all(math.isfinite(v) for v in stats.values()):
+            whole = large[key]
+            head = tuple(whole.first_values())
+            fields = (whole.shape, whole.dtype, None, head, stats, whole.requires_grad)
+            shown[key] = TensorSummary(*fields, sparse=whole.sparse)
+    return shown
 
 
 def write_frame(stream: BinaryIO, message: Any) -> None:
