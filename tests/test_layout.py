@@ -224,3 +224,46 @@ def test_a_residual_edge_is_routed_and_an_enormously_long_one_is_straight() -> N
 def test_a_cycle_is_refused() -> None:
     with pytest.raises(nx.NetworkXUnfeasible):
         layered(_graph([("a", "b"), ("b", "c"), ("c", "a")]))
+
+
+def test_a_layout_made_in_the_background_is_the_layout_made_here(monkeypatch) -> None:
+    from explorer.layout import background
+
+    graph = _random_dag(300, 0.02, seed=5)
+    ahead = background.Background(graph)
+    if sys.platform.startswith("linux"):
+        assert ahead._pending is not None  # it runs in a child
+    assert ahead.result() == layered(graph)
+    assert ahead._pool is None  # the child is gone once its answer is in
+    # A child that fails costs only time: the layout is made here.
+    monkeypatch.setattr(background, "_lay_out_inherited", lambda: 1 / 0)
+    assert background.Background(graph).result() == layered(graph)
+
+
+def test_a_model_files_export_lays_out_while_its_pass_runs_and_writes_the_same(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from explorer.layout import background
+    from explorer.runs.model_file import export_model_file, run_model_file
+
+    model = tmp_path / "model.py"
+    steps = 1200  # opens collapsed: its run lays nothing out, the export lays it out ahead
+    model.write_text(
+        "import torch\nfrom torch import nn\ntorch.manual_seed(0)\n"
+        "class Unrolled(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.cell = nn.RNNCell(3, 4)\n"
+        "    def forward(self, x):\n        h = torch.zeros(1, 4)\n"
+        f"        for t in range({steps}):\n            h = self.cell(x[t], h)\n"
+        "        return h.sum()\n"
+        f"model = Unrolled()\nexample_input = torch.randn({steps}, 1, 3)\n"
+    )
+    started = []
+    monkeypatch.setattr(
+        background.Background, "__init__",
+        lambda self, graph, real=background.Background.__init__: (
+            started.append(graph.number_of_nodes()), real(self, graph))[1],
+    )  # fmt: skip
+    exported = export_model_file(model, model.read_text())
+    assert exported.problem is None and started == [exported.graph.number_of_nodes()]
+    assert exported.layout == layered(run_model_file(model).snapshot().graph).positions

@@ -303,9 +303,11 @@ def export_model_file(path: str | Path, text: str) -> Snapshot:
     A script's export carries the passes the script ran; a model file runs none that are
     recorded, so one is run from the root, as the window's Backward button would.
     """
-    session = run_model_file(path, text)
+    session = ModelFileSession(path, text)
+    session.run(layout=False)
     if session.problem is not None:
         return session.snapshot()
+    session.lay_out_ahead()  # on the other core, while the pass runs
     return session.backward(session.root_name)
 
 

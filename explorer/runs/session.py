@@ -28,6 +28,7 @@ from explorer.lang.interpreter import Interpreter
 from explorer.lang.limits import Limits
 from explorer.lang.parse import parse
 from explorer.lang.transcript import Code, strip_prompts
+from explorer.layout.background import Background
 from explorer.layout.sugiyama import Layout, layered
 
 SEED = 0  # every run starts from the same random numbers, so a re-run shows the same graph
@@ -53,6 +54,7 @@ class Traced:
         self._layout: Layout | None = None
         self._laid_out_size = (-1, -1)  # the graph's nodes and edges when _layout was made
         self._sent_size = (-1, -1)  # the same, when the last snapshot was made
+        self._ahead: tuple[tuple[int, int], Background] | None = None  # lay_out_ahead's
 
     def backward(self, name: str, gradient: Any = None) -> Snapshot:
         """Run name.backward(gradient) now, as if it were the script's next line; the run."""
@@ -96,8 +98,11 @@ class Traced:
         graph = self.recorder.capture.graph
         if size != self._laid_out_size and (layout or not opens_collapsed(graph)):
             # The graph only grows, so the same size is the same graph: lay it out once.
-            self._layout = layered(graph)
+            ahead, self._ahead = self._ahead, None
+            self._layout = ahead[1].result() if ahead and ahead[0] == size else layered(graph)
             self._laid_out_size = size
+            if ahead and ahead[0] != size:
+                ahead[1].close()
         laid_out = self._layout if size == self._laid_out_size else None
         return Snapshot(
             outputs=list(self.outputs),
@@ -108,6 +113,13 @@ class Traced:
             routes=laid_out.routes if laid_out else {},
             problem=self.problem,
         )
+
+    def lay_out_ahead(self) -> None:
+        """Start laying out the graph of the last snapshot in a process of its own, for the
+        next snapshot that needs it: an export runs its backward pass meanwhile."""
+        size = self._sent_size
+        if size != self._laid_out_size and size[0] > 0:
+            self._ahead = (size, Background(self.recorder.capture.graph))
 
     def _capture_or_none(self) -> tuple[int, int] | None:
         """The graph's size, or None when it is past the node limit (the run's problem then)."""
