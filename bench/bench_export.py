@@ -7,6 +7,10 @@ installed, graphviz's `dot -Tsvg` on the exported .dot and torchviz's make_dot o
 model (each skipped with a message when absent). Asserts nothing.
 
 Usage: python bench/bench_export.py [--only NAME] [--runs N] [--no-all] [--dot-seconds N]
+                                   [--writer]
+
+--writer adds, for each model, the JSON writer's own seconds (explorer.data.export.write),
+timed in this process around each of the runs.
 
 Each row ends with the load average: on a shared 2-core machine the whole-process times move
 with other work far more than with ours (the MLP took 2.1 s alone and 26-28 s at a load of 8).
@@ -14,6 +18,14 @@ Same-load figures, one process, the same recorded runs: the LSTM x 2,000's JSON 
 10-13.5 s against 33-36 s for json.dumps of the same data; 2 million float32 values written in
 1.8-3.4 s through orjson against 14-17 s through Python's float text, which chose orjson.
 The README's "Export format" section holds the last table printed here.
+
+The JSON's layout was chosen by measurement, the LSTM x 2,000's writer in its export process
+(load 1.6-2.9): each value on its own line (json.dumps' indent=1 layout, our encoder) 83 MB
+in 6.0 s; objects indented by orjson (2 spaces, its only indent) with arrays of numbers on one
+line 71 MB, 11 MB of it indentation (so about 60.5 MB with 1 space, which orjson cannot
+write); the same with each tensor object on one line too 58 MB in 1.5-2.3 s (0.45 s of it
+writing the file), against 44 MB for orjson's compact text of the same data. The last is the
+layout written: readable where it is structure, and a tensor is one line as an array is.
 """
 
 from __future__ import annotations
@@ -29,9 +41,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))  # this tree's explorer, for --writer
 
 from bench_window import MODELS as WINDOW_MODELS  # noqa: E402
 
@@ -73,6 +87,28 @@ def megabytes(path: Path) -> str:
 
 def nodes(path: Path) -> int:
     return len(json.loads(path.read_text(encoding="utf-8"))["graph"]["nodes"])
+
+
+def writer(name: str, model: Path, out: Path, runs: int, *flags: str) -> str:
+    """The JSON writer's own seconds, timed in this process around export.write."""
+    from explorer import app
+    from explorer.data import export
+
+    seconds: list[float] = []
+    write = export.write
+
+    def timed(snapshot: Any, path: Path, values: str = "small") -> None:
+        start = time.perf_counter()
+        write(snapshot, path, values)
+        seconds.append(time.perf_counter() - start)
+
+    export.write = timed
+    try:
+        for _ in range(runs):
+            app.main(["export", str(model), "-o", str(out), "--trusted", *flags])
+    finally:
+        export.write = write
+    return row(name, f"writer {' '.join(flags) or 'default'}", seconds, megabytes(out))
 
 
 def graphviz(name: str, folder: Path, model: Path, runs: int, limit: float) -> str:
@@ -117,6 +153,7 @@ def main() -> None:
     parser.add_argument(
         "--dot-seconds", type=float, default=30.0, help="dot's and torchviz's time limit"
     )
+    parser.add_argument("--writer", action="store_true", help="time the JSON writer alone too")
     args = parser.parse_args()
     print("| graph | export | min | median | max | JSON | load |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -134,6 +171,8 @@ def main() -> None:
             if not args.no_all:
                 seconds = export(model, out, args.runs, "--values", "all")
                 print(row(label, "--values all", seconds, megabytes(out)), flush=True)
+            if args.writer:
+                print(writer(label, model, out, args.runs), flush=True)
             print(graphviz(label, folder, model, args.runs, args.dot_seconds), flush=True)
             print(torchviz(label, folder, model, args.runs, args.dot_seconds), flush=True)
 

@@ -1,9 +1,12 @@
 """The JSON export's values: small tensors whole, larger ones summarised unless all are asked
-for, and the fast encoder's text the same as json.dumps' of the same data."""
+for; the writer's text holds the data json.dumps writes, arrays of numbers and tensors each on
+one line."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +21,16 @@ from torch import nn
 
 import explorer
 from explorer.data import json_tensors
-from explorer.data.json_tensors import array_text
-from explorer.data.json_text import dumps, snapshot_text
+from explorer.data.json_tensors import value_texts
+from explorer.data.json_text import snapshot_text
+from explorer.data.nodes import AutogradGraph
 from explorer.data.snapshot import (
     SMALL_VALUES,
+    Output,
+    Pass,
     Snapshot,
+    Step,
     TensorSummary,
-    json_form,
     json_number,
 )
 from tests.helpers import run_ok
@@ -79,61 +85,143 @@ def test_values_is_refused_when_it_is_not_small_or_all(tmp_path: Path) -> None:
         run_ok(SIZES).to_dict("some")
 
 
+def _parsed_alike(text: str, snapshot: Snapshot, values: str) -> None:
+    """The text holds what json.dumps writes of to_dict, float for float and type for type
+    (1.0 is not 1 here, as it is to ==)."""
+    expected = json.loads(_old_writer(snapshot, values))
+    assert repr(json.loads(text)) == repr(expected)
+
+
 @pytest.mark.parametrize("values", ["small", "all"])
-def test_the_fast_text_is_json_dumps_text_byte_for_byte(values: str) -> None:
+def test_the_text_holds_the_data_json_dumps_writes(values: str) -> None:
     snapshot = run_ok(
         "x = torch.linspace(-3, 3, 300, requires_grad=True)\n"
         "w = torch.tensor([1e-7, 2.5e-5, 1e-4, 3e20, -0.0] * 20, requires_grad=True)\n"
         "y = (x.reshape(20, 15).exp() * w.reshape(20, 5).sum()).log().sum()\ny.backward()\n"
     )
     text = snapshot_text(snapshot, values)
-    assert text == _old_writer(snapshot, values)
+    _parsed_alike(text, snapshot, values)
     assert json.loads(text) == snapshot.to_dict(values)
 
 
-def test_non_finite_values_are_written_as_strings_by_the_fast_encoder() -> None:
+def test_non_finite_values_are_written_as_strings() -> None:
     snapshot = run_ok(
         "x = torch.linspace(-2, 2, 40, requires_grad=True)\n"
         "y = x.log() / (x - x)\ny.sum().backward()\n"
     )
     text = snapshot_text(snapshot, "all")
-    assert text == _old_writer(snapshot, "all")
+    _parsed_alike(text, snapshot, "all")
     data = json.loads(text)
     (div,) = [n for n in data["graph"]["nodes"] if n["op"] == "DivBackward0"]
     assert set(div["value"]["values"]) == {"NaN", "Infinity", "-Infinity"}  # 40 of them
     assert data["grads"]["x"][0] == "NaN"
 
 
+def _summary(values: np.ndarray, **fields: object) -> TensorSummary:
+    return TensorSummary(values.shape, str(values.dtype), values, **fields)  # type: ignore[arg-type]
+
+
+def _odd_tensors() -> Snapshot:
+    """Tensors of every kind the writer treats apart, at every kind of place: 0-d, empty and
+    nested arrays, integers and booleans, NaN and infinity among values and statistics, a
+    summary known only by its head, and one summary shared by several nodes and steps."""
+    shared = _summary(np.linspace(-1, 1, 70, dtype=np.float32).reshape(7, 10), requires_grad=True)
+    odd = np.array([[1.5, np.nan], [np.inf, -np.inf]], dtype=np.float64)
+    tensors = [
+        _summary(np.array(2.5, dtype=np.float32)),
+        _summary(np.zeros((0, 3), dtype=np.float32)),
+        _summary(np.arange(24, dtype=np.float16).reshape(2, 3, 4)),
+        _summary(np.arange(6, dtype=np.int64).reshape(3, 2)),
+        _summary(np.array([True, False])),
+        _summary(odd, sparse=True),
+        _summary(np.full(100, np.nan)),
+        TensorSummary((5000,), "float32", None, (1.0, -0.0, 1e-7), {"min": -np.inf, "max": 2.0}),
+        shared,
+    ]
+    graph = AutogradGraph()
+    saved = {"self": shared, "exponent": math.nan, "sizes": [3, -1], "mask": [True, False]}
+    for k, tensor in enumerate(tensors):
+        graph.add_node(f"n{k}", op="MulBackward0", kind="op", shape=list(tensor.shape))
+        graph.nodes[f"n{k}"].update(value=tensor, saved=saved, calls=("model", f"model.{k}"))
+    graph.nodes["n1"].update(consts=[{"value": math.inf}, {"name": "xs", "value": shared}])
+    graph.nodes["n1"].update(output_shapes=[[2, 3], [4]], const_slots=[1, 2])
+    graph.add_edge("n1", "n0", key=0, slot=0, output_nr=0)
+    steps = [Step(f"n{k}", [tensor, None], [shared]) for k, tensor in enumerate(tensors)]
+    steps.append(Step("n2", [shared], [], grad_before=None, grad_after=shared))
+    return Snapshot(
+        graph=graph,
+        passes=[Pass("n0", 3, shared, steps, roots=["n0", "n1"], gradients=[shared, None])],
+        grads={f"t{k}": tensor for k, tensor in enumerate(tensors)},
+        layout={f"n{k}": (float(k), 0.5 * k) for k in range(len(tensors))},
+        routes={("n1", "n0", 0): [(1.0, 0.25), (0.5, 0.125)]},
+    )
+
+
+@pytest.mark.parametrize("values", ["small", "all"])
+def test_tensors_of_every_kind_at_every_place_hold_json_dumps_data(values: str) -> None:
+    snapshot = _odd_tensors()
+    text = snapshot_text(snapshot, values)
+    _parsed_alike(text, snapshot, values)
+    data = json.loads(text)
+    assert data["graph"]["nodes"][0]["value"]["values"] == 2.5  # 0-d: a number
+    assert data["grads"]["t1"] == []
+    many_nan = data["grads"]["t6"]  # 100 elements: whole only with values="all"
+    assert (many_nan if values == "all" else many_nan["head"])[0] == "NaN"
+
+
+def test_what_orjson_refuses_is_written_by_json_with_the_same_data() -> None:
+    snapshot = _odd_tensors()
+    snapshot.outputs.append(Output(2, "a lone surrogate: \ud800"))
+    snapshot.graph.nodes["n0"].update(saved={"huge": 2**70})
+    _parsed_alike(snapshot_text(snapshot), snapshot, "small")
+
+
+_LONE_VALUE = re.compile(r'\s*(-?[0-9][0-9.eE+-]*|"NaN"|"-?Infinity"),?')
+
+
+@pytest.mark.parametrize("values", ["small", "all"])
+def test_arrays_of_numbers_and_tensors_are_one_line_each_and_structure_is_indented(
+    values: str,
+) -> None:
+    snapshot = _odd_tensors()
+    text = snapshot_text(snapshot, values)
+    lines = text.splitlines()
+    assert not [line for line in lines if _LONE_VALUE.fullmatch(line)]
+    assert lines[:3] == ["{", '  "format": 1,', '  "outputs": [],']
+    assert '\n  "graph": {\n    "directed": true,' in text
+    assert '\n        "calls": ["model", "model.1"],\n' in text
+    assert '\n        "output_shapes": [[2, 3], [4]],\n' in text
+    assert '\n    "n1": [1.0, 0.5],\n' in text  # a place
+    shared = [line for line in lines if '{"shape": [7, 10]' in line]
+    assert len(shared) > 10 and all(line.strip().endswith(("}", "},")) for line in shared)
+    # each tensor one line: as many lines as the tensors written, more than one per place
+    assert len(shared) == text.count('{"shape": [7, 10]')
+
+
 _FLOATS = st.one_of(
     st.floats(),
     st.sampled_from([1e-5, 9.99e-5, 1e-4, 1e16, 9.9e15, 5e-324, 10.00001, -0.0]),
 )
-_SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=12)
-
-
-def _indented(text: str, level: int) -> str:
-    """text as the item of `level` lists each inside the next, as json.dumps indents it."""
-    for depth in reversed(range(level)):
-        text = "[\n" + " " * (depth + 1) + text + "\n" + " " * depth + "]"
-    return text
+_SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    hnp.arrays(np.float64, _SHAPES, elements=_FLOATS),
+    st.data(),
+    _SHAPES,
     st.sampled_from(["float64", "float32", "float16", "int64", "int8", "uint8", "bool"]),
-    st.integers(0, 5),
 )
-def test_an_array_is_written_as_json_dumps_writes_its_values(
-    values: np.ndarray, dtype: str, level: int
+def test_arrays_are_written_on_one_line_as_json_dumps_writes_their_values(
+    data: st.DataObject, shape: tuple[int, ...], dtype: str
 ) -> None:
+    drawn = data.draw(st.lists(hnp.arrays(np.float64, shape, elements=_FLOATS), max_size=5))
     with np.errstate(all="ignore"):  # casting out of a dtype's range is part of the draw
-        values = values.astype(dtype)
-    data = json_number(values.tolist())
-    for _ in range(level):
-        data = [data]
-    expected = json.dumps(data, indent=1)
-    assert _indented(array_text(values, level), level) == expected
+        arrays = [values.astype(dtype) for values in drawn]
+    texts = value_texts(arrays)  # those of a shape and dtype are written together
+    for values, text in zip(arrays, texts, strict=True):
+        assert "\n" not in text
+        expected = json.loads(json.dumps(json_number(values.tolist()), allow_nan=False))
+        assert repr(json.loads(text)) == repr(expected)
 
 
 @settings(max_examples=100, deadline=None)
@@ -156,18 +244,10 @@ def test_statistics_of_many_tensors_at_once_are_each_ones_own(
             values = values.astype(dtype)
         values = values.T if transposed else values  # not contiguous: computed alone
         tensors.append(TensorSummary(values.shape, dtype, values))
-    at_once = json_tensors.statistics(tensors)
-    for tensor in tensors:
-        assert repr(at_once[id(tensor)]) == repr(tensor.statistics())
-
-
-def test_a_summary_shared_by_several_nodes_is_written_alike_at_each() -> None:
-    shared = TensorSummary((70,), "float64", np.linspace(0, 1, 70))
-    for values in ("small", "all"):
-        item = shared.to_dict(json_form(values))
-        expected = json.dumps({"a": [item, {"b": item}], "c": item}, indent=1)
-        tree = {"a": [shared, {"b": shared}], "c": shared}
-        assert dumps(tree, json_form(values, for_encoder=True)) == expected
+    at_once = json_tensors.statistics_texts(tensors)
+    for tensor, text in zip(tensors, at_once, strict=True):
+        own = {name: json_number(x) for name, x in tensor.statistics().items()}
+        assert repr(json.loads("{" + text + "}")) == repr(own)
 
 
 def test_exported_gradients_with_values_all_are_pytorchs(tmp_path: Path) -> None:

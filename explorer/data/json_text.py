@@ -1,34 +1,67 @@
-"""The export's JSON text, byte for byte as `json.dumps(data, indent=1, allow_nan=False)` writes
-it, in a fraction of the time: tensors are written in batches (explorer/data/json_tensors.py),
-each shared tensor once."""
+"""The export's JSON text: objects and lists of objects indented, every other array and each
+tensor on one line. orjson writes the tree; tensors are written in batches
+(explorer/data/json_tensors.py), each shared tensor once."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+import json
+import math
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 
-from explorer.data import json_tensors
-from explorer.data.json_tensors import SCALARS, Batch, array_text, number
-from explorer.data.snapshot import JsonForm, Snapshot, TensorSummary, json_form, snapshot_to_dict
+from explorer.data.json_tensors import (
+    line_text,
+    number,
+    numbers_text,
+    row_texts,
+    statistics_texts,
+    value_texts,
+)
+from explorer.data.snapshot import (
+    HEAD_LENGTH,
+    JsonForm,
+    Snapshot,
+    TensorSummary,
+    json_form,
+    snapshot_to_dict,
+)
 
-_string = SCALARS[str]
+# A TensorSummary goes to `default` (written by _Tensors) rather than orjson's own dataclasses.
+_WRITE = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_INDENT_2
 
 
 def snapshot_text(snapshot: Snapshot, values: str = "small") -> str:
-    """The export's JSON of snapshot: json.dumps(snapshot.to_dict(values), indent=1)."""
-    form = json_form(values, for_encoder=True)
+    """The export's JSON of snapshot, as snapshot_json writes it."""
+    return snapshot_json(snapshot, values).decode("utf-8")
+
+
+def snapshot_json(snapshot: Snapshot, values: str = "small") -> bytes:
+    """The export's JSON of snapshot, UTF-8: the data of json.dumps(snapshot.to_dict(values)),
+    laid out for reading where it is structure and compactly where it is numbers."""
+    form = _Form(json_form(values).limit)
     with _no_collection():
-        return dumps(snapshot_to_dict(snapshot, form), form)
+        tree = snapshot_to_dict(snapshot, form)
+        _ready_places(tree)
+        tensors = _Tensors(form)
+        try:
+            return orjson.dumps(tree, default=tensors.written, option=_WRITE)
+        except orjson.JSONEncodeError:
+            # What orjson refuses and json writes: a string holding a lone surrogate, an
+            # integer past 64 bits. Rare enough to be written the slow way, all indented.
+            text = json.dumps(snapshot.to_dict(values), indent=1, allow_nan=False)
+            return text.encode("utf-8")
 
 
 @contextmanager
 def _no_collection() -> Iterator[None]:
-    """Python's cycle collector off: the millions of strings, lists and dicts made here hold
-    no cycle, and with a large graph in memory, its passes took a third of the time."""
+    """Python's cycle collector off: the hundreds of thousands of dicts and strings made here
+    hold no cycle, and with a large graph in memory, its passes took a third of the time."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -38,119 +71,131 @@ def _no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def dumps(data: Any, form: JsonForm) -> str:
-    """data as JSON text; data may hold numpy arrays and TensorSummary objects (written as
-    form says), as Snapshot trees for JsonForm(for_encoder=True) do; a float that is NaN or
-    infinite is written as json_number writes it."""
-    encoder = _Encoder()
-    encoder.value(data, 0)
-    encoder.put_summaries(form)
-    return "".join(encoder.out)
+@dataclass(frozen=True, eq=False)
+class _Form(JsonForm):
+    """Tensors left in the tree as they are, each noted to be written with all the others;
+    an attribute's arrays of scalars as one line of text, its NaN and infinity as
+    json_number's strings (orjson writes them as null)."""
+
+    met: dict[int, TensorSummary | np.ndarray] = field(default_factory=dict)  # by id
+    # a node's calls, as a run of a loop's calls shares them
+    names: dict[tuple[str, ...], orjson.Fragment] = field(default_factory=dict)
+
+    def array(self, values: np.ndarray) -> Any:
+        self.met[id(values)] = values
+        return values
+
+    def tensor(self, summary: TensorSummary | None) -> Any:
+        if summary is not None:
+            self.met[id(summary)] = summary
+        return summary
+
+    def attribute(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool:
+            return value
+        if kind is TensorSummary:
+            return self.tensor(value)
+        if kind is float:
+            return value if math.isfinite(value) else orjson.Fragment(number(value))
+        if kind is dict:
+            return {key: self.attribute(item) for key, item in value.items()}
+        if kind is tuple:  # a tuple equal to one of strings holds the same strings
+            names = self.names.get(value)
+            if names is not None:
+                return names
+        if kind is list or kind is tuple:
+            text = line_text(value)
+            if text is None:  # it holds an object or a tensor
+                return [self.attribute(item) for item in value]
+            if kind is tuple and all(type(item) is str for item in value):
+                self.names[value] = orjson.Fragment(text)
+            return orjson.Fragment(text)
+        return value
 
 
-class _Encoder:
-    """json.dumps' pure-Python encoder with indent=1, plus numpy arrays and summaries. A
-    summary leaves its place empty, to be filled when all are written together."""
-
-    def __init__(self) -> None:
-        self.out: list[str] = []
-        self.places: dict[tuple[int, int], list[int]] = {}  # (id of summary, indent) -> places
-        self.summaries: dict[int, TensorSummary] = {}  # by id
-
-    def value(self, o: Any, level: int) -> None:
-        put = SCALARS.get(type(o))
-        if put is not None:
-            self.out.append(put(o))
-        elif isinstance(o, dict):
-            self.mapping(o, level)
-        elif isinstance(o, list | tuple):
-            self.sequence(o, level)
-        elif isinstance(o, np.ndarray):
-            self.out.append(array_text(o, level))
-        elif isinstance(o, TensorSummary):
-            self.summaries[id(o)] = o
-            self.places.setdefault((id(o), level), []).append(len(self.out))
-            self.out.append("")
-        elif isinstance(o, float):  # numpy's float64 among others
-            self.out.append(number(float(o)))
-        elif isinstance(o, int):
-            self.out.append(int.__repr__(o))
-        else:
-            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
-
-    def mapping(self, o: dict[str, Any], level: int) -> None:
-        if not o:
-            self.out.append("{}")
-            return
-        out = self.out
-        inner = "\n" + " " * (level + 1)
-        opening = "{"
-        for key, item in o.items():
-            put = SCALARS.get(type(item))
-            if put is not None:
-                out.append(opening + inner + SCALARS[str](key) + ": " + put(item))
-            else:
-                out.append(opening + inner + SCALARS[str](key) + ": ")
-                self.value(item, level + 1)
-            opening = ","
-        out.append("\n" + " " * level + "}")
-
-    def sequence(self, o: list[Any] | tuple[Any, ...], level: int) -> None:
-        if not o:
-            self.out.append("[]")
-            return
-        inner = "\n" + " " * (level + 1)
-        try:  # most lists hold only numbers or strings: shapes, places, node ids
-            texts = [SCALARS[type(item)](item) for item in o]
-        except KeyError:
-            opening = "["
-            for item in o:
-                self.out.append(opening + inner)
-                self.value(item, level + 1)
-                opening = ","
-        else:
-            self.out.append("[" + inner + ("," + inner).join(texts))
-        self.out.append("\n" + " " * level + "]")
-
-    def put_summaries(self, form: JsonForm) -> None:
-        """Write every summary met, each once for each indent it was met at, into its places."""
-        tensors = self.summaries.values()
-        stats = json_tensors.statistics(tensors)
-        batch = Batch(s for s in tensors if s.whole_in(form))
-        for (key, level), places in self.places.items():
-            summary = self.summaries[key]
-            if summary.whole_in(form):
-                values = '"values": ' + batch.text(summary, level + 1)
-            else:
-                values = '"head": ' + _numbers(summary.first_values(), level + 1)
-            known = stats.get(key)
-            text = _summary_text(
-                summary, values, summary.statistics() if known is None else known, level
-            )
-            for place in places:
-                self.out[place] = text
+def _ready_places(tree: dict[str, Any]) -> None:
+    """The layout's places, the routes' points and the passes' node lists, each on one line."""
+    places = tree["layout"]
+    texts = iter(_place_texts(list(places.values())))
+    tree["layout"] = {node: orjson.Fragment(next(texts)) for node in places}
+    routes = tree["routes"]
+    texts = iter(_place_texts([point for route in routes for point in route["points"]]))
+    for route in routes:
+        points = ", ".join([next(texts) for _ in route["points"]])
+        route["points"] = orjson.Fragment("[" + points + "]")
+    for one in tree["backward"]:
+        for key in ("roots", "inputs"):
+            if key in one:
+                one[key] = orjson.Fragment(line_text(one[key]) or "[]")
 
 
-def _summary_text(summary: TensorSummary, values: str, stats: dict[str, float], level: int) -> str:
-    """What TensorSummary.to_dict holds, written as json.dumps writes it (tests hold the two
-    alike), without making the dict: the export writes tens of thousands."""
-    parts = [
-        '"shape": ' + _numbers(summary.shape, level + 1),
-        '"dtype": ' + _string(summary.dtype),
-        values,
-    ]
-    parts += [f'"{name}": {number(value)}' for name, value in stats.items()]
-    if summary.requires_grad:
-        parts.append('"requires_grad": true')
-    if summary.sparse:
-        parts.append('"sparse": true')
-    inner = "\n" + " " * (level + 1)
-    return "{" + inner + ("," + inner).join(parts) + "\n" + " " * level + "}"
+def _place_texts(places: list[list[float]]) -> list[str]:
+    """Each [x, y] as numbers_text writes it, all at once."""
+    return row_texts(np.array(places, dtype=np.float64)) if places else []
 
 
-def _numbers(items: Sequence[float], level: int) -> str:
-    if not items:
-        return "[]"
-    inner = "\n" + " " * (level + 1)
-    texts = [SCALARS[type(item)](item) for item in items]
-    return "[" + inner + ("," + inner).join(texts) + "\n" + " " * level + "]"
+class _Tensors:
+    """The text of every tensor the form met, written all at once, for orjson's `default`
+    to put in its places."""
+
+    def __init__(self, form: _Form) -> None:
+        self.form = form
+        met = list(form.met.values())
+        self.texts = dict(zip(form.met, _written(met, form), strict=True))
+
+    def written(self, o: Any) -> Any:
+        text = self.texts.get(id(o))
+        if text is not None:
+            return text
+        if isinstance(o, TensorSummary | np.ndarray):  # put in the tree past the form
+            return _written([o], self.form)[0]
+        if isinstance(o, np.generic):
+            return orjson.Fragment(numbers_text(o.item()))
+        raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+def _written(tensors: list[TensorSummary | np.ndarray], form: JsonForm) -> list[orjson.Fragment]:
+    """Each tensor's text: an array's values, or a summary as TensorSummary.to_dict has it
+    (tests hold the two alike), on one line."""
+    summaries = [o for o in tensors if isinstance(o, TensorSummary)]
+    arrays = [o if isinstance(o, np.ndarray) else _shown(o, form) for o in tensors]
+    texts = iter(value_texts(arrays))
+    stats = iter(statistics_texts(summaries))
+    starts: dict[tuple[tuple[int, ...], str], str] = {}
+    out = []
+    for o in tensors:
+        if isinstance(o, np.ndarray):
+            out.append(orjson.Fragment(next(texts)))
+            continue
+        start = starts.get((o.shape, o.dtype))
+        if start is None:
+            start = starts[o.shape, o.dtype] = _start(o)
+        key = '"values": ' if o.whole_in(form) else '"head": '
+        numbers = next(stats)
+        tail = (", " + numbers if numbers else "") + _end(o)
+        out.append(orjson.Fragment(start + key + next(texts) + tail))
+    return out
+
+
+def _shown(summary: TensorSummary, form: JsonForm) -> np.ndarray:
+    """The values a summary's JSON lists: all of them, or its head (as floats)."""
+    values = summary.values
+    if values is None:
+        return np.array(summary.head, dtype=np.float64)
+    if summary.whole_in(form):
+        return values
+    head = values.reshape(-1)[:HEAD_LENGTH]
+    return head if head.dtype.kind == "f" else head.astype(np.float64)
+
+
+def _start(summary: TensorSummary) -> str:
+    shape = numbers_text(list(summary.shape))
+    return f'{{"shape": {shape}, "dtype": {json.encoder.encode_basestring_ascii(summary.dtype)}, '
+
+
+def _end(summary: TensorSummary) -> str:
+    if not summary.requires_grad and not summary.sparse:
+        return "}"
+    flags = ', "requires_grad": true' if summary.requires_grad else ""
+    return flags + (', "sparse": true' if summary.sparse else "") + "}"

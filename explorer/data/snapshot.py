@@ -65,28 +65,29 @@ class Problem:
 
 @dataclass(frozen=True)
 class JsonForm:
-    """How tensors go into the JSON: value by value up to `limit` elements (a summary above);
-    as JSON-ready data, or for explorer.data.json_text, which writes numpy arrays and
-    TensorSummary objects itself (so it leaves them in the tree, unconverted)."""
+    """How tensors and attributes go into the JSON: a tensor value by value up to `limit`
+    elements (a summary above), as the plain data json.dumps takes; explorer.data.json_text's
+    form keeps them in the form its writer takes instead."""
 
     limit: float = SMALL_VALUES
-    for_encoder: bool = False
 
     def array(self, values: np.ndarray) -> Any:
-        return values if self.for_encoder else json_number(values.tolist())
+        return json_number(values.tolist())
 
     def tensor(self, summary: TensorSummary | None) -> Any:
-        if summary is None or self.for_encoder:
-            return summary
-        return summary.to_dict(self)
+        return None if summary is None else summary.to_dict(self)
+
+    def attribute(self, value: Any) -> Any:
+        """A node's or an edge's attribute."""
+        return attribute_to_json(value, self)
 
 
-def json_form(values: str = "small", for_encoder: bool = False) -> JsonForm:
+def json_form(values: str = "small") -> JsonForm:
     """The form of a values policy: "small" (every value up to SMALL_VALUES elements) or "all"
     (every value kept, as the window has it)."""
     if values not in VALUES:
         raise ValueError(f"values must be one of {', '.join(VALUES)}, not {values!r}")
-    return JsonForm(SMALL_VALUES if values == "small" else math.inf, for_encoder)
+    return JsonForm(SMALL_VALUES if values == "small" else math.inf)
 
 
 SMALL_FORM = JsonForm()
@@ -307,7 +308,7 @@ def grad_to_json(s: TensorSummary | None, form: JsonForm = SMALL_FORM) -> Any:
         return None
     if s.whole_in(form) and not s.sparse:
         return form.array(s.values)  # type: ignore[arg-type]
-    return s.to_dict(form)
+    return form.tensor(s)
 
 
 def pass_to_dict(p: Pass, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
@@ -344,14 +345,16 @@ def pass_to_dict(p: Pass, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
 def node_to_dict(node_id: str, attrs: GraphNode, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
     """A node's id and its set fields, in the record's order."""
     out: dict[str, Any] = {"id": node_id}
-    for key, value in attrs.items():
-        out[key] = attribute_to_json(value, form)
+    attribute = form.attribute
+    for key, value in attrs.fields_set():
+        out[key] = value if type(value) in _PLAIN else attribute(value)
     return out
 
 
+_PLAIN = frozenset((str, int, bool))  # what every form writes as it is
+
+
 def attribute_to_json(value: Any, form: JsonForm = SMALL_FORM) -> Any:
-    if form.for_encoder:  # it writes summaries, containers and non-finite floats itself
-        return value
     if isinstance(value, TensorSummary):
         return form.tensor(value)
     if isinstance(value, dict):
@@ -363,8 +366,13 @@ def attribute_to_json(value: Any, form: JsonForm = SMALL_FORM) -> Any:
 
 def graph_to_dict(graph: AutogradGraph, form: JsonForm = SMALL_FORM) -> dict[str, Any]:
     nodes = [node_to_dict(n, a, form) for n, a in graph.nodes(data=True)]
+    attribute = form.attribute
     edges = [
-        {"source": u, "target": v, **{k: attribute_to_json(x, form) for k, x in a.items()}}
+        {
+            "source": u,
+            "target": v,
+            **{k: x if type(x) in _PLAIN else attribute(x) for k, x in a.items()},
+        }
         for u, v, a in graph.edges(data=True)
     ]
     out: dict[str, Any] = {"directed": True, "multigraph": True}
