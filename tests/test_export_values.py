@@ -140,6 +140,7 @@ def _odd_tensors() -> Snapshot:
     ]
     graph = AutogradGraph()
     saved = {"self": shared, "exponent": math.nan, "sizes": [3, -1], "mask": [True, False]}
+    saved["nested"] = ([1, 2], (3,), "x")
     for k, tensor in enumerate(tensors):
         graph.add_node(f"n{k}", op="MulBackward0", kind="op", shape=list(tensor.shape))
         graph.nodes[f"n{k}"].update(value=tensor, saved=saved, calls=("model", f"model.{k}"))
@@ -150,7 +151,10 @@ def _odd_tensors() -> Snapshot:
     steps.append(Step("n2", [shared], [], grad_before=None, grad_after=shared))
     return Snapshot(
         graph=graph,
-        passes=[Pass("n0", 3, shared, steps, roots=["n0", "n1"], gradients=[shared, None])],
+        passes=[
+            Pass("n0", 3, shared, steps, roots=["n0", "n1"], gradients=[shared, None]),
+            Pass("n1", 4, None, steps[:1], inputs=["n2", None]),
+        ],
         grads={f"t{k}": tensor for k, tensor in enumerate(tensors)},
         layout={f"n{k}": (float(k), 0.5 * k) for k in range(len(tensors))},
         routes={("n1", "n0", 0): [(1.0, 0.25), (0.5, 0.125)]},

@@ -101,16 +101,18 @@ class _Form(JsonForm):
         if kind is dict:
             return {key: self.attribute(item) for key, item in value.items()}
         if kind is tuple:  # a tuple equal to one of strings holds the same strings
-            names = self.names.get(value)
-            if names is not None:
-                return names
+            try:
+                return self.names[value]
+            except (KeyError, TypeError):  # not met yet, or holds a list
+                pass
         if kind is list or kind is tuple:
             text = line_text(value)
             if text is None:  # it holds an object or a tensor
                 return [self.attribute(item) for item in value]
+            line = orjson.Fragment(text)
             if kind is tuple and all(type(item) is str for item in value):
-                self.names[value] = orjson.Fragment(text)
-            return orjson.Fragment(text)
+                self.names[value] = line
+            return line
         return value
 
 
@@ -126,8 +128,9 @@ def _ready_places(tree: dict[str, Any]) -> None:
         route["points"] = orjson.Fragment("[" + points + "]")
     for one in tree["backward"]:
         for key in ("roots", "inputs"):
-            if key in one:
-                one[key] = orjson.Fragment(line_text(one[key]) or "[]")
+            text = line_text(one[key]) if key in one else None
+            if text is not None:
+                one[key] = orjson.Fragment(text)
 
 
 def _place_texts(places: list[list[float]]) -> list[str]:
