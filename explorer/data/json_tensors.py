@@ -5,7 +5,7 @@ the same as one by one."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -116,7 +116,9 @@ def statistics_texts(tensors: list[TensorSummary]) -> list[str]:
     by_size: dict[int, list[int]] = {}
     for index, summary in enumerate(tensors):
         values = summary.values
-        if summary.stats is None and values is not None and values.size:
+        # A view not in C order is reduced alone, in its own order: a row of a stack is
+        # read in C order, and the sign of a zero minimum can depend on the order.
+        if summary.stats is None and values is not None and values.size and _in_c_order(values):
             by_size.setdefault(values.size, []).append(index)
         else:
             out[index] = _statistics_text(summary.statistics())
@@ -130,10 +132,40 @@ def statistics_texts(tensors: list[TensorSummary]) -> list[str]:
     return out
 
 
-def _rows_statistics(matrix: np.ndarray) -> list[str]:
+def statistics(tensors: Iterable[TensorSummary]) -> dict[int, dict[str, float]]:
+    """TensorSummary.statistics() of each tensor (by id) whose values are kept, computed for
+    all tensors of a size at once, as statistics_texts does."""
+    by_size: dict[int, dict[int, np.ndarray]] = {}
+    out: dict[int, dict[str, float]] = {}
+    for summary in tensors:
+        values = summary.values
+        if summary.stats is not None or values is None or id(summary) in out:
+            continue
+        if values.size and _in_c_order(values):
+            by_size.setdefault(values.size, {})[id(summary)] = values.reshape(-1)
+        else:
+            out[id(summary)] = summary.statistics()
+    for size, rows in by_size.items():
+        keys, step = list(rows), max(1, _CHUNK // size)
+        for start in range(0, len(keys), step):
+            chunk = keys[start : start + step]
+            columns = _columns(np.stack([rows[key] for key in chunk])).tolist()
+            out.update(
+                (key, dict(zip(_STATISTICS, row, strict=True)))
+                for key, row in zip(chunk, columns, strict=True)
+            )
+    return out
+
+
+def _in_c_order(values: np.ndarray) -> bool:
+    return values.flags.c_contiguous
+
+
+def _columns(matrix: np.ndarray) -> np.ndarray:
+    """min, max, mean and norm of each row, as a row of four."""
     matrix = matrix.astype(np.float64, copy=False)
     with np.errstate(all="ignore"):  # NaN and infinity are values like any other here
-        columns = np.stack(
+        return np.stack(
             (
                 np.minimum.reduce(matrix, axis=1),
                 np.maximum.reduce(matrix, axis=1),
@@ -142,6 +174,10 @@ def _rows_statistics(matrix: np.ndarray) -> list[str]:
             ),
             axis=1,
         )
+
+
+def _rows_statistics(matrix: np.ndarray) -> list[str]:
+    columns = _columns(matrix)
     text = orjson.dumps(columns, option=orjson.OPT_SERIALIZE_NUMPY).decode("ascii")
     texts = [
         f'"min": {low}, "max": {high}, "mean": {mean}, "norm": {norm}'
